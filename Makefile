@@ -1,0 +1,36 @@
+# Two commands for a fresh clone:  `make chat`  (set up + talk to the bot)  and  `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install chat serve test lint typecheck flows-check clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+chat: install  ## talk to the bot in this terminal (ARGS="--user me" to pick a session)
+	$(BIN)/taikai-bot chat $(ARGS)
+
+serve: install  ## run the LINE/Slack webhook server
+	$(BIN)/taikai-bot serve $(ARGS)
+
+lint: install
+	$(BIN)/ruff check bot tests
+
+typecheck: install
+	$(BIN)/mypy bot
+
+flows-check: install
+	$(BIN)/taikai-bot flows check
+
+test: lint typecheck flows-check  ## everything CI runs: lint, types, flows, tests (Redis tests need redis-server)
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,85 @@
+"""`taikai-bot`: chat in a terminal, serve LINE/Slack, check or draw the flows."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot.config import Settings
+from bot.core.flows import FlowsInvalid, load_library
+from bot.core.model import Library
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="taikai-bot", description="退会ナビ: a withdrawal guide chatbot")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--user", default="local", help="session id to use (kept across runs when REDIS_URL is set)")
+    chat.add_argument("--echo", action="store_true", help="echo piped input lines (for transcripts)")
+
+    serve = commands.add_parser("serve", help="run the LINE/Slack webhook server")
+    serve.add_argument("--host", default=None, help="bind address (default: HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default: PORT or 8000)")
+
+    flows = commands.add_parser("flows", help="check or draw the conversation flows")
+    flow_commands = flows.add_subparsers(dest="flows_command", required=True)
+    flow_commands.add_parser("check", help="validate flows/ and report every problem")
+    graph = flow_commands.add_parser("graph", help="print a mermaid diagram of a flow")
+    graph.add_argument("flow", nargs="?", default=None, help="flow name (default: all flows)")
+
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if args.command == "flows":
+        return _flows(settings, args)
+    library = _library_or_exit(settings)
+    if args.command == "chat":
+        from bot.app import run_terminal_chat
+
+        return asyncio.run(run_terminal_chat(settings, library, args.user, args.echo))
+    from bot.web.server import serve as run_server
+
+    return run_server(settings, library, args.host, args.port)
+
+
+def _library_or_exit(settings: Settings) -> Library:
+    try:
+        return load_library(settings.flows_dir)
+    except FlowsInvalid as exc:
+        print(f"flows in {settings.flows_dir} have problems:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _flows(settings: Settings, args: argparse.Namespace) -> int:
+    if args.flows_command == "check":
+        try:
+            library = load_library(settings.flows_dir)
+        except FlowsInvalid as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print(f"{len(exc.problems)} problem(s) in {settings.flows_dir}", file=sys.stderr)
+            return 1
+        states = sum(len(f.states) for f in library.flows.values())
+        print(
+            f"OK: {len(library.flows)} flows, {states} states, {len(library.templates.templates)} templates, "
+            f"all {len(library.facts.facts)} facts covered by reachable states"
+        )
+        return 0
+    from bot.core.machines import mermaid
+
+    library = _library_or_exit(settings)
+    names = [args.flow] if args.flow else list(library.flows)
+    for name in names:
+        if name not in library.flows:
+            print(f"no flow '{name}' (flows: {', '.join(library.flows)})", file=sys.stderr)
+            return 1
+        print(mermaid(library.flows[name]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Channels: translate platform events into neutral inputs and neutral replies into platform messages."""

@@ -1,0 +1,67 @@
+"""The terminal channel: `taikai-bot chat`. Interactive on a TTY; one message per line when piped."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from bot.conversation import Conversation
+from bot.core.messages import Checklist, Inbound, Question, Reply, StartInput, Template, Text, TextInput
+from bot.core.session import SessionKey
+
+QUIT_WORDS = frozenset({"exit", "quit", ":q", "終了", "おわり"})
+RULE = "─" * 24
+
+
+def render(reply: Reply) -> str:
+    """A reply as terminal text: numbered choices (typing the number answers), framed templates."""
+    if isinstance(reply, Text):
+        return reply.text
+    if isinstance(reply, Question):
+        lines = [reply.text, *(f"  {i}. {option.label}" for i, option in enumerate(reply.options, 1))]
+        return "\n".join(lines)
+    if isinstance(reply, Template):
+        return f"┌{RULE} {reply.title}（コピー用）\n{reply.body}\n└{RULE}"
+    if isinstance(reply, Checklist):
+        return reply.as_text()
+    raise TypeError(f"unknown reply {reply!r}")
+
+
+def render_all(replies: Iterable[Reply]) -> str:
+    return "\n\n".join(render(r) for r in replies)
+
+
+async def run_chat(
+    conversation: Conversation,
+    key: SessionKey,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    echo: bool = False,
+) -> None:
+    """Greet (or resume), then answer each line until end of input or a quit word."""
+    interactive = stdin.isatty() and stdout.isatty()
+
+    async def send(inbound: Inbound) -> None:
+        result = await conversation.turn(key, inbound)
+        stdout.write(render_all(result.replies) + "\n\n")
+        stdout.flush()
+
+    await send(StartInput())
+    loop = asyncio.get_running_loop()
+    while True:
+        if interactive:
+            stdout.write("あなた> ")
+            stdout.flush()
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            break
+        text = line.rstrip("\r\n")
+        if text.strip().lower() in QUIT_WORDS:
+            break
+        if not text.strip():
+            continue
+        if echo and not interactive:
+            stdout.write(f"あなた> {text}\n\n")
+        await send(TextInput(text))

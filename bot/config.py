@@ -1,0 +1,60 @@
+"""Settings, read once from the environment (and an optional `.env`) at start-up and passed down.
+
+Secrets are `SecretStr`, so they never appear in a repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_REPO_FLOWS = Path(__file__).resolve().parent.parent / "flows"
+
+
+def _default_flows_dir() -> Path:
+    return _REPO_FLOWS if _REPO_FLOWS.is_dir() else Path.cwd() / "flows"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+    # conversation
+    flows_dir: Path = Field(default_factory=_default_flows_dir)
+    session_ttl_days: float = Field(default=30, gt=0)
+    resume_after_seconds: int = Field(default=6 * 3600, ge=0)
+    max_text_length: int = Field(default=2000, ge=10)
+
+    # storage: unset means the embedded in-memory store (one process, nothing kept across restarts)
+    redis_url: SecretStr | None = None  # may carry a password: never logged
+    redis_key_prefix: str = "taikai"
+    dedupe_seconds: int = Field(default=86400, gt=0)
+
+    # server
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    log_level: str = "INFO"
+    log_message_text: bool = False  # message text is personal data: off unless an operator turns it on
+
+    # LINE
+    line_channel_secret: SecretStr | None = None
+    line_channel_access_token: SecretStr | None = None
+    line_api_base_url: str = "https://api.line.me"
+    line_push_fallback: bool = True
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    slack_api_base_url: str = "https://slack.com/api/"
+
+    @property
+    def session_ttl_seconds(self) -> int:
+        return int(self.session_ttl_days * 86400)
+
+    @property
+    def redis_dsn(self) -> str | None:
+        return self.redis_url.get_secret_value() if self.redis_url else None

@@ -1,0 +1,322 @@
+"""The conversation engine: `handle(session, inbound, now) -> Turn`, pure and synchronous.
+
+No I/O happens here: the caller loads the session, calls `handle`, saves `turn.session` (or erases
+the user when it is None) and sends `turn.replies` through its channel. Every path ends with the
+current question shown again, so the user is never left without something to answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from bot.core.checklist import build_checklist, facts_for
+from bot.core.machines import ROUTE_TRIGGER, STUB_PREFIX, Cursor, fire
+from bot.core.messages import (
+    ChoiceInput,
+    CommandInput,
+    Inbound,
+    Option,
+    Question,
+    Reply,
+    StartInput,
+    Text,
+    TurnTrace,
+)
+from bot.core.model import Choice, Library, State
+from bot.core.secrets import looks_secret
+from bot.core.session import Session, Step
+from bot.core.templates import TemplateBook
+from bot.core.understand import match_choice, normalize
+
+COMMON = "common"
+MAX_HOPS = 64  # route states passed in one turn; flows check rejects loops, this is the last guard
+SKIP, KEEP = "_skip", "_keep"
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    session: Session | None  # None: erase everything stored about the user
+    replies: tuple[Reply, ...]
+    trace: TurnTrace
+
+
+@dataclass
+class _Out:
+    """Collects one turn's replies and trace while the engine works."""
+
+    replies: list[Reply] = field(default_factory=list)
+    entered: list[str] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)
+    outcome: str = "answered"
+
+    def say(self, text: str) -> None:
+        if text:
+            self.replies.append(Text(text))
+
+
+class Engine:
+    def __init__(self, library: Library, resume_after: int = 6 * 3600, max_text: int = 2000) -> None:
+        self.library = library
+        self.resume_after = resume_after
+        self.max_text = max_text
+        self.book = TemplateBook(library.templates)
+        common = library.flows[COMMON]
+        self.start = f"{COMMON}:{common.initial}"
+        self.after_all = f"{COMMON}:{common.after_all}"
+        self.skip_words = frozenset(normalize(w) for w in library.text("skip_words").split(",") if w)
+        self.yes_no = library.vocabulary.yes | library.vocabulary.no
+
+    # --- entry point ---------------------------------------------------------------------------
+
+    def handle(self, session: Session | None, inbound: Inbound, now: int) -> Turn:
+        out = _Out()
+        fresh = session is None or self._current(session) is None
+        current: Session = self._new(now) if session is None or fresh else session
+        returning = isinstance(inbound, StartInput) or now - current.updated >= self.resume_after
+        if not fresh and returning:
+            out.say(self.library.text("resume", where=self.where(current)))
+        before = f"{current.flow}:{current.state}"
+        result = self._dispatch(current, inbound, out, fresh)
+        if result is not None:
+            result = replace(result, updated=now)
+        after = "" if result is None else f"{result.flow}:{result.state}"
+        trace = TurnTrace(out.outcome, before, after, tuple(out.entered), tuple(out.templates))
+        return Turn(result, tuple(out.replies), trace)
+
+    def where(self, session: Session) -> str:
+        """「ランサーズ：提案中の仕事」: the flow and step, for summaries."""
+        state = self._current(session)
+        flow = self.library.flows[session.flow]
+        return f"{flow.title}：{state.title}" if state else flow.title
+
+    def _dispatch(self, session: Session, inbound: Inbound, out: _Out, fresh: bool) -> Session | None:
+        if isinstance(inbound, StartInput) or (isinstance(inbound, CommandInput) and inbound.name == "start"):
+            out.outcome = "start"
+            return self._go(session, self.start, out) if fresh else self._show(session, out, full=True)
+        if isinstance(inbound, CommandInput):
+            return self._command(session, inbound.name, out)
+        if isinstance(inbound, ChoiceInput):
+            return self._tap(session, inbound, out)
+        return self._text(session, inbound.text, out, fresh)
+
+    # --- inputs --------------------------------------------------------------------------------
+
+    def _text(self, session: Session, text: str, out: _Out, fresh: bool) -> Session | None:
+        if len(text) > self.max_text:
+            out.outcome = "too_long"
+            out.say(self.library.text("too_long"))
+            return self._show(session, out)
+        if looks_secret(text):
+            out.outcome = "secret"
+            out.say(self.library.text("secret"))
+            return self._show(session, out)
+        norm = normalize(text)
+        command = self.library.vocabulary.command(norm)
+        if command is not None:
+            return self._command(session, command, out)
+        if session.filling:
+            return self._fill(session, None, text, norm, out)
+        state = self._state(session)
+        offered = self._offered(session, state)
+        chosen = match_choice(norm, [c.candidate for c in offered], self.library.vocabulary)
+        if chosen is not None:
+            return self._choose(session, state, next(c for c in offered if c.id == chosen), out)
+        if fresh:  # a first message that answers nothing: greet and show the menu
+            out.outcome = "start"
+            return self._go(session, self.start, out)
+        out.outcome = "reask"
+        out.say(self.library.text("reask"))
+        return self._show(session, out)
+
+    def _tap(self, session: Session, tap: ChoiceInput, out: _Out) -> Session | None:
+        here = (tap.flow, tap.state) == (session.flow, session.state)
+        if here and session.filling and tap.choice in (SKIP, KEEP):
+            return self._fill(session, tap.choice, "", "", out)
+        if here and not session.filling:
+            state = self._state(session)
+            choice = next((c for c in self._offered(session, state) if c.id == tap.choice), None)
+            if choice is not None:
+                return self._choose(session, state, choice, out)
+        out.outcome = "stale"
+        out.say(self.library.text("stale_choice"))
+        return self._show(session, out)
+
+    def _choose(self, session: Session, state: State, choice: Choice, out: _Out) -> Session | None:
+        if choice.action == "erase":
+            out.outcome = "erased"
+            out.say(self.library.text("erased"))
+            return None
+        if choice.action == "restart":
+            return self._command(session, "restart", out)
+        undo = tuple((key, session.answer(state.flow, key)) for key, _ in choice.set)
+        step = Step(state.flow, state.name, undo, session.queue if choice.queue is not None else None)
+        moved = session.with_answers(state.flow, dict(choice.set)) if choice.set else session
+        if choice.queue is not None:
+            moved = replace(moved, queue=choice.queue)
+        destination = fire(self.library.flows[state.flow].machine, Cursor(state.name), choice.id)
+        target = self._target(state.flow, destination)
+        if target == "@back":  # leave this state the way the user came: no new history step for it
+            return self._back(moved, out, announce=False)
+        return self._go(moved.push(step), target, out)
+
+    def _command(self, session: Session, name: str, out: _Out) -> Session | None:
+        out.outcome = "command"
+        if name == "back":
+            return self._back(session, out, announce=True)
+        if name == "restart":
+            out.say(self.library.text("restarted"))
+            return self._go(self._new(session.updated), self.start, out)
+        if name == "help":
+            out.say(self.library.text("help"))
+            state = self._current(session)
+            if state is not None and state.help and not session.filling:
+                out.say(state.help.strip())
+            return self._show(session, out)
+        if name == "status":
+            out.replies.append(build_checklist(self.library, session))
+            return self._show(session, out)
+        if name == "erase":
+            here = Step(session.flow, session.state)
+            cleared = replace(session, filling=None).push(here)
+            return self._go(cleared, self.library.lexicon.erase_target, out)
+        return self._show(session, out)  # "start" and unknown names just show the question
+
+    def _back(self, session: Session, out: _Out, announce: bool) -> Session:
+        if not session.history:
+            out.say(self.library.text("back_none"))
+            return self._show(session, out)
+        step = session.history[-1]
+        restored = replace(session, flow=step.flow, state=step.state, filling=None, history=session.history[:-1])
+        if self._current(restored) is None:  # the flows changed under a saved history
+            return self._go(self._new(session.updated), self.start, out)
+        if step.undo:
+            restored = restored.with_answers(step.flow, dict(step.undo))
+        if step.queue is not None:
+            restored = replace(restored, queue=step.queue)
+        if announce:
+            out.say(self.library.text("back_done"))
+        return self._show(restored, out)
+
+    # --- template fill-ins ---------------------------------------------------------------------
+
+    def _fill(self, session: Session, tap: str | None, text: str, norm: str, out: _Out) -> Session:
+        name = session.filling or ""
+        polarity = self.library.vocabulary.polarity(norm) if norm in self.yes_no else None
+        if tap == SKIP or norm in self.skip_words or polarity == "no":
+            value = ""
+        elif polarity == "yes":  # 「はい」 to 「お名前を送ってください」: ask for the name itself
+            out.outcome = "reask"
+            out.say(self.library.text("fill_type_it"))
+            return self._show(session, out)
+        elif tap == KEEP or (norm and norm == normalize(session.fields.get(name, ""))):
+            value = session.fields.get(name, "")
+        else:
+            value = " ".join(text.split())[:40]
+            if not value or not norm:
+                out.outcome = "reask"
+                out.say(self.library.text("reask"))
+                return self._show(session, out)
+        state = self._state(session)
+        wanted = self.book.fields_to_ask(state.template or "", session.fields)
+        filled = replace(session, fields={**session.fields, name: value})
+        later = wanted[wanted.index(name) + 1 :] if name in wanted else []
+        if later:
+            return self._show(replace(filled, filling=later[0]), out)
+        return self._show(replace(filled, filling=None), out, full=True)
+
+    # --- moving and showing --------------------------------------------------------------------
+
+    def _go(self, session: Session, target: str, out: _Out) -> Session:
+        """Enter `target`, passing through route states, and show where the user lands."""
+        for _ in range(MAX_HOPS):
+            if target == "@back":
+                return self._back(session, out, announce=False)
+            if target == "@next":
+                if session.queue:
+                    target = f"{session.queue[0]}:"
+                    session = replace(session, queue=session.queue[1:])
+                else:
+                    target = self.after_all
+            where = self.library.resolve(session.flow, target)
+            state = self.library.state(where)
+            if state is None:  # flows check makes this unreachable; recover rather than crash
+                return self._go(self._new(session.updated), self.start, out)
+            out.entered.append(where)
+            session = replace(session, flow=state.flow, state=state.name, filling=None)
+            if state.routes is None:
+                wanted = self.book.fields_to_ask(state.template, session.fields) if state.template else []
+                if wanted:
+                    out.say(self.library.text("fill_intro"))
+                    return self._show(replace(session, filling=wanted[0]), out)
+                return self._show(session, out, full=True)
+            cursor = Cursor(state.name, facts_for(self.library, session, state.flow))
+            target = self._target(state.flow, fire(self.library.flows[state.flow].machine, cursor, ROUTE_TRIGGER))
+        raise RuntimeError(f"route loop at {target}")
+
+    def _show(self, session: Session, out: _Out, full: bool = False) -> Session:
+        """Show the current question; with `full`, first the state's text and template."""
+        state = self._state(session)
+        if session.filling:
+            out.replies.append(self._fill_question(session, state))
+            return session
+        spoke = False
+        if full:
+            for text in state.says:
+                out.say(text)
+                spoke = True
+            flow = self.library.flows[state.flow]
+            if flow.confirm and self.library.single_source(state):
+                out.say(self.library.text("confirm", where=flow.confirm))
+            if state.template:
+                out.say(self.library.text("template_note"))
+                out.replies.append(self.book.render(state.template, session.fields))
+                out.templates.append(state.template)
+                spoke = False
+        text = state.ask or self.library.text("next_prompt")
+        if state.ask is None:
+            last = out.replies[-1] if out.replies else None
+            if spoke and isinstance(last, Text):
+                out.replies.pop()  # the last bubble becomes the question, so buttons sit under it
+                text = last.text
+        options = tuple(
+            Option(c.label, ChoiceInput(state.flow, state.name, c.id).encode()) for c in self._offered(session, state)
+        )
+        out.replies.append(Question(text, options))
+        return session
+
+    def _fill_question(self, session: Session, state: State) -> Question:
+        name = session.filling or ""
+        spec = self.library.templates.fields[name]
+        text = f"{spec.ask}\n{spec.hint}" if spec.hint else spec.ask
+        options = []
+        previous = session.fields.get(name)
+        if previous:
+            label = self.library.text("keep_label", value=previous[:10])
+            options.append(Option(label, ChoiceInput(state.flow, state.name, KEEP).encode()))
+        options.append(Option(self.library.text("skip_label"), ChoiceInput(state.flow, state.name, SKIP).encode()))
+        return Question(text, tuple(options))
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _new(self, now: int) -> Session:
+        flow, _, state = self.start.partition(":")
+        return Session(flow=flow, state=state, updated=now)
+
+    def _current(self, session: Session) -> State | None:
+        return self.library.state(f"{session.flow}:{session.state}")
+
+    def _state(self, session: Session) -> State:
+        state = self._current(session)
+        if state is None:
+            raise LookupError(f"session is at an unknown state {session.flow}:{session.state}")
+        return state
+
+    def _offered(self, session: Session, state: State) -> list[Choice]:
+        if not any(c.when for c in state.choices):
+            return list(state.choices)
+        facts = facts_for(self.library, session, state.flow)
+        return [c for c in state.choices if c.when is None or c.when(facts)]
+
+    @staticmethod
+    def _target(flow: str, destination: str) -> str:
+        return destination[len(STUB_PREFIX) :] if destination.startswith(STUB_PREFIX) else f"{flow}:{destination}"

@@ -1,0 +1,138 @@
+"""Channel-neutral messages: what a user sends in, and what the engine answers.
+
+Channels translate their platform's events into `Inbound` values and render `Reply` values with their
+own widgets (LINE quick replies, Slack buttons, numbered lines in a terminal).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+CHOICE_PREFIX = "c1"  # version tag of the choice value format, so old buttons can be recognised
+
+
+# --- inbound -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TextInput:
+    """Free text typed by the user."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceInput:
+    """A button tap: names the question it belongs to, so a tap on an old button is recognised."""
+
+    flow: str
+    state: str
+    choice: str
+
+    def encode(self) -> str:
+        return f"{CHOICE_PREFIX}|{self.flow}|{self.state}|{self.choice}"
+
+    @classmethod
+    def decode(cls, value: str) -> ChoiceInput | None:
+        """Parse a value made by `encode`; `None` when it is not one (forged or foreign data)."""
+        parts = value.split("|")
+        if len(parts) != 4 or parts[0] != CHOICE_PREFIX or not all(parts[1:]):
+            return None
+        return cls(parts[1], parts[2], parts[3])
+
+
+@dataclass(frozen=True, slots=True)
+class CommandInput:
+    """A command from a menu or slash command: back, restart, help, status, erase or start."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartInput:
+    """The user opened the conversation (LINE follow, Slack DM opened, terminal start)."""
+
+
+Inbound = TextInput | ChoiceInput | CommandInput | StartInput
+
+
+# --- outbound ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One answer offered for a question. `value` is opaque: send it back as `ChoiceInput.decode(value)`."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question with its options. Channels must also accept typed answers (numbers, labels, はい/いいえ)."""
+
+    text: str
+    options: tuple[Option, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A message for the user to copy and send to a client: render `body` alone so it copies exactly."""
+
+    name: str
+    title: str
+    body: str
+
+
+class ItemStatus(StrEnum):
+    DONE = "done"
+    PENDING = "pending"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    group: str  # e.g. ランサーズ
+    label: str
+    status: ItemStatus
+    mark: str  # e.g. ✅
+    word: str  # e.g. 完了
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    title: str
+    items: tuple[ChecklistItem, ...]
+    summary: str  # one line: how many are left, or that nothing blocks
+
+    def as_text(self) -> str:
+        """A plain-text rendering (terminal, LINE altText, Slack fallback)."""
+        lines = [self.title]
+        group = None
+        for item in self.items:
+            if item.group != group:
+                group = item.group
+                lines.append(f"【{group}】")
+            lines.append(f"{item.mark} {item.label}（{item.word}）")
+        lines.append(self.summary)
+        return "\n".join(lines)
+
+
+Reply = Text | Question | Template | Checklist
+
+
+@dataclass(frozen=True, slots=True)
+class TurnTrace:
+    """What happened in a turn, for metrics and logs (no message text in here)."""
+
+    outcome: str  # answered | reask | command | stale | secret | start | erased | too_long
+    state_before: str
+    state_after: str
+    entered: tuple[str, ...] = field(default=())  # "flow:state" of every state entered, in order
+    templates: tuple[str, ...] = field(default=())

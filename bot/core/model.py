@@ -1,0 +1,115 @@
+"""The compiled, immutable form of `flows/` that the engine runs (built by `flows.load_library`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from bot.core.conditions import Condition
+from bot.core.spec import FactsSpec, LexiconSpec, TemplatesSpec
+from bot.core.understand import Candidate, Vocabulary
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: str
+    label: str
+    means: str | None
+    set: tuple[tuple[str, str | None], ...]
+    when_name: str | None
+    when: Condition | None
+    target: str | None  # canonical: "flow:state", "flow:", "@next", "@back"
+    queue: tuple[str, ...] | None
+    action: str | None
+    candidate: Candidate
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    when_name: str | None
+    when: Condition | None
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    flow: str
+    name: str
+    title: str
+    facts: tuple[str, ...]
+    says: tuple[str, ...]
+    ask: str | None
+    help: str | None
+    choices: tuple[Choice, ...]
+    routes: tuple[Route, ...] | None
+    template: str | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.flow}:{self.name}"
+
+    def targets(self) -> list[str]:
+        found = [c.target for c in self.choices if c.target]
+        return found + [r.target for r in self.routes or ()]
+
+    def choice(self, choice_id: str) -> Choice | None:
+        return next((c for c in self.choices if c.id == choice_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistRule:
+    key: str
+    label: str
+    when: Condition | None
+    pending: frozenset[str]
+    done: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    name: str
+    title: str
+    file: str
+    checked: dt.date | None
+    confirm: str | None
+    initial: str
+    after_all: str | None
+    states: dict[str, State]
+    checklist: tuple[ChecklistRule, ...]
+    machine: Any  # transitions.Machine: one per flow, built once, shared by every user
+
+    def with_machine(self, machine: Any) -> Flow:
+        return replace(self, machine=machine)
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """Every flow, template and word the bot knows; validated, immutable, shared by all turns."""
+
+    flows: dict[str, Flow]
+    templates: TemplatesSpec
+    lexicon: LexiconSpec
+    facts: FactsSpec
+    vocabulary: Vocabulary
+    directory: Path
+
+    def resolve(self, flow: str, target: str) -> str:
+        """A target as 'flow:state' ('other:' becomes the other flow's initial state)."""
+        name, sep, state = target.partition(":")
+        if not sep:
+            return f"{flow}:{target}"
+        return f"{name}:{state or self.flows[name].initial}"
+
+    def state(self, where: str) -> State | None:
+        flow, _, name = where.partition(":")
+        found = self.flows.get(flow)
+        return None if found is None else found.states.get(name)
+
+    def text(self, key: str, **values: str) -> str:
+        template = self.lexicon.texts.get(key, "")
+        return template.format(**values) if values else template
+
+    def single_source(self, state: State) -> bool:
+        return any(self.facts.facts[f].single_source for f in state.facts if f in self.facts.facts)

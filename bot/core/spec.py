@@ -1,0 +1,135 @@
+"""The schema of the YAML files in `flows/` (see docs/flows.md), validated with pydantic.
+
+Unknown keys are errors (`extra="forbid"`), so a typo in a flow file fails `taikai-bot flows check`
+instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChoiceSpec(_Spec):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+    label: str = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+    means: Literal["yes", "no"] | None = None
+    set: dict[str, str | None] = Field(default_factory=dict)
+    when: str | None = None
+    next: str | None = None
+    queue: tuple[str, ...] | None = None
+    action: Literal["erase", "restart"] | None = None
+
+    @field_validator("set", "aliases", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> Any:
+        # YAML reads numbers (and true/false) as such; answers and words are always strings.
+        if isinstance(value, dict):
+            return {k: _as_text(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return tuple(_as_text(v) for v in value)
+        return value
+
+
+class RouteSpec(_Spec):
+    when: str | None = None
+    next: str
+
+
+class StateSpec(_Spec):
+    title: str = Field(min_length=1)
+    facts: tuple[str, ...] = ()
+    say: str | tuple[str, ...] | None = None
+    ask: str | None = None
+    help: str | None = None
+    choices: tuple[ChoiceSpec, ...] = ()
+    next: str | None = None
+    route: tuple[RouteSpec, ...] | None = None
+    template: str | None = None
+
+
+class ChecklistSpec(_Spec):
+    key: str
+    label: str
+    when: str | None = None
+    pending: tuple[str, ...] = ("yes",)
+    done: tuple[str, ...] = ("none", "done")
+
+    @field_validator("pending", "done", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return tuple(_as_text(v) for v in value)
+        return value
+
+
+class FlowSpec(_Spec):
+    flow: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    checked: dt.date | None = None
+    confirm: str | None = None
+    initial: str
+    after_all: str | None = None
+    conditions: dict[str, Any] = Field(default_factory=dict)
+    checklist: tuple[ChecklistSpec, ...] = ()
+    states: dict[str, StateSpec]
+
+
+class FieldSpec(_Spec):
+    ask: str
+    hint: str | None = None
+    remember: bool = False
+
+
+class TemplateSpec(_Spec):
+    title: str
+    body: str
+    facts: tuple[str, ...] = ()
+
+
+class TemplatesSpec(_Spec):
+    fields: dict[str, FieldSpec]
+    placeholder: str = "〇〇"
+    templates: dict[str, TemplateSpec]
+
+
+class LexiconSpec(_Spec):
+    yes: tuple[str, ...]
+    no: tuple[str, ...]
+    commands: dict[Literal["back", "restart", "help", "status", "erase"], tuple[str, ...]]
+    erase_target: str
+    texts: dict[str, str]
+    status_marks: dict[Literal["done", "pending", "unknown"], str]
+    status_words: dict[Literal["done", "pending", "unknown"], str]
+
+    @field_validator("yes", "no", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return tuple(_as_text(v) for v in value)
+        return value
+
+
+class FactSpec(_Spec):
+    summary: str
+    sources: tuple[str, ...] = ()
+    single_source: bool = False
+
+
+class FactsSpec(_Spec):
+    facts: dict[str, FactSpec]
+
+
+def _as_text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

@@ -1,0 +1,55 @@
+"""The session-store contract shared by every backend.
+
+Concurrency is optimistic: `load` returns the stored version, `save` writes only if the version is
+still the same (checked atomically in the backend) and otherwise reports a conflict, so the caller
+re-runs the turn on fresh data. No update is lost, and no lock can be left behind by a crashed replica.
+Exactly-once turns use the same atomic step: `save` also records the event id, and reports a duplicate
+when it was seen before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from bot.core.session import Session, SessionKey
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    session: Session | None  # None: nothing stored (new user, expired, or unreadable data)
+    version: int  # 0 when nothing is stored; pass it back to `save`
+    duplicate: bool = False  # the event id given to `load` was already processed
+
+
+class SaveOutcome(StrEnum):
+    SAVED = "saved"
+    CONFLICT = "conflict"  # someone saved in between: reload and run the turn again
+    DUPLICATE = "duplicate"  # the event id was processed by someone else in between: drop the turn
+
+
+class SessionStore(Protocol):
+    async def load(self, key: SessionKey, event_id: str | None = None) -> Loaded:
+        """Read the session and, when `event_id` is given, whether that event was already processed."""
+        ...
+
+    async def save(
+        self, key: SessionKey, session: Session | None, version: int, event_id: str | None = None
+    ) -> SaveOutcome:
+        """Write `session` (refreshing its TTL) if the stored version is still `version`.
+
+        `session=None` erases every key of the user instead. `event_id`, when given, is marked as
+        processed in the same atomic step.
+        """
+        ...
+
+    async def erase(self, key: SessionKey) -> None:
+        """Delete every key of the user, unconditionally (unfollow, uninstall)."""
+        ...
+
+    async def ping(self) -> bool:
+        """True when the backend answers (readiness)."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,251 @@
+"""The Redis session store: one turn costs at most two Redis commands, each atomic.
+
+URL forms accepted by `RedisSessionStore.from_url`:
+
+- ``redis://[[user]:[password]@]host[:port][/db]``: one server over TCP.
+- ``rediss://…``: the same over TLS (certificates verified; ``?ssl_cert_reqs=none`` to relax).
+- ``unix://[[user]:[password]@]/path/to/redis.sock[?db=0]``: a local socket.
+- ``redis+cluster://[[user]:[password]@]host:port`` (or ``rediss+cluster://`` for TLS): any node of a
+  Redis Cluster; the others are discovered. db must be 0.
+- ``redis+sentinel://[[user]:[password]@]host:port[,host2:port2…]/service_name[/db]``: Sentinels
+  (port 26379 when omitted) asked for the master of ``service_name``; the credentials are the master's
+  (pass ``sentinel_kwargs={"password": …}`` when the Sentinels need their own).
+
+Values: the session key holds the string ``"<version>|<json>"`` (see `codec`) rather than a hash
+``{v, d}``: one ``SET … PX`` writes value, version and TTL together, one ``GET`` reads them, and a
+short string costs less memory than a hash's header and field names. Lua reads the version with
+``string.match``; the body is never parsed on the server.
+
+Dedupe: per user, a sorted set of event ids scored by server time (ms), trimmed to the window and
+capped at `dedupe_limit` entries, so it stays a small listpack; it expires a window after the last save.
+Server time (``TIME`` in the scripts) is used so that replicas whose clocks drift agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+from urllib.parse import unquote, urlsplit
+
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster, Sentinel
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import RedisError
+
+from bot.core.session import Session, SessionKey
+from bot.store import codec
+from bot.store.base import Loaded, SaveOutcome
+from bot.store.keys import KeyBuilder
+from bot.store.memory import DEFAULT_DEDUPE_LIMIT, DEFAULT_DEDUPE_SECONDS
+
+DEFAULT_KEYS = KeyBuilder()
+
+# KEYS: session, seen. ARGV: event id, dedupe window (ms). Returns {duplicate 0/1, value or nil}.
+_LOAD = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local at = redis.call('ZSCORE', KEYS[2], ARGV[1])
+local duplicate = 0
+if at and tonumber(at) > now - tonumber(ARGV[2]) then duplicate = 1 end
+return {duplicate, redis.call('GET', KEYS[1])}
+"""
+
+# KEYS: session, seen, rate (all of one user: one slot).
+# ARGV: op ('set' | 'del'), expected version, body, ttl (ms), dedupe window (ms), dedupe limit, [event id].
+_SAVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local since = now - tonumber(ARGV[5])
+local event = ARGV[7]
+if event then
+  local at = redis.call('ZSCORE', KEYS[2], event)
+  if at and tonumber(at) > since then return 'duplicate' end
+end
+local version = 0
+local current = redis.call('GET', KEYS[1])
+if current then
+  local digits = string.match(current, '^(%d+)|')
+  if digits and #digits <= 15 then version = tonumber(digits) end
+end
+if version ~= tonumber(ARGV[2]) then return 'conflict' end
+if ARGV[1] == 'del' then
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+else
+  redis.call('SET', KEYS[1], string.format('%d|', version + 1) .. ARGV[3], 'PX', ARGV[4])
+end
+if event then
+  redis.call('ZADD', KEYS[2], now, event)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', since)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[6]) + 1))
+  redis.call('PEXPIRE', KEYS[2], ARGV[5])
+end
+return 'saved'
+"""
+
+# Connection settings, each overridable through `from_url(**opts)`:
+# A Redis on the same network connects in milliseconds; giving up after 1 s leaves room for a retry
+# while the user is still waiting for the answer.
+_CONNECT_TIMEOUT = 1.0
+# Every command here is O(1) or a short script: a reply slower than 1 s means a stuck server or a
+# partition, and waiting longer only delays the error.
+_READ_TIMEOUT = 1.0
+# A turn holds a connection for about a millisecond, so 32 serve hundreds of turns a second per process,
+# while (replicas × 32) stays far below Redis's default maxclients of 10 000.
+_POOL_SIZE = 32
+# When all 32 are busy, wait briefly for one (BlockingConnectionPool) instead of failing the turn at once.
+_POOL_WAIT = 2.0
+# PING a connection idle for 30 s before reusing it: load balancers and NAT drop idle TCP silently and a
+# failover leaves dead sockets; finding out before the real command saves a failed turn.
+_HEALTH_CHECK_INTERVAL = 30
+# 3 attempts, 0.1 s then 0.2 s apart: rides out a reconnect or a failover blip, and more would only delay
+# an answer. A save retried after its reply was lost never overwrites blindly: with an event id (every
+# LINE/Slack turn) it answers DUPLICATE, the state being already saved; without one it answers CONFLICT.
+_RETRIES = 2
+
+
+def _retry() -> Retry:
+    # The asyncio Retry: the sync `redis.retry.Retry` is accepted by asyncio clients but never awaits the
+    # call, so it silently disables retries (redis-py issue #4262).
+    return Retry(ExponentialBackoff(cap=0.5, base=0.05), _RETRIES)
+
+
+def _connection_defaults() -> dict[str, Any]:
+    return {
+        "socket_connect_timeout": _CONNECT_TIMEOUT,
+        "socket_timeout": _READ_TIMEOUT,
+        "retry": _retry(),
+        "health_check_interval": _HEALTH_CHECK_INTERVAL,
+        "client_name": "taikai-bot",  # visible in CLIENT LIST when tracking connections down
+        "decode_responses": False,  # values are UTF-8 JSON handled by `codec`
+    }
+
+
+class RedisSessionStore:
+    """A `SessionStore` on Redis (standalone, Sentinel or Cluster). The client must return bytes."""
+
+    def __init__(
+        self,
+        client: Redis | RedisCluster,
+        ttl_seconds: float,
+        dedupe_seconds: float = DEFAULT_DEDUPE_SECONDS,
+        keys: KeyBuilder = DEFAULT_KEYS,
+        *,
+        dedupe_limit: int = DEFAULT_DEDUPE_LIMIT,
+    ) -> None:
+        self._ttl_ms = int(ttl_seconds * 1000)
+        self._dedupe_ms = int(dedupe_seconds * 1000)
+        if self._ttl_ms <= 0 or self._dedupe_ms <= 0 or dedupe_limit <= 0:
+            raise ValueError("ttl_seconds, dedupe_seconds and dedupe_limit must be positive")
+        if client.get_encoder().decode_responses:
+            raise ValueError("the Redis client must be created with decode_responses=False")
+        self._client = client
+        self._keys = keys
+        self._dedupe_limit = dedupe_limit
+        self._sentinel: Sentinel | None = None  # owned when built by `from_url`, closed with the client
+        # Registered once: each call is an EVALSHA (the script is loaded on NOSCRIPT, e.g. after a
+        # restart or on a new cluster node, and the call is repeated).
+        self._load_script = client.register_script(_LOAD)
+        self._save_script = client.register_script(_SAVE)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        ttl_seconds: float,
+        *,
+        dedupe_seconds: float = DEFAULT_DEDUPE_SECONDS,
+        keys: KeyBuilder = DEFAULT_KEYS,
+        dedupe_limit: int = DEFAULT_DEDUPE_LIMIT,
+        **opts: Any,
+    ) -> RedisSessionStore:
+        """A store with its own client for `url` (forms in the module docstring); `opts` go to redis-py."""
+        scheme, _, rest = url.partition("://")
+        if scheme in ("redis+cluster", "rediss+cluster"):
+            options = {**_connection_defaults(), "max_connections": _POOL_SIZE, **opts}  # per node
+            cluster = RedisCluster.from_url(f"{scheme.removesuffix('+cluster')}://{rest}", **options)
+            return cls(cluster, ttl_seconds, dedupe_seconds, keys, dedupe_limit=dedupe_limit)
+        if scheme == "redis+sentinel":
+            master, sentinel = _sentinel_master(url, opts)
+            store = cls(master, ttl_seconds, dedupe_seconds, keys, dedupe_limit=dedupe_limit)
+            store._sentinel = sentinel
+            return store
+        if scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(f"unsupported Redis URL scheme {scheme!r}")
+        options = {**_connection_defaults(), "max_connections": _POOL_SIZE, "timeout": _POOL_WAIT, **opts}
+        pool = BlockingConnectionPool.from_url(url, **options)
+        client = Redis.from_pool(pool)  # the client owns the pool: closing it closes the pool
+        return cls(client, ttl_seconds, dedupe_seconds, keys, dedupe_limit=dedupe_limit)
+
+    async def load(self, key: SessionKey, event_id: str | None = None) -> Loaded:
+        """One GET, or with `event_id` one EVALSHA that also reports whether the event was processed."""
+        duplicate = False
+        if event_id is None:
+            value = await self._client.get(self._keys.session(key))
+        else:
+            reply = await self._load_script(
+                keys=[self._keys.session(key), self._keys.seen(key)], args=[event_id, self._dedupe_ms]
+            )
+            duplicate, value = bool(reply[0]), reply[1]
+        if value is None:
+            return Loaded(None, 0, duplicate)
+        version, session = codec.unpack(cast(bytes, value))
+        return Loaded(session, version, duplicate)
+
+    async def save(
+        self, key: SessionKey, session: Session | None, version: int, event_id: str | None = None
+    ) -> SaveOutcome:
+        """One EVALSHA: DUPLICATE, CONFLICT, or write (or erase) + record the event id, then SAVED."""
+        op, body = ("del", b"") if session is None else ("set", codec.encode(session))
+        args: list[str | int | bytes] = [op, version, body, self._ttl_ms, self._dedupe_ms, self._dedupe_limit]
+        if event_id is not None:
+            args.append(event_id)
+        reply = await self._save_script(keys=self._keys.user_keys(key), args=args)
+        return SaveOutcome(cast(bytes, reply).decode())
+
+    async def erase(self, key: SessionKey) -> None:
+        """One DEL of all the user's keys (they share a hash slot, so this holds on Cluster too)."""
+        await self._client.delete(*self._keys.user_keys(key))
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._client.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        """Close the client and its connection pool (and the Sentinel connections, if any)."""
+        await self._client.aclose()
+        if self._sentinel is not None:
+            await self._sentinel.aclose()
+
+
+def _sentinel_master(url: str, opts: dict[str, Any]) -> tuple[Redis, Sentinel]:
+    """The master's client for a redis+sentinel URL, and the Sentinel that finds it (both to close)."""
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise ValueError("redis+sentinel URLs take no query; pass options as keyword arguments")
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    username, _, password = userinfo.partition(":")
+    path = [unquote(p) for p in parts.path.split("/") if p]
+    if not hosts or not 1 <= len(path) <= 2:
+        raise ValueError("expected redis+sentinel://host:port[,host:port]/service_name[/db]")
+    sentinels = [_host_port(item) for item in hosts.split(",")]
+    sentinel_kwargs = opts.pop("sentinel_kwargs", None)
+    if sentinel_kwargs is None:
+        sentinel_kwargs = {"socket_connect_timeout": _CONNECT_TIMEOUT, "socket_timeout": _READ_TIMEOUT}
+    options = {**_connection_defaults(), "max_connections": _POOL_SIZE, **opts}
+    if username:
+        options.setdefault("username", unquote(username))
+    if password:
+        options.setdefault("password", unquote(password))
+    if len(path) == 2:
+        options["db"] = int(path[1])
+    # redis-py's asyncio Sentinel has no annotations on __init__.
+    sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_kwargs, **options)  # type: ignore[no-untyped-call]
+    return cast(Redis, sentinel.master_for(path[0], redis_class=Redis)), sentinel
+
+
+def _host_port(item: str) -> tuple[str, int]:
+    host, colon, port = item.strip().rpartition(":")
+    if not colon or host.endswith(":"):  # no port given (or a bare IPv6 address)
+        host, port = item.strip(), "26379"
+    return unquote(host.strip("[]")), int(port)

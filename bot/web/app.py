@@ -1,0 +1,91 @@
+"""The Starlette application: channel routes, health checks, and the lifespan that opens and closes clients."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.app import build_engine, build_store
+from bot.config import Settings
+from bot.conversation import Conversation
+from bot.core.model import Library
+from bot.store.base import SessionStore
+from bot.web.services import Services, WebChannel
+from bot.web.tasks import TaskTracker
+
+log = logging.getLogger(__name__)
+
+
+def build_channels(services: Services) -> list[WebChannel]:
+    """LINE and Slack are on when their settings are present; each says so in the log."""
+    settings = services.settings
+    channels: list[WebChannel] = []
+    if settings.line_channel_secret and settings.line_channel_access_token:
+        from bot.channels.line import build_line_channel
+
+        channels.append(build_line_channel(services))
+        log.info("LINE channel on: POST /line/webhook")
+    else:
+        log.info("LINE channel off: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN to turn it on")
+    if settings.slack_signing_secret and (settings.slack_bot_token or settings.slack_client_id):
+        from bot.channels.slack import build_slack_channel
+
+        channels.append(build_slack_channel(services))
+        log.info("Slack channel on: POST /slack/events")
+    else:
+        log.info("Slack channel off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (or OAuth settings) to turn it on")
+    return channels
+
+
+def create_app(settings: Settings, library: Library, store: SessionStore | None = None) -> Starlette:
+    """The whole server. `store` may be injected (tests); otherwise it is built from settings."""
+    store = store or build_store(settings)
+    engine = build_engine(settings, library)
+    services = Services(settings, engine, store, Conversation(engine, store), TaskTracker())
+    channels = build_channels(services)
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def readyz(request: Request) -> Response:
+        redis_ok = await _ping(services.store)
+        ready = redis_ok and not services.tasks.closing
+        body = {
+            "store": "ok" if redis_ok else "unreachable",
+            "flows": len(library.flows),
+            "closing": services.tasks.closing,
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for channel in channels:
+            await channel.startup()
+        try:
+            yield
+        finally:
+            await services.tasks.drain()
+            for channel in channels:
+                await channel.shutdown()
+            await services.store.close()
+
+    routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    for channel in channels:
+        routes.extend(channel.routes())
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.services = services
+    app.state.channels = channels
+    return app
+
+
+async def _ping(store: SessionStore) -> bool:
+    try:
+        return await store.ping()
+    except Exception:  # readiness must answer, whatever the store raises
+        return False
