@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
     slack_api_base_url: str = "https://slack.com/api/"
+    # Slack OAuth (multi-workspace): bot scopes asked at install (comma-separated, as in the manifest), the
+    # redirect URL registered with Slack (None: the one in the app settings) and how long an install link
+    # stays valid.
+    slack_scopes: str = "app_mentions:read,chat:write,commands,im:history"
+    slack_redirect_uri: str | None = None
+    slack_state_expiration_seconds: int = Field(default=600, gt=0)
 
     @property
     def session_ttl_seconds(self) -> int:

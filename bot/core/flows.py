@@ -141,8 +141,13 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: _Collect
     if spec.after_all is not None and spec.after_all not in spec.states:
         out.add(file, None, f"after_all state '{spec.after_all}' is not a state")
     checklist = tuple(
-        ChecklistRule(item.key, item.label, _condition(item.when, conditions, file, None, out),
-                      frozenset(item.pending), frozenset(item.done))
+        ChecklistRule(
+            item.key,
+            item.label,
+            _condition(item.when, conditions, file, None, out),
+            frozenset(item.pending),
+            frozenset(item.done),
+        )
         for item in spec.checklist
     )
     states = {
@@ -165,8 +170,13 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: _Collect
 
 
 def _compile_state(
-    flow: str, file: str, name: str, spec: StateSpec, conditions: Mapping[str, Condition],
-    lexicon: LexiconSpec, out: _Collector,
+    flow: str,
+    file: str,
+    name: str,
+    spec: StateSpec,
+    conditions: Mapping[str, Condition],
+    lexicon: LexiconSpec,
+    out: _Collector,
 ) -> State:
     if name.startswith(("@", "_")) or ":" in name:
         out.add(file, name, "state names may not start with '@' or '_' nor contain ':'")
@@ -196,14 +206,20 @@ def _compile_state(
                 out.add(file, name, f"alias '{alias}' of '{choice.id}' would be read as a choice number")
         if choice.next is None and choice.action is None:
             out.add(file, name, f"choice '{choice.id}' has neither `next` nor `action`")
-        compiled.append(Choice(
-            id=choice.id, label=choice.label, means=choice.means,
-            set=tuple(choice.set.items()), when_name=choice.when,
-            when=_condition(choice.when, conditions, file, name, out),
-            target=_canonical(flow, choice.next) if choice.next else None,
-            queue=choice.queue, action=choice.action,
-            candidate=candidate(choice.id, choice.label, choice.aliases, choice.means),
-        ))
+        compiled.append(
+            Choice(
+                id=choice.id,
+                label=choice.label,
+                means=choice.means,
+                set=tuple(choice.set.items()),
+                when_name=choice.when,
+                when=_condition(choice.when, conditions, file, name, out),
+                target=_canonical(flow, choice.next) if choice.next else None,
+                queue=choice.queue,
+                action=choice.action,
+                candidate=candidate(choice.id, choice.label, choice.aliases, choice.means),
+            )
+        )
     routes: tuple[Route, ...] | None = None
     if spec.route is not None:
         if not spec.route or spec.route[-1].when is not None:
@@ -214,8 +230,15 @@ def _compile_state(
         )
     says = () if spec.say is None else (spec.say,) if isinstance(spec.say, str) else spec.say
     return State(
-        flow=flow, name=name, title=spec.title, facts=spec.facts, says=tuple(s.strip() for s in says),
-        ask=spec.ask.strip() if spec.ask else None, help=spec.help, choices=tuple(compiled), routes=routes,
+        flow=flow,
+        name=name,
+        title=spec.title,
+        facts=spec.facts,
+        says=tuple(s.strip() for s in says),
+        ask=spec.ask.strip() if spec.ask else None,
+        help=spec.help,
+        choices=tuple(compiled),
+        routes=routes,
         template=spec.template,
     )
 
@@ -256,8 +279,11 @@ def _check_templates(templates: TemplatesSpec, facts: FactsSpec, out: _Collector
 
 
 def _check_targets(
-    flows: Mapping[str, tuple[str, FlowSpec]], lexicon: LexiconSpec, templates: TemplatesSpec,
-    facts: FactsSpec, out: _Collector,
+    flows: Mapping[str, tuple[str, FlowSpec]],
+    lexicon: LexiconSpec,
+    templates: TemplatesSpec,
+    facts: FactsSpec,
+    out: _Collector,
 ) -> None:
     def target_problem(flow: str, target: str) -> str | None:
         if target in SPECIAL_TARGETS:

@@ -89,8 +89,14 @@ def mermaid(flow: Flow) -> str:
 
     model = _Model()
     GraphMachine(
-        model=model, states=states, transitions=edges, initial=flow.initial, auto_transitions=False,
-        graph_engine="mermaid", title=flow.title, show_conditions=True,
+        model=model,
+        states=states,
+        transitions=edges,
+        initial=flow.initial,
+        auto_transitions=False,
+        graph_engine="mermaid",
+        title=flow.title,
+        show_conditions=True,
     )
     return str(model.get_graph().draw(None))  # type: ignore[attr-defined]
 

@@ -245,7 +245,11 @@ def _sentinel_master(url: str, opts: dict[str, Any]) -> tuple[Redis, Sentinel]:
 
 
 def _host_port(item: str) -> tuple[str, int]:
-    host, colon, port = item.strip().rpartition(":")
-    if not colon or host.endswith(":"):  # no port given (or a bare IPv6 address)
-        host, port = item.strip(), "26379"
-    return unquote(host.strip("[]")), int(port)
+    """``host``, ``host:port``, ``[ipv6]`` or ``[ipv6]:port``; the Sentinel port 26379 by default."""
+    item = item.strip()
+    if item.startswith("["):
+        host, _, rest = item[1:].partition("]")
+        port = rest.removeprefix(":")
+    else:
+        host, _, port = item.partition(":")
+    return unquote(host), int(port or 26379)

@@ -7,8 +7,23 @@ from pathlib import Path
 
 import bot.core
 
-FORBIDDEN = ("redis", "linebot", "slack_sdk", "slack_bolt", "starlette", "uvicorn", "aiohttp", "httpx",
-             "asyncio", "socket", "requests", "bot.store", "bot.channels", "bot.web", "bot.conversation")
+FORBIDDEN = (
+    "redis",
+    "linebot",
+    "slack_sdk",
+    "slack_bolt",
+    "starlette",
+    "uvicorn",
+    "aiohttp",
+    "httpx",
+    "asyncio",
+    "socket",
+    "requests",
+    "bot.store",
+    "bot.channels",
+    "bot.web",
+    "bot.conversation",
+)
 
 
 def imported_modules(path: Path) -> set[str]:

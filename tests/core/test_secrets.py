@@ -26,8 +26,21 @@ def test_secrets_are_recognised(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["はい", "1", "ランサーズ", "山田太郎", "パスワードを忘れました", "password reset", "LP制作の件",
-     "taro@example.com", "https://www.lancers.jp/help", "09012345678", "Yamada", "2026年11月", "ok"],
+    [
+        "はい",
+        "1",
+        "ランサーズ",
+        "山田太郎",
+        "パスワードを忘れました",
+        "password reset",
+        "LP制作の件",
+        "taro@example.com",
+        "https://www.lancers.jp/help",
+        "09012345678",
+        "Yamada",
+        "2026年11月",
+        "ok",
+    ],
 )
 def test_ordinary_answers_are_not_secrets(text: str) -> None:
     assert not looks_secret(text)

@@ -11,8 +11,12 @@ from bot.core.session import HISTORY_LIMIT, Session, Step
 
 def test_round_trip_keeps_everything() -> None:
     session = Session(
-        flow="lancers", state="proposals", answers={"lancers": {"role": "worker", "ongoing": "yes"}},
-        fields={"client_name": "山田"}, filling="job_title", queue=("crowdworks",),
+        flow="lancers",
+        state="proposals",
+        answers={"lancers": {"role": "worker", "ongoing": "yes"}},
+        fields={"client_name": "山田"},
+        filling="job_title",
+        queue=("crowdworks",),
         history=(Step("lancers", "role", (("role", None),), ("lancers", "crowdworks")), Step("common", "menu")),
         updated=1_700_000_000,
     )
@@ -35,7 +39,9 @@ def test_history_is_capped() -> None:
     assert session.history[-1].state == f"s{HISTORY_LIMIT * 3 - 1}"
 
 
-@pytest.mark.parametrize("data", [{}, {"_": 99, "f": "x", "s": "y"}, {"_": 1, "f": "x"}, {"_": 1, "f": "a", "s": "b", "a": 3}])
+@pytest.mark.parametrize(
+    "data", [{}, {"_": 99, "f": "x", "s": "y"}, {"_": 1, "f": "x"}, {"_": 1, "f": "a", "s": "b", "a": 3}]
+)
 def test_malformed_data_is_rejected_with_value_error(data: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         Session.from_dict(data)

@@ -44,8 +44,20 @@ def test_normalize_folds_variants(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("はい", "yes"), ("うん", "yes"), ("ある", "yes"), ("１", "yes"), ("1", "yes"), ("2", "no"),
-     ("ない", "no"), ("いいえ", "no"), ("ナイ", "no"), ("なし", "no"), ("はい、あります", "yes"), ("まだです", "no")],
+    [
+        ("はい", "yes"),
+        ("うん", "yes"),
+        ("ある", "yes"),
+        ("１", "yes"),
+        ("1", "yes"),
+        ("2", "no"),
+        ("ない", "no"),
+        ("いいえ", "no"),
+        ("ナイ", "no"),
+        ("なし", "no"),
+        ("はい、あります", "yes"),
+        ("まだです", "no"),
+    ],
 )
 def test_yes_no_answers(raw: str, expected: str) -> None:
     assert match_choice(normalize(raw), CHOICES, VOCAB) == expected
@@ -53,9 +65,18 @@ def test_yes_no_answers(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("ランサーズ", "lancers"), ("らんさーず", "lancers"), ("Lancers", "lancers"), ("クラワ", "crowdworks"),
-     ("両方", "both"), ("どっちも", "both"), ("3", "both"), ("３", "both"), ("ランサーズです", "lancers"),
-     ("クラウドワークスをやめたい", "crowdworks")],
+    [
+        ("ランサーズ", "lancers"),
+        ("らんさーず", "lancers"),
+        ("Lancers", "lancers"),
+        ("クラワ", "crowdworks"),
+        ("両方", "both"),
+        ("どっちも", "both"),
+        ("3", "both"),
+        ("３", "both"),
+        ("ランサーズです", "lancers"),
+        ("クラウドワークスをやめたい", "crowdworks"),
+    ],
 )
 def test_labels_aliases_numbers_and_partial_text(raw: str, expected: str) -> None:
     assert match_choice(normalize(raw), MENU, VOCAB) == expected

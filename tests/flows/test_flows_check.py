@@ -35,7 +35,11 @@ def _unknown_target(data: dict[str, Any]) -> None:
 
 
 def _unreachable(data: dict[str, Any]) -> None:
-    data["states"]["orphan"] = {"title": "孤立", "ask": "?", "choices": [{"id": "a", "label": "a", "next": data["initial"]}]}
+    data["states"]["orphan"] = {
+        "title": "孤立",
+        "ask": "?",
+        "choices": [{"id": "a", "label": "a", "next": data["initial"]}],
+    }
 
 
 def _dead_end(data: dict[str, Any]) -> None:
@@ -97,7 +101,9 @@ def test_a_fact_nobody_teaches_is_reported(tmp_path: Path) -> None:
         load_library(directory)
 
 
-def test_cli_check_passes_on_the_real_flows(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_check_passes_on_the_real_flows(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FLOWS_DIR", str(FLOWS_DIR))
     assert main(["flows", "check"]) == 0
     assert "OK:" in capsys.readouterr().out

@@ -8,6 +8,7 @@ never be taken, is a flow bug.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 
 from bot.core.engine import SKIP, Engine
@@ -61,7 +62,7 @@ def walk(engine: Engine) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]
             if tap.choice != SKIP and not tap.choice.startswith("_"):
                 taken.add((tap.flow, tap.state, tap.choice))
             entered = list(turn.trace.entered)
-            for here, there in zip(entered, entered[1:], strict=False):
+            for here, there in itertools.pairwise(entered):
                 routed.add((here, there))
             if turn.session is None:
                 continue

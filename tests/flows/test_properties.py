@@ -16,8 +16,33 @@ from bot.core.messages import ChoiceInput, CommandInput, Inbound, Question, Star
 from bot.core.model import Library
 from bot.core.session import HISTORY_LIMIT, Session
 
-WORDS = ["はい", "いいえ", "うん", "ない", "ある", "１", "2", "3", "13", "戻る", "最初から", "ヘルプ", "状況", "削除",
-         "スキップ", "次へ", "ランサーズ", "クラウドワークス", "両方", "受注者", "山田", "😀", "", "   ", "abc12345"]
+WORDS = [
+    "はい",
+    "いいえ",
+    "うん",
+    "ない",
+    "ある",
+    "１",
+    "2",
+    "3",
+    "13",
+    "戻る",
+    "最初から",
+    "ヘルプ",
+    "状況",
+    "削除",
+    "スキップ",
+    "次へ",
+    "ランサーズ",
+    "クラウドワークス",
+    "両方",
+    "受注者",
+    "山田",
+    "😀",
+    "",
+    "   ",
+    "abc12345",
+]
 COMMANDS = ["back", "restart", "help", "status", "erase", "start", "bogus"]
 
 text_inputs = st.one_of(
@@ -25,8 +50,12 @@ text_inputs = st.one_of(
     st.text(max_size=40),
     st.text(min_size=2001, max_size=2100),
 ).map(TextInput)
-random_taps = st.builds(ChoiceInput, st.sampled_from(["common", "lancers", "crowdworks", "nope"]),
-                        st.text(max_size=12), st.text(max_size=12))
+random_taps = st.builds(
+    ChoiceInput,
+    st.sampled_from(["common", "lancers", "crowdworks", "nope"]),
+    st.text(max_size=12),
+    st.text(max_size=12),
+)
 other_inputs = st.one_of(st.sampled_from(COMMANDS).map(CommandInput), st.just(StartInput()), random_taps)
 
 

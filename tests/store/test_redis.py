@@ -344,8 +344,9 @@ async def test_from_url_settings(redis_url: str) -> None:
         assert isinstance(kwargs["retry"], Retry) and kwargs["retry"].get_retries() == 2
     finally:
         await store.close()
-    overridden = RedisSessionStore.from_url(redis_url, TTL, max_connections=4, socket_timeout=0.5)
+    overridden = RedisSessionStore.from_url(redis_url, TTL, dedupe_limit=5, max_connections=4, socket_timeout=0.5)
     try:
+        assert overridden._dedupe_limit == 5
         pool = overridden._client.connection_pool  # type: ignore[union-attr]
         assert pool.max_connections == 4 and pool.connection_kwargs["socket_timeout"] == 0.5
     finally:
@@ -360,14 +361,17 @@ async def test_from_url_cluster_and_sentinel_forms() -> None:
     assert isinstance(tls_cluster._client, RedisCluster)
     await tls_cluster.close()
 
-    sentinel = RedisSessionStore.from_url("redis+sentinel://:s3cret@10.0.0.1:26380,[::1],h3:5000/mymaster/2", TTL)
+    sentinel = RedisSessionStore.from_url(
+        "redis+sentinel://:s3cret@10.0.0.1:26380,[::1],[2001:db8:1:2]:5,h3/mymaster/2", TTL, dedupe_limit=7
+    )
     try:
         assert sentinel._sentinel is not None
         hosts = [
             (s.connection_pool.connection_kwargs["host"], s.connection_pool.connection_kwargs["port"])
             for s in sentinel._sentinel.sentinels
         ]
-        assert hosts == [("10.0.0.1", 26380), ("::1", 26379), ("h3", 5000)]
+        assert hosts == [("10.0.0.1", 26380), ("::1", 26379), ("2001:db8:1:2", 5), ("h3", 26379)]
+        assert sentinel._dedupe_limit == 7
         master_kwargs = sentinel._client.connection_pool.connection_kwargs  # type: ignore[union-attr]
         assert master_kwargs["password"] == "s3cret" and master_kwargs["db"] == 2
         assert sentinel._client.connection_pool.service_name == "mymaster"  # type: ignore[union-attr]
