@@ -30,10 +30,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     graph = flow_commands.add_parser("graph", help="print a mermaid diagram of a flow")
     graph.add_argument("flow", nargs="?", default=None, help="flow name (default: all flows)")
 
+    line = commands.add_parser("line", help="LINE set-up")
+    line_commands = line.add_subparsers(dest="line_command", required=True)
+    line_commands.add_parser("richmenu", help="create the rich menu (最初から/状況/ヘルプ) and make it the default")
+
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "flows":
         return _flows(settings, args)
+    if args.command == "line":
+        from bot.channels.line_richmenu import richmenu_command
+
+        return asyncio.run(richmenu_command(settings))
     library = _library_or_exit(settings)
     if args.command == "chat":
         from bot.app import run_terminal_chat

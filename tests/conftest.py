@@ -1,7 +1,9 @@
-"""Fixtures shared by every test package: the real flows, compiled once."""
+"""Fixtures shared by every test package: the real flows (compiled once) and a real Redis."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from bot.core.engine import Engine
 from bot.core.flows import load_library
 from bot.core.model import Library
+from tests.redis_support import DEFAULT_URL, answers, no_redis, notices, redis_server
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
 
@@ -21,3 +24,33 @@ def library() -> Library:
 @pytest.fixture(scope="session")
 def engine(library: Library) -> Engine:
     return Engine(library)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Mark by need rather than by file: the memory half of the contract tests runs without Redis.
+    for item in items:
+        if {"redis_url", "cluster_url", "sentinel_url", "unix_url"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.redis)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for notice in notices:
+        terminalreporter.write_sep("!", notice, yellow=True, bold=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The URL of a Redis the tests may write to (under `PREFIX` only)."""
+    explicit = os.environ.get("REDIS_URL")
+    if answers(explicit or DEFAULT_URL):
+        yield explicit or DEFAULT_URL
+        return
+    problem = ""
+    if not explicit:  # an explicit REDIS_URL that does not answer is a misconfiguration: no fallback
+        try:
+            with redis_server() as port:
+                yield f"redis://127.0.0.1:{port}/0"
+                return
+        except (OSError, RuntimeError) as exc:
+            problem = f", and a throwaway server failed: {exc}"
+    no_redis(f"no Redis server: tried {explicit or DEFAULT_URL}{problem}", required=True)

@@ -48,6 +48,10 @@ class SessionStore(Protocol):
         """Delete every key of the user, unconditionally (unfollow, uninstall)."""
         ...
 
+    async def erase_workspace(self, channel: str, workspace: str) -> int:
+        """Delete every key of every user of one workspace (Slack uninstall); returns how many users."""
+        ...
+
     async def ping(self) -> bool:
         """True when the backend answers (readiness)."""
         ...

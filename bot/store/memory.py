@@ -104,6 +104,12 @@ class MemorySessionStore:
         self._sessions.pop(key, None)
         self._seen.pop(key, None)
 
+    async def erase_workspace(self, channel: str, workspace: str) -> int:
+        users = {k for k in (*self._sessions, *self._seen) if (k.channel, k.workspace) == (channel, workspace)}
+        for key in users:
+            await self.erase(key)
+        return len(users)
+
     async def ping(self) -> bool:
         return True
 

@@ -205,6 +205,22 @@ class RedisSessionStore:
         """One DEL of all the user's keys (they share a hash slot, so this holds on Cluster too)."""
         await self._client.delete(*self._keys.user_keys(key))
 
+    async def erase_workspace(self, channel: str, workspace: str) -> int:
+        """SCAN the workspace's keys (every primary on a cluster) and delete them user by user.
+
+        Rare (an uninstall) and O(keyspace): acceptable off the hot path. Keys are grouped by their hash
+        tag so each DEL stays within one slot.
+        """
+        users: dict[bytes, list[bytes]] = {}
+        pattern = self._keys.workspace_pattern(channel, workspace)
+        async for raw in self._client.scan_iter(match=pattern, count=500):
+            name = raw if isinstance(raw, bytes) else str(raw).encode()
+            tag = name[name.index(b"{") : name.index(b"}") + 1]
+            users.setdefault(tag, []).append(name)
+        for names in users.values():
+            await self._client.delete(*names)
+        return len(users)
+
     async def ping(self) -> bool:
         try:
             return bool(await self._client.ping())

@@ -8,17 +8,10 @@ other things may use it.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 import redis
@@ -29,23 +22,9 @@ from bot.store.base import SessionStore
 from bot.store.keys import KeyBuilder
 from bot.store.memory import MemorySessionStore
 from bot.store.redis import RedisSessionStore
+from tests.redis_support import PREFIX, delete_prefix, no_redis, notices, redis_server
 
-PREFIX = f"taikai-test-{uuid.uuid4().hex[:12]}"
 TTL = 3600.0
-DEFAULT_URL = "redis://127.0.0.1:6379/0"
-_notices: list[str] = []
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Mark by need rather than by file: the memory half of the contract tests runs without Redis.
-    for item in items:
-        if {"redis_url", "cluster_url", "sentinel_url", "unix_url"} & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.redis)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for notice in _notices:
-        terminalreporter.write_sep("!", notice, yellow=True, bold=True)
 
 
 class FakeClock:
@@ -59,72 +38,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-def _answers(url: str) -> bool:
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except (redis.RedisError, OSError, ValueError):
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def redis_server(*options: str, config: str = "", sentinel: bool = False) -> Iterator[int]:
-    """Run a throwaway `redis-server` (no persistence) in a temp dir; yields its port once it answers."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise FileNotFoundError("redis-server is not installed")
-    with tempfile.TemporaryDirectory(prefix="taikai-redis-") as workdir:
-        port = _free_port()
-        conf = Path(workdir, "redis.conf")  # a Sentinel rewrites its config file: it must be writable
-        conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {workdir}\n{config}")
-        args = [binary, str(conf), *(["--sentinel"] if sentinel else ["--save", "", "--appendonly", "no"])]
-        server = subprocess.Popen([*args, *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            deadline = time.monotonic() + 10
-            while not _answers(f"redis://127.0.0.1:{port}"):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server {' '.join(options)} did not start")
-                time.sleep(0.05)
-            yield port
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """The URL of a Redis the tests may write to (under `PREFIX` only)."""
-    explicit = os.environ.get("REDIS_URL")
-    if _answers(explicit or DEFAULT_URL):
-        yield explicit or DEFAULT_URL
-        return
-    problem = ""
-    if not explicit:  # an explicit REDIS_URL that does not answer is a misconfiguration: no fallback
-        try:
-            with redis_server() as port:
-                yield f"redis://127.0.0.1:{port}/0"
-                return
-        except (OSError, RuntimeError) as exc:
-            problem = f", and a throwaway server failed: {exc}"
-    _no_redis(f"no Redis server: tried {explicit or DEFAULT_URL}{problem}", required=True)
-
-
-def _no_redis(reason: str, *, required: bool) -> NoReturn:
-    if required and os.environ.get("CI") == "true":
-        pytest.fail(f"{reason}; CI=true requires Redis", pytrace=False)
-    _notices.insert(0, f"REDIS TESTS SKIPPED: {reason}")  # once: a session fixture's skip is cached
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
@@ -142,7 +55,7 @@ def cluster_url() -> Iterator[str]:
             client.close()
             yield f"redis+cluster://127.0.0.1:{port}"
     except (OSError, RuntimeError, redis.RedisError) as exc:
-        _no_redis(f"no throwaway Redis Cluster: {exc}", required=False)
+        no_redis(f"no throwaway Redis Cluster: {exc}", required=False)
 
 
 @pytest.fixture(scope="session")
@@ -153,7 +66,7 @@ def unix_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with redis_server(config=f"unixsocket {sock}\nunixsocketperm 700\n"):
             yield f"unix://{sock}?db=0"
     except (OSError, RuntimeError) as exc:
-        _no_redis(f"no throwaway Redis on a Unix socket: {exc}", required=False)
+        no_redis(f"no throwaway Redis on a Unix socket: {exc}", required=False)
 
 
 @pytest.fixture(scope="session")
@@ -166,18 +79,7 @@ def sentinel_url() -> Iterator[str]:
         ):
             yield f"redis+sentinel://127.0.0.1:{port}/taikai/0"
     except (OSError, RuntimeError) as exc:
-        _no_redis(f"no throwaway Redis Sentinel: {exc}", required=False)
-
-
-async def delete_prefix(url: str, prefix: str = PREFIX) -> None:
-    """Delete this run's keys (SCAN by prefix: never FLUSHDB a server others may use)."""
-    client = aioredis.Redis.from_url(url)
-    try:
-        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
+        no_redis(f"no throwaway Redis Sentinel: {exc}", required=False)
 
 
 @pytest.fixture
@@ -223,7 +125,7 @@ async def store(request: pytest.FixtureRequest, keys: KeyBuilder) -> AsyncIterat
 @pytest.fixture
 def report() -> list[str]:
     """Lines to print in the terminal summary (figures worth seeing even when the tests pass)."""
-    return _notices
+    return notices
 
 
 @pytest.fixture

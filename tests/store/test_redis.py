@@ -104,6 +104,21 @@ async def test_erase_leaves_other_users_alone(store: SessionStore, user: Session
     await store.erase(user)  # erasing nothing is fine
 
 
+async def test_erase_workspace_removes_only_that_workspace(store: SessionStore) -> None:
+    team_a = [SessionKey("slack", "T_A", f"U{i}") for i in range(3)]
+    team_b = SessionKey("slack", "T_B", "U0")
+    line_same_id = SessionKey("line", "T_A", "U0")
+    for key in (*team_a, team_b, line_same_id):
+        await store.save(key, SESSION, 0, event_id="e1")
+    assert await store.erase_workspace("slack", "T_A") == 3
+    for key in team_a:
+        loaded = await store.load(key, "e1")
+        assert (loaded.session, loaded.duplicate) == (None, False)
+    assert (await store.load(team_b)).session == SESSION
+    assert (await store.load(line_same_id)).session == SESSION
+    assert await store.erase_workspace("slack", "T_A") == 0
+
+
 @pytest.mark.parametrize(
     ("a", "b"),
     [

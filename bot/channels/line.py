@@ -1,0 +1,252 @@
+"""The LINE channel: `POST /line/webhook`, verified, answered at once, turns run in tracked tasks.
+
+Order of checks, each before anything is processed or stored: the body size (413), the signature
+(400 without one, 401 when wrong: the SDK's `SignatureValidator` over the exact bytes received), the
+content type (415), then the JSON shape (400). A verified body is answered 200 straight away: LINE
+waits only a few seconds and retries slow answers. Its events run afterwards in `TaskTracker` tasks,
+one per chat so that two messages of one user keep their order.
+
+Exactly once: every turn passes the event's `webhookEventId` to `Conversation.turn`, which records it
+in the same atomic store write as the new session. A redelivered or duplicated event comes back as
+`duplicate` and nothing is sent. Groups and rooms get an explanation and no state at all.
+
+Logs carry the event type, a keyed hash of the user id and the outcome; never a token, a secret, or
+the message text (unless the operator sets `LOG_MESSAGE_TEXT`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Sequence
+from typing import TypeVar
+
+from linebot.v3 import SignatureValidator  # type: ignore[import-untyped]
+from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi  # type: ignore[import-untyped]
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.channels.line_events import (
+    Erase,
+    GroupNotice,
+    Ignore,
+    Incoming,
+    Repeat,
+    Turn,
+    destination,
+    parse_events,
+)
+from bot.channels.line_render import question_place, render
+from bot.channels.line_send import LineSender, api_configuration
+from bot.conversation import TurnResult
+from bot.core.messages import CommandInput, Inbound, Question, Reply, StartInput, Text, TextInput
+from bot.core.session import SessionKey
+from bot.web.services import Services, WebChannel
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 256 * 1024  # LINE sends small bodies (a few events); anything bigger is not LINE
+LOADING_AFTER = 1.0  # seconds a turn may take before the loading animation is shown
+REPEAT = "repeat"  # a command name the engine does not know: it shows the current question again
+T = TypeVar("T")
+
+
+class LineChannel:
+    name = "line"
+
+    def __init__(
+        self, services: Services, max_body_bytes: int = MAX_BODY_BYTES, loading_after: float = LOADING_AFTER
+    ) -> None:
+        settings = services.settings
+        if settings.line_channel_secret is None or settings.line_channel_access_token is None:
+            raise ValueError("the LINE channel needs LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
+        secret = settings.line_channel_secret.get_secret_value()
+        self.services = services
+        self.max_body_bytes = max_body_bytes
+        self.loading_after = loading_after
+        self._validator = SignatureValidator(secret)
+        self._log_key = hmac.new(secret.encode(), b"taikai-bot user id in logs", hashlib.sha256).digest()
+        self._client: AsyncApiClient | None = None
+        self._sender: LineSender | None = None
+
+    # --- WebChannel --------------------------------------------------------------------------------
+
+    def routes(self) -> Sequence[BaseRoute]:
+        return [Route("/line/webhook", self.webhook, methods=["POST"])]
+
+    async def startup(self) -> None:
+        """Open the API client here: its aiohttp session belongs to the running event loop."""
+        settings = self.services.settings
+        assert settings.line_channel_access_token is not None
+        token = settings.line_channel_access_token.get_secret_value()
+        self._client = AsyncApiClient(api_configuration(settings.line_api_base_url, token))
+        self._sender = LineSender(AsyncMessagingApi(self._client), settings.line_push_fallback)
+
+    async def shutdown(self) -> None:
+        """Called after the task tracker drained, so no turn is still sending."""
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+    @property
+    def sender(self) -> LineSender:
+        if self._sender is None:
+            raise RuntimeError("the LINE channel is not started")
+        return self._sender
+
+    # --- the webhook -------------------------------------------------------------------------------
+
+    async def webhook(self, request: Request) -> Response:
+        body = await self._read_body(request)
+        if isinstance(body, Response):
+            return body
+        signature = request.headers.get("x-line-signature")
+        if not signature:
+            return _refuse(400, "missing signature")
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return _refuse(400, "body is not UTF-8")
+        if not self._validator.validate(text, signature):
+            return _refuse(401, "bad signature")
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return _refuse(415, "not JSON")
+        try:
+            payload = json.loads(text)
+        except ValueError:
+            return _refuse(400, "malformed JSON")
+        if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+            return _refuse(400, "not a webhook body")
+        self._dispatch(destination(payload), parse_events(payload["events"]))
+        return PlainTextResponse("OK")
+
+    async def _read_body(self, request: Request) -> bytes | Response:
+        """The body, read no further than the limit (a declared length over it is refused unread)."""
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            return _refuse(413, "body too large")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    return _refuse(413, "body too large")
+                chunks.append(chunk)
+        except ClientDisconnect:
+            return _refuse(400, "client went away")
+        return b"".join(chunks)
+
+    def _dispatch(self, workspace: str, events: list[Incoming]) -> None:
+        """One tracked task per chat, handling that chat's events in order."""
+        by_chat: dict[str, list[Incoming]] = {}
+        for event in events:
+            if isinstance(event.action, Ignore):
+                self._log(event, f"ignored:{event.action.reason}")
+            else:
+                by_chat.setdefault(event.chat.id or "-", []).append(event)
+        for chat_events in by_chat.values():
+            self.services.tasks.spawn(self._run(workspace, chat_events), name="line-events")
+
+    async def _run(self, workspace: str, events: list[Incoming]) -> None:
+        for event in events:
+            try:
+                await self._handle(workspace, event)
+            except Exception:
+                log.exception("line event failed: type=%s user=%s", event.type, self._who(event))
+                await self._send(event, [Text(self.services.engine.library.text("busy"))])
+
+    async def _handle(self, workspace: str, event: Incoming) -> None:
+        action = event.action
+        if isinstance(action, GroupNotice):
+            if event.redelivery:  # no state is kept for groups, so the redelivered notice is just skipped
+                self._log(event, "skipped_redelivery")
+                return
+            outcome = await self._send(event, [Text(self.services.engine.library.text("group_only_dm"))])
+            self._log(event, f"group_notice:{outcome}")
+            return
+        assert event.chat.user is not None  # classify() turns user-less events into Ignore
+        key = SessionKey("line", workspace, event.chat.user)
+        if isinstance(action, Erase):
+            await self.services.conversation.erase(key)
+            self._log(event, "erased")
+        elif isinstance(action, Turn):
+            result = await self._with_loading(event.chat.user, self._turn(key, action.inbound, event))
+            await self._answer(event, result, (), 0)
+        elif isinstance(action, Repeat):
+            result = await self._with_loading(event.chat.user, self._repeat(key, event))
+            preface = () if action.preface is None else (Text(self.services.engine.library.text(action.preface)),)
+            page = 0
+            if action.page is not None and result.replies and isinstance(last := result.replies[-1], Question):
+                page = action.page.page if question_place(last) == (action.page.flow, action.page.state) else 0
+            await self._answer(event, result, preface, page)
+
+    async def _turn(self, key: SessionKey, inbound: Inbound, event: Incoming) -> TurnResult:
+        if self.services.settings.log_message_text and isinstance(inbound, TextInput):
+            log.info("line text: user=%s text=%r", self._who(event), inbound.text)
+        return await self.services.conversation.turn(key, inbound, event.event_id)
+
+    async def _repeat(self, key: SessionKey, event: Incoming) -> TurnResult:
+        """The current question again; a user with no session yet gets the greeting instead."""
+        known = await self.services.conversation.session(key) is not None
+        return await self._turn(key, CommandInput(REPEAT) if known else StartInput(), event)
+
+    async def _answer(self, event: Incoming, result: TurnResult, preface: tuple[Reply, ...], page: int) -> None:
+        if result.duplicate:
+            self._log(event, "duplicate")
+            return
+        outcome = await self._send(event, [*preface, *result.replies], page)
+        trace = result.trace.outcome if result.trace else "-"
+        self._log(event, f"{trace}:{outcome}")
+
+    async def _send(self, event: Incoming, replies: Sequence[Reply], page: int = 0) -> str:
+        messages = render(replies, page)
+        return await self.sender.deliver(event.chat.id, event.reply_token, messages, event.event_id or "-")
+
+    async def _with_loading(self, chat_id: str, work: Awaitable[T]) -> T:
+        """Run `work`; if it takes longer than `loading_after`, show the loading animation meanwhile.
+
+        The animation request is awaited before the answer is sent, so it can never arrive after the
+        answer (where it would spin under a finished reply).
+        """
+        task = asyncio.ensure_future(work)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.loading_after)
+            if not done:
+                await self.sender.show_loading(chat_id)
+            return await task
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+
+    # --- logs --------------------------------------------------------------------------------------
+
+    def _who(self, event: Incoming) -> str:
+        user = event.chat.user or event.chat.id
+        if user is None:
+            return "-"
+        return hmac.new(self._log_key, user.encode(), hashlib.sha256).hexdigest()[:12]
+
+    def _log(self, event: Incoming, outcome: str) -> None:
+        log.info(
+            "line event: type=%s chat=%s user=%s redelivery=%s outcome=%s",
+            event.type,
+            event.chat.kind,
+            self._who(event),
+            event.redelivery,
+            outcome,
+        )
+
+
+def _refuse(status: int, reason: str) -> Response:
+    log.warning("line webhook refused: %d %s", status, reason)
+    return PlainTextResponse(reason, status_code=status)
+
+
+def build_line_channel(services: Services) -> WebChannel:
+    return LineChannel(services)

@@ -1,0 +1,186 @@
+"""The Slack channel: a Bolt `AsyncApp` mounted in the bot's ASGI server, and optionally Socket Mode.
+
+Two ways to install (docs/slack.md):
+
+- single workspace: ``SLACK_BOT_TOKEN`` + ``SLACK_SIGNING_SECRET``;
+- multi-workspace OAuth: ``SLACK_CLIENT_ID`` + ``SLACK_CLIENT_SECRET`` + ``SLACK_SIGNING_SECRET``, with
+  ``GET /slack/install`` and ``GET /slack/oauth_redirect``; installations and OAuth states live in Redis
+  (`bot.store.slack_installations`), or in memory when REDIS_URL is unset. OAuth wins when both are set.
+
+Every Web API client Bolt uses is built here on one `AsyncWebClient` whose ``base_url`` is
+``SLACK_API_BASE_URL``: the app's client (and so each request's client), the OAuth flow's client
+(oauth.v2.access, auth.test) and the authorize step's (auth.test, token rotation). Nothing is left to
+Bolt's defaults, which would call slack.com and read ``SLACK_*`` variables from the environment behind the
+settings' back. Bolt verifies the signing secret and the timestamp (5 minutes) of every HTTP request and
+answers 401 before any listener runs; Socket Mode (``SLACK_APP_TOKEN``) feeds the same app.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from pydantic import SecretStr
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from bot.channels.slack_listeners import SlackListeners
+from bot.config import Settings
+from bot.store.keys import KeyBuilder
+from bot.store.slack_installations import (
+    MemoryInstallationStore,
+    MemoryOAuthStateStore,
+    RedisInstallationStore,
+    RedisOAuthStateStore,
+    redis_client,
+)
+from bot.web.services import Services
+
+log = logging.getLogger(__name__)
+bolt_log = logging.getLogger("bot.channels.slack.bolt")
+
+APP_NAME = "taikai-bot"
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+InstallationStore = RedisInstallationStore | MemoryInstallationStore
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def api_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
+    """The Web API client every other client is copied from (base URL from SLACK_API_BASE_URL)."""
+    base = settings.slack_api_base_url
+    return AsyncWebClient(token=token, base_url=base if base.endswith("/") else base + "/", logger=bolt_log)
+
+
+def oauth_enabled(settings: Settings) -> bool:
+    return bool(settings.slack_client_id and settings.slack_client_secret)
+
+
+def build_oauth_stores(settings: Settings) -> tuple[InstallationStore, RedisOAuthStateStore | MemoryOAuthStateStore]:
+    """Redis when REDIS_URL is set (every replica sees an install), else memory (one process, for trying out)."""
+    expiry = settings.slack_state_expiration_seconds
+    dsn = settings.redis_dsn
+    if dsn:
+        client = redis_client(dsn)
+        keys = KeyBuilder(prefix=settings.redis_key_prefix)
+        return RedisInstallationStore(client, keys), RedisOAuthStateStore(client, keys, expiry)
+    log.warning("Slack OAuth without REDIS_URL: installations are kept in memory and lost at restart")
+    return MemoryInstallationStore(), MemoryOAuthStateStore(expiry)
+
+
+def build_bolt_app(
+    settings: Settings, installations: InstallationStore | None, states: AsyncOAuthStateStore | None
+) -> AsyncApp:
+    """Single workspace when `installations` is None, else OAuth with these stores."""
+    signing_secret = _secret(settings.slack_signing_secret) or ""
+    if installations is None or states is None:
+        client = api_client(settings, _secret(settings.slack_bot_token))
+        return AsyncApp(
+            name=APP_NAME, logger=bolt_log, signing_secret=signing_secret, client=client, process_before_response=True
+        )
+    client = api_client(settings)
+    client_id, client_secret = settings.slack_client_id or "", _secret(settings.slack_client_secret) or ""
+    scopes = [s.strip() for s in settings.slack_scopes.split(",") if s.strip()]
+    oauth = AsyncOAuthSettings(
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=scopes,
+        user_scopes=[],
+        redirect_uri=settings.slack_redirect_uri,
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        installation_store=installations,
+        installation_store_bot_only=True,
+        state_store=states,
+        state_expiration_seconds=settings.slack_state_expiration_seconds,
+        logger=bolt_log,
+    )
+    # Replaces the authorize step AsyncOAuthSettings built without a client (it would call slack.com), and
+    # caches auth.test per token so that an event costs one Redis read before its ack, not an API call.
+    oauth.authorize = AsyncInstallationStoreAuthorize(
+        logger=bolt_log,
+        installation_store=installations,
+        client_id=client_id,
+        client_secret=client_secret,
+        bot_only=True,
+        cache_enabled=True,
+        client=client,
+    )
+    flow = AsyncOAuthFlow(client=client, logger=bolt_log, settings=oauth)
+    return AsyncApp(
+        name=APP_NAME,
+        logger=bolt_log,
+        signing_secret=signing_secret,
+        client=client,
+        oauth_flow=flow,
+        installation_store_bot_only=True,
+        process_before_response=True,
+    )
+
+
+class SlackChannel:
+    """The `WebChannel` for Slack: routes into Bolt, and the Socket Mode connection's lifetime."""
+
+    name = "slack"
+
+    def __init__(self, services: Services, app: AsyncApp, installations: InstallationStore | None) -> None:
+        self.services = services
+        self.app = app
+        self.installations = installations
+        self.handler = AsyncSlackRequestHandler(app)
+        self.socket_mode: AsyncSocketModeHandler | None = None
+
+    async def endpoint(self, request: Request) -> Response:
+        return await self.handler.handle(request)
+
+    def routes(self) -> Sequence[BaseRoute]:
+        routes: list[BaseRoute] = [Route(EVENTS_PATH, self.endpoint, methods=["POST"])]
+        if self.app.oauth_flow is not None:
+            routes.append(Route(INSTALL_PATH, self.endpoint, methods=["GET"]))
+            routes.append(Route(REDIRECT_PATH, self.endpoint, methods=["GET"]))
+        return routes
+
+    async def startup(self) -> None:
+        """Connect Socket Mode when SLACK_APP_TOKEN is set (the HTTP route stays mounted either way)."""
+        app_token = _secret(self.services.settings.slack_app_token)
+        if app_token:
+            self.socket_mode = AsyncSocketModeHandler(self.app, app_token=app_token, logger=bolt_log)
+            await self.socket_mode.connect_async()  # type: ignore[no-untyped-call]
+            log.info("Slack Socket Mode connected")
+
+    async def shutdown(self) -> None:
+        if self.socket_mode is not None:
+            await self.socket_mode.close_async()  # type: ignore[no-untyped-call]
+            self.socket_mode = None
+        if self.installations is not None:
+            await self.installations.close()
+
+
+def build_slack_channel(services: Services) -> SlackChannel:
+    """The Slack channel for the server (called by `bot.web.app` when Slack settings are present)."""
+    settings = services.settings
+    if settings.slack_client_id and not settings.slack_client_secret:
+        raise ValueError("SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is not: both are needed for OAuth")
+    installations, states = build_oauth_stores(settings) if oauth_enabled(settings) else (None, None)
+    if installations is None and not settings.slack_bot_token:
+        raise ValueError("Slack needs SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID/SECRET (OAuth)")
+    if installations is not None and settings.slack_bot_token:
+        log.warning("SLACK_BOT_TOKEN is ignored: OAuth settings are present, tokens come from installations")
+    app = build_bolt_app(settings, installations, states)
+    SlackListeners(services, installations).register(app)
+    log.info("Slack mode: %s", "OAuth (multi-workspace)" if installations is not None else "single workspace")
+    return SlackChannel(services, app, installations)

@@ -1,0 +1,171 @@
+"""Running one Slack turn after the ack, and getting its answers to the right place.
+
+Places: a DM (everything inline), a channel thread (the conversation in the thread, the user's checklist
+ephemerally, never to the channel), or a response URL (slash commands and ephemeral buttons: everything
+ephemeral). Failures are logged with Slack's error code or the exception type only: message text, tokens
+and secrets never reach the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.channels.slack_home import publish_home
+from bot.channels.slack_render import SlackMessage, answered_blocks, render
+from bot.core.messages import Inbound, Text
+from bot.core.session import SessionKey
+from bot.web.services import Services
+
+log = logging.getLogger(__name__)
+
+# Shown to someone who taps another person's question in a channel. Flows may override it with a
+# `slack_not_yours` text in lexicon.yaml.
+NOT_YOURS = "この質問は別の方へのものです。退会ナビに話しかけると、あなた専用の案内が始まります。"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a turn's answers go. `private`: only the user and the bot can see the conversation (a DM)."""
+
+    channel: str | None
+    user: str
+    thread_ts: str | None = None
+    private: bool = True
+    response_url: str | None = None  # answer ephemerally through this URL instead of the Web API
+
+
+@dataclass(frozen=True, slots=True)
+class Tap:
+    """The question message a button was pressed on, so its buttons can be replaced by the answer."""
+
+    channel: str | None
+    ts: str | None
+    blocks: tuple[dict[str, Any], ...]  # as Slack sent them back (empty for some ephemeral messages)
+    text: str
+    label: str
+    response_url: str | None
+    ephemeral: bool
+
+
+class SlackDelivery:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.library = services.engine.library
+
+    async def turn(
+        self,
+        client: AsyncWebClient,
+        key: SessionKey,
+        inbound: Inbound,
+        event_id: str | None,
+        place: Place,
+        tap: Tap | None = None,
+    ) -> None:
+        """The turn, then (unless it was a duplicate) the tapped question's update, the answers, the Home tab."""
+        try:
+            result = await self.services.conversation.turn(key, inbound, event_id)
+        except Exception as exc:  # store down, endless conflicts: tell the user rather than go silent
+            log.error("slack turn failed: %s", type(exc).__name__)
+            await self.send(client, place, render([Text(self.library.text("busy"))], key.user))
+            return
+        if result.duplicate or result.trace is None:
+            log.info("slack event already processed: ignored")
+            return
+        log.debug("slack turn: %s %s -> %s", result.trace.outcome, result.trace.state_before, result.trace.state_after)
+        if tap is not None:
+            await self.mark_answered(client, tap, applied=result.trace.outcome != "stale")
+        await self.send(client, place, render(result.replies, key.user))
+        await publish_home(client, key.user, self.library, result.session)
+
+    async def send(self, client: AsyncWebClient, place: Place, messages: Sequence[SlackMessage]) -> bool:
+        """Post in order; stop at the first failure (the rest would be out of context). True if all went."""
+        for message in messages:
+            try:
+                if place.response_url:
+                    await self._webhook(place.response_url, message.text, message.blocks, replace=False)
+                elif message.personal and not place.private:
+                    await client.chat_postEphemeral(
+                        channel=place.channel or "",
+                        user=place.user,
+                        text=message.text,
+                        blocks=list(message.blocks),
+                        thread_ts=place.thread_ts,
+                    )
+                else:
+                    await client.chat_postMessage(
+                        channel=place.channel or "",
+                        text=message.text,
+                        blocks=list(message.blocks),
+                        thread_ts=place.thread_ts,
+                    )
+            except _SEND_ERRORS as exc:
+                log.warning("slack send failed: %s", _error_code(exc))
+                return False
+        return True
+
+    async def mark_answered(self, client: AsyncWebClient, tap: Tap, applied: bool) -> None:
+        """Replace the question's buttons with the chosen answer (or just remove them when the tap was stale)."""
+        blocks = answered_blocks(tap.blocks, tap.label if applied else None)
+        try:
+            if tap.ephemeral and tap.response_url:
+                await self._webhook(tap.response_url, tap.text or tap.label, blocks, replace=True)
+            elif tap.channel and tap.ts and blocks:
+                await client.chat_update(
+                    channel=tap.channel, ts=tap.ts, text=tap.text or tap.label, blocks=list(blocks)
+                )
+        except _SEND_ERRORS as exc:
+            log.warning("slack update of the answered question failed: %s", _error_code(exc))
+
+    async def refresh_home(self, client: AsyncWebClient, key: SessionKey) -> None:
+        session = await self.services.conversation.session(key)
+        await publish_home(client, key.user, self.library, session)
+
+    async def not_yours(self, response_url: str | None) -> None:
+        if not response_url:
+            return
+        text = self.library.text("slack_not_yours") or NOT_YOURS
+        try:
+            await self._webhook(response_url, text, (), replace=False)
+        except _SEND_ERRORS as exc:
+            log.warning("slack notice failed: %s", _error_code(exc))
+
+    async def erase_workspace(self, workspace: str) -> int:
+        """Every session of the workspace's users (uninstall); returns how many users were erased."""
+        count = await self.services.store.erase_workspace("slack", workspace)
+        log.info("slack workspace removed: %d user(s) erased", count)
+        return count
+
+    @staticmethod
+    async def _webhook(url: str, text: str, blocks: Sequence[dict[str, Any]], replace: bool) -> None:
+        response = await AsyncWebhookClient(url).send(
+            text=text,
+            blocks=list(blocks) or None,
+            response_type=None if replace else "ephemeral",
+            replace_original=replace,
+        )
+        if response.status_code != 200:
+            raise WebhookFailed(str(response.status_code))
+
+
+class WebhookFailed(Exception):
+    """A response URL refused the message (expired after 30 minutes, or used more than 5 times)."""
+
+
+# What a post can fail with: Slack's refusal, a refused response URL, the network, or a timeout.
+_SEND_ERRORS = (SlackApiError, WebhookFailed, aiohttp.ClientError, TimeoutError)
+
+
+def _error_code(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "unknown"))
+    if isinstance(exc, WebhookFailed):
+        return f"response URL status {exc}"
+    return type(exc).__name__

@@ -1,0 +1,63 @@
+"""`taikai-bot chat` as a user runs it: piped input, one message per line, replies on stdout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+import redis
+
+from tests.conftest import FLOWS_DIR
+from tests.redis_support import PREFIX
+
+
+def chat(lines: list[str], *args: str, env: dict[str, str] | None = None) -> str:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_", "LINE_", "SLACK_"))}
+    environment.update({"FLOWS_DIR": str(FLOWS_DIR), **(env or {})})
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "chat", *args],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout
+
+
+def test_piped_chat_greets_answers_and_writes_a_template() -> None:
+    out = chat(["1", "もう使わない", "はい", "受注者", "ある", "キャンセルをお願いする", "作る", "山田", "LP", "佐藤"])
+    assert out.startswith("こんにちは、退会ナビです。")
+    assert "山田様" in out and "コピー用" in out
+    assert "Traceback" not in out
+
+
+def test_piped_chat_never_echoes_a_password() -> None:
+    out = chat(["1", "MyPassw0rd!"])
+    assert "MyPassw0rd!" not in out
+    assert "パスワード" in out
+
+
+@pytest.mark.redis
+def test_user_session_continues_across_runs_with_redis(redis_url: str) -> None:
+    env = {"REDIS_URL": redis_url, "REDIS_KEY_PREFIX": PREFIX}
+    user = f"cli-{uuid.uuid4().hex[:8]}"
+    try:
+        chat(["1", "もう使わない", "はい", "受注者"], "--user", user, env=env)
+        out = chat([], "--user", user, env=env)
+        assert "前回は「ランサーズ：" in out.splitlines()[0]
+        assert "進行中" in out
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        client.delete(*client.keys(f"{PREFIX}:*{user}*"))
+        client.close()
+
+
+def test_without_redis_each_run_starts_fresh() -> None:
+    chat(["1"], "--user", "someone")
+    out = chat([], "--user", "someone")
+    assert out.startswith("こんにちは")
