@@ -1,14 +1,17 @@
-"""Wiring: build the store, engine and conversation from settings (the only place that knows them all)."""
+"""Wiring: build the store, rate limiter, engine and conversation from settings (the only place that knows them all)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.channels.cli import run_chat
 from bot.config import Settings
-from bot.conversation import Conversation
+from bot.conversation import Conversation, TurnObserver
 from bot.core.engine import Engine
 from bot.core.model import Library
 from bot.core.session import SessionKey
 from bot.store.base import SessionStore
+from bot.store.ratelimit import MemoryRateLimiter, RateLimit, RateLimiter, RedisRateLimiter
 
 
 def build_store(settings: Settings) -> SessionStore:
@@ -29,14 +32,30 @@ def build_store(settings: Settings) -> SessionStore:
     return MemorySessionStore(ttl_seconds=settings.session_ttl_seconds, dedupe_seconds=settings.dedupe_seconds)
 
 
+def build_limiter(settings: Settings, store: SessionStore) -> RateLimiter:
+    """Shared through Redis when the store is Redis (all replicas see one bucket per user)."""
+    limit = RateLimit(burst=settings.rate_limit_burst, per_minute=settings.rate_limit_per_minute)
+    from bot.store.redis import RedisSessionStore
+
+    if isinstance(store, RedisSessionStore):
+        return RedisRateLimiter(store.client, limit, store.keys)
+    return MemoryRateLimiter(limit)
+
+
 def build_engine(settings: Settings, library: Library) -> Engine:
     return Engine(library, resume_after=settings.resume_after_seconds, max_text=settings.max_text_length)
+
+
+def build_conversation(
+    settings: Settings, engine: Engine, store: SessionStore, observers: Sequence[TurnObserver] = ()
+) -> Conversation:
+    return Conversation(engine, store, limiter=build_limiter(settings, store), observers=observers)
 
 
 async def run_terminal_chat(settings: Settings, library: Library, user: str, echo: bool) -> int:
     store = build_store(settings)
     try:
-        conversation = Conversation(build_engine(settings, library), store)
+        conversation = Conversation(build_engine(settings, library), store)  # no rate limit for a local user
         await run_chat(conversation, SessionKey("cli", "-", user), echo=echo)
     finally:
         await store.close()

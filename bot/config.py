@@ -30,12 +30,15 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None  # may carry a password: never logged
     redis_key_prefix: str = "taikai"
     dedupe_seconds: int = Field(default=86400, gt=0)
+    rate_limit_burst: int = Field(default=20, ge=1)  # messages a user may send at once
+    rate_limit_per_minute: float = Field(default=40, gt=0)  # then this many a minute
 
     # server
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_level: str = "INFO"
     log_message_text: bool = False  # message text is personal data: off unless an operator turns it on
+    log_json: bool = True  # one JSON object per line (for log shippers); false: plain text
 
     # LINE
     line_channel_secret: SecretStr | None = None

@@ -1,34 +1,57 @@
-"""One conversation turn for any channel: load the session, run the engine, save atomically.
+"""One conversation turn for any channel: rate limit, load the session, run the engine, save atomically.
 
-This is the only place that joins the pure engine to a store. A concurrent save by another replica
-(or another message of the same user) makes `save` report a conflict; the turn is then run again on
-the fresh session, so no answer is ever lost and no lock can be left behind.
+This is the only place that joins the pure engine to a store, so every channel gets the same
+guarantees without code of its own:
+- a concurrent save by another replica (or another message of the same user) makes `save` report a
+  conflict, and the turn runs again on the fresh session: no answer is lost, no lock is left behind;
+- a redelivered event (same event id) is dropped atomically with the save: never two replies;
+- when the store is down, the user gets a short "busy" reply and nothing is half-written;
+- a user flooding messages gets one notice, then nothing until the rate limit lets them through;
+- observers (metrics, the turn log) see every turn, with no message text.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.core.engine import Engine
-from bot.core.messages import Inbound, Reply, TurnTrace
+from bot.core.messages import Inbound, Reply, Text, TurnTrace
 from bot.core.session import Session, SessionKey
-from bot.store.base import SaveOutcome, SessionStore
+from bot.store.base import SaveOutcome, SessionStore, StoreUnavailable
+from bot.store.ratelimit import RateLimiter, Verdict
+from bot.telemetry.context import new_turn_id, turn_id
+
+log = logging.getLogger(__name__)
 
 
 class TurnConflict(RuntimeError):
     """The session kept changing under this turn; the user's message was not applied."""
 
 
+class TurnObserver(Protocol):
+    def turn_done(self, key: SessionKey, trace: TurnTrace, seconds: float) -> None: ...
+
+    def duplicate(self, key: SessionKey) -> None: ...
+
+    def limited(self, key: SessionKey, verdict: str) -> None: ...
+
+    def store_failed(self, key: SessionKey, operation: str) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class TurnResult:
     replies: tuple[Reply, ...]
-    trace: TurnTrace | None  # None for a duplicate event
+    trace: TurnTrace | None  # None when the engine did not run (duplicate, limited, store down)
     session: Session | None = None
     duplicate: bool = False  # the event was already processed: send nothing
+    limited: bool = False  # over the rate limit: send `replies` (one notice, or nothing)
+    failed: bool = False  # the store was unavailable: `replies` holds the "busy" line
 
 
 class Conversation:
@@ -38,30 +61,72 @@ class Conversation:
         store: SessionStore,
         clock: Callable[[], float] = time.time,
         max_attempts: int = 8,
+        limiter: RateLimiter | None = None,
+        observers: Sequence[TurnObserver] = (),
     ) -> None:
         self.engine = engine
         self.store = store
         self.clock = clock
         self.max_attempts = max_attempts
+        self.limiter = limiter
+        self.observers = tuple(observers)
 
     async def turn(self, key: SessionKey, inbound: Inbound, event_id: str | None = None) -> TurnResult:
         """Apply one user input exactly once (per `event_id`) and return what to send back."""
+        token = turn_id.set(new_turn_id())
+        started = time.perf_counter()
+        try:
+            return await self._turn(key, inbound, event_id, started)
+        except StoreUnavailable:
+            for observer in self.observers:
+                observer.store_failed(key, "turn")
+            return TurnResult((Text(self.engine.library.text("busy")),), None, failed=True)
+        finally:
+            turn_id.reset(token)
+
+    async def _turn(self, key: SessionKey, inbound: Inbound, event_id: str | None, started: float) -> TurnResult:
+        if self.limiter is not None:
+            verdict = await self.limiter.hit(key)
+            if verdict is not Verdict.ALLOW:
+                for observer in self.observers:
+                    observer.limited(key, verdict.value)
+                notice = (Text(self.engine.library.text("rate_limited")),) if verdict is Verdict.NOTICE else ()
+                return TurnResult(notice, None, limited=True)
         for attempt in range(self.max_attempts):
             loaded = await self.store.load(key, event_id)
             if loaded.duplicate:
-                return TurnResult((), None, duplicate=True)
+                return self._duplicate(key)
             turn = self.engine.handle(loaded.session, inbound, int(self.clock()))
             outcome = await self.store.save(key, turn.session, loaded.version, event_id)
             if outcome is SaveOutcome.SAVED:
+                seconds = time.perf_counter() - started
+                for observer in self.observers:
+                    observer.turn_done(key, turn.trace, seconds)
                 return TurnResult(turn.replies, turn.trace, turn.session)
             if outcome is SaveOutcome.DUPLICATE:
-                return TurnResult((), None, duplicate=True)
+                return self._duplicate(key)
             # jittered back-off so two replicas retrying the same user do not collide again
             await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise TurnConflict(f"gave up after {self.max_attempts} conflicting saves")
 
+    def _duplicate(self, key: SessionKey) -> TurnResult:
+        for observer in self.observers:
+            observer.duplicate(key)
+        return TurnResult((), None, duplicate=True)
+
     async def session(self, key: SessionKey) -> Session | None:
-        return (await self.store.load(key)).session
+        """The stored session, for read-only views (Slack Home tab); None when absent or unreachable."""
+        try:
+            return (await self.store.load(key)).session
+        except StoreUnavailable:
+            for observer in self.observers:
+                observer.store_failed(key, "peek")
+            return None
 
     async def erase(self, key: SessionKey) -> None:
+        """Forget the user (LINE unfollow); raises StoreUnavailable if the store is down."""
         await self.store.erase(key)
+
+    @property
+    def busy_text(self) -> str:
+        return self.engine.library.text("busy")

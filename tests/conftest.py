@@ -54,3 +54,9 @@ def redis_url() -> Iterator[str]:
         except (OSError, RuntimeError) as exc:
             problem = f", and a throwaway server failed: {exc}"
     no_redis(f"no Redis server: tried {explicit or DEFAULT_URL}{problem}", required=True)
+
+
+@pytest.fixture(autouse=True)
+def generous_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scripted journeys send dozens of messages a second: lift the per-user limit unless a test sets it."""
+    monkeypatch.setenv("RATE_LIMIT_BURST", "100000")

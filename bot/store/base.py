@@ -23,6 +23,10 @@ class Loaded:
     duplicate: bool = False  # the event id given to `load` was already processed
 
 
+class StoreUnavailable(RuntimeError):
+    """The backend did not answer (down, timed out, failing over). Nothing was half-written: retry later."""
+
+
 class SaveOutcome(StrEnum):
     SAVED = "saved"
     CONFLICT = "conflict"  # someone saved in between: reload and run the turn again

@@ -23,6 +23,8 @@ Server time (``TIME`` in the scripts) is used so that replicas whose clocks drif
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
@@ -33,7 +35,7 @@ from redis.exceptions import RedisError
 
 from bot.core.session import Session, SessionKey
 from bot.store import codec
-from bot.store.base import Loaded, SaveOutcome
+from bot.store.base import Loaded, SaveOutcome, StoreUnavailable
 from bot.store.keys import KeyBuilder
 from bot.store.memory import DEFAULT_DEDUPE_LIMIT, DEFAULT_DEDUPE_SECONDS
 
@@ -178,13 +180,14 @@ class RedisSessionStore:
     async def load(self, key: SessionKey, event_id: str | None = None) -> Loaded:
         """One GET, or with `event_id` one EVALSHA that also reports whether the event was processed."""
         duplicate = False
-        if event_id is None:
-            value = await self._client.get(self._keys.session(key))
-        else:
-            reply = await self._load_script(
-                keys=[self._keys.session(key), self._keys.seen(key)], args=[event_id, self._dedupe_ms]
-            )
-            duplicate, value = bool(reply[0]), reply[1]
+        with _unavailable("load"):
+            if event_id is None:
+                value = await self._client.get(self._keys.session(key))
+            else:
+                reply = await self._load_script(
+                    keys=[self._keys.session(key), self._keys.seen(key)], args=[event_id, self._dedupe_ms]
+                )
+                duplicate, value = bool(reply[0]), reply[1]
         if value is None:
             return Loaded(None, 0, duplicate)
         version, session = codec.unpack(cast(bytes, value))
@@ -198,12 +201,14 @@ class RedisSessionStore:
         args: list[str | int | bytes] = [op, version, body, self._ttl_ms, self._dedupe_ms, self._dedupe_limit]
         if event_id is not None:
             args.append(event_id)
-        reply = await self._save_script(keys=self._keys.user_keys(key), args=args)
+        with _unavailable("save"):
+            reply = await self._save_script(keys=self._keys.user_keys(key), args=args)
         return SaveOutcome(cast(bytes, reply).decode())
 
     async def erase(self, key: SessionKey) -> None:
         """One DEL of all the user's keys (they share a hash slot, so this holds on Cluster too)."""
-        await self._client.delete(*self._keys.user_keys(key))
+        with _unavailable("erase"):
+            await self._client.delete(*self._keys.user_keys(key))
 
     async def erase_workspace(self, channel: str, workspace: str) -> int:
         """SCAN the workspace's keys (every primary on a cluster) and delete them user by user.
@@ -213,13 +218,23 @@ class RedisSessionStore:
         """
         users: dict[bytes, list[bytes]] = {}
         pattern = self._keys.workspace_pattern(channel, workspace)
-        async for raw in self._client.scan_iter(match=pattern, count=500):
-            name = raw if isinstance(raw, bytes) else str(raw).encode()
-            tag = name[name.index(b"{") : name.index(b"}") + 1]
-            users.setdefault(tag, []).append(name)
-        for names in users.values():
-            await self._client.delete(*names)
+        with _unavailable("erase_workspace"):
+            async for raw in self._client.scan_iter(match=pattern, count=500):
+                name = raw if isinstance(raw, bytes) else str(raw).encode()
+                tag = name[name.index(b"{") : name.index(b"}") + 1]
+                users.setdefault(tag, []).append(name)
+            for names in users.values():
+                await self._client.delete(*names)
         return len(users)
+
+    @property
+    def client(self) -> Redis | RedisCluster:
+        """The shared client (and pool), for other per-user Redis features such as the rate limiter."""
+        return self._client
+
+    @property
+    def keys(self) -> KeyBuilder:
+        return self._keys
 
     async def ping(self) -> bool:
         try:
@@ -269,3 +284,12 @@ def _host_port(item: str) -> tuple[str, int]:
     else:
         host, _, port = item.partition(":")
     return unquote(host), int(port or 26379)
+
+
+@contextmanager
+def _unavailable(operation: str) -> Iterator[None]:
+    """Turn connection errors and timeouts into StoreUnavailable (a script either ran whole or not at all)."""
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise StoreUnavailable(f"Redis {operation} failed: {type(exc).__name__}") from exc

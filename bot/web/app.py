@@ -11,11 +11,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.app import build_engine, build_store
+from bot.app import build_conversation, build_engine, build_store
 from bot.config import Settings
-from bot.conversation import Conversation
 from bot.core.model import Library
 from bot.store.base import SessionStore
+from bot.telemetry.logs import TurnLog
+from bot.telemetry.metrics import Metrics
 from bot.web.services import Services, WebChannel
 from bot.web.tasks import TaskTracker
 
@@ -47,7 +48,9 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
     """The whole server. `store` may be injected (tests); otherwise it is built from settings."""
     store = store or build_store(settings)
     engine = build_engine(settings, library)
-    services = Services(settings, engine, store, Conversation(engine, store), TaskTracker())
+    metrics = Metrics()
+    conversation = build_conversation(settings, engine, store, observers=(metrics, TurnLog()))
+    services = Services(settings, engine, store, conversation, TaskTracker(), metrics)
     channels = build_channels(services)
 
     async def healthz(request: Request) -> Response:
@@ -75,7 +78,14 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
                 await channel.shutdown()
             await services.store.close()
 
-    routes: list[BaseRoute] = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type=metrics.content_type)
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+    ]
     for channel in channels:
         routes.extend(channel.routes())
     app = Starlette(routes=routes, lifespan=lifespan)

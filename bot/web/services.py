@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.conversation import Conversation
 from bot.core.engine import Engine
 from bot.store.base import SessionStore
+from bot.telemetry.metrics import Metrics
 from bot.web.tasks import TaskTracker
 
 
@@ -22,6 +23,7 @@ class Services:
     store: SessionStore
     conversation: Conversation
     tasks: TaskTracker
+    metrics: Metrics
 
 
 class WebChannel(Protocol):

@@ -1,0 +1,79 @@
+"""Prometheus metrics: turns, latency, the per-state funnel, templates, dedupe, store and platform errors.
+
+Each app gets its own registry (tests build many apps in one process; the default global registry
+would refuse the second registration).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from bot.core.messages import TurnTrace
+from bot.core.session import SessionKey
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.turns = Counter("taikai_turns", "Conversation turns", ["channel", "outcome"], registry=r)
+        self.latency = Histogram(
+            "taikai_turn_seconds", "Turn latency (load, engine, save)", ["channel"], buckets=LATENCY_BUCKETS, registry=r
+        )
+        self.entries = Counter(
+            "taikai_state_entries", "Entries into a flow state (the funnel)", ["flow", "state"], registry=r
+        )
+        self.exits = Counter("taikai_state_exits", "Exits from a flow state", ["flow", "state"], registry=r)
+        self.templates = Counter("taikai_templates", "Client-message templates produced", ["template"], registry=r)
+        self.dedupe_hits = Counter("taikai_dedupe_hits", "Duplicate events ignored", ["channel"], registry=r)
+        self.rate_limited = Counter(
+            "taikai_rate_limited", "Messages over the rate limit", ["channel", "verdict"], registry=r
+        )
+        self.store_errors = Counter("taikai_store_errors", "Session store failures", ["operation"], registry=r)
+        self.reply_fallbacks = Counter(
+            "taikai_reply_fallbacks", "Replies sent another way (e.g. LINE push)", ["channel", "kind"], registry=r
+        )
+        self.platform_errors = Counter(
+            "taikai_platform_api_errors",
+            "LINE/Slack API calls that failed after retries",
+            ["channel", "status"],
+            registry=r,
+        )
+
+    # --- turn observer ---------------------------------------------------------------------------
+
+    def turn_done(self, key: SessionKey, trace: TurnTrace, seconds: float) -> None:
+        self.turns.labels(key.channel, trace.outcome).inc()
+        self.latency.labels(key.channel).observe(seconds)
+        if trace.state_after != trace.state_before and trace.state_before:
+            flow, _, state = trace.state_before.partition(":")
+            self.exits.labels(flow, state).inc()
+        for where in trace.entered:
+            flow, _, state = where.partition(":")
+            self.entries.labels(flow, state).inc()
+        for template in trace.templates:
+            self.templates.labels(template).inc()
+
+    def duplicate(self, key: SessionKey) -> None:
+        self.dedupe_hits.labels(key.channel).inc()
+
+    def limited(self, key: SessionKey, verdict: str) -> None:
+        self.rate_limited.labels(key.channel, verdict).inc()
+
+    def store_failed(self, key: SessionKey, operation: str) -> None:
+        self.store_errors.labels(operation).inc()
+
+    # --- for channels ------------------------------------------------------------------------------
+
+    def reply_fallback(self, channel: str, kind: str) -> None:
+        self.reply_fallbacks.labels(channel, kind).inc()
+
+    def platform_error(self, channel: str, status: str) -> None:
+        self.platform_errors.labels(channel, status).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
