@@ -20,7 +20,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.channels.slack_home import publish_home
 from bot.channels.slack_render import SlackMessage, answered_blocks, render
-from bot.core.messages import Inbound, Text
+from bot.core.messages import Inbound, StartInput, Text
 from bot.core.session import SessionKey
 from bot.web.services import Services
 
@@ -123,6 +123,12 @@ class SlackDelivery:
                 )
         except _SEND_ERRORS as exc:
             log.warning("slack update of the answered question failed: %s", _error_code(exc))
+
+    async def greet(self, client: AsyncWebClient, key: SessionKey, event_id: str | None, place: Place) -> None:
+        """Start the conversation for someone who opens the DM with no session yet; nothing otherwise (Slack
+        sends this event on every visit, and a returning user is welcomed back when they write)."""
+        if await self.services.conversation.session(key) is None:
+            await self.turn(client, key, StartInput(), event_id, place)
 
     async def refresh_home(self, client: AsyncWebClient, key: SessionKey) -> None:
         session = await self.services.conversation.session(key)

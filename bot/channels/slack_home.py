@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block, DividerBlock, HeaderBlock
 from slack_sdk.models.views import View
@@ -46,5 +47,8 @@ async def publish_home(client: AsyncWebClient, user: str, library: Library, sess
         await client.views_publish(user_id=user, view=home_view(library, session))
     except SlackApiError as exc:
         log.warning("slack views.publish failed: %s", exc.response.get("error"))
+        return False
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("slack views.publish failed: %s", type(exc).__name__)
         return False
     return True

@@ -153,10 +153,18 @@ class SlackListeners:
         event_id = f"action:{channel}:{tap.ts}" if tap.ts else None
         self._spawn(context.client, self.key(context, user), choice, event_id, place, tap)
 
-    async def on_home_opened(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
-        if event.get("tab") == "home" and event.get("user"):
-            key = self.key(context, str(event["user"]))
+    async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
+        """The Home tab: publish the checklist. The Messages tab, first time: greet (the DM was opened)."""
+        user, tab, channel = event.get("user"), event.get("tab"), event.get("channel")
+        if not user:
+            return
+        key = self.key(context, str(user))
+        if tab == "home":
             self.services.tasks.spawn(self.delivery.refresh_home(context.client, key), name="slack-home")
+        elif tab == "messages" and channel:
+            place = Place(str(channel), str(user), private=True)
+            greeting = self.delivery.greet(context.client, key, body.get("event_id"), place)
+            self.services.tasks.spawn(greeting, name="slack-greet")
 
     async def on_uninstalled(self, context: AsyncBoltContext) -> None:
         self.services.tasks.spawn(self._forget(context.enterprise_id, context.team_id), name="slack-uninstall")

@@ -16,6 +16,19 @@ turn_log = logging.getLogger("taikai.turn")
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_turn_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    # Stamped when the record is created (inside the turn), not when a handler formats it later.
+    record = _base_factory(*args, **kwargs)
+    record.turn_id = turn_id.get()
+    return record
+
+
+logging.setLogRecordFactory(_record_with_turn_id)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -23,7 +36,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
-            "turn_id": turn_id.get(),
+            "turn_id": getattr(record, "turn_id", "-"),
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")})
         if record.exc_info:
