@@ -159,7 +159,8 @@ class LineChannel:
                 await self._handle(workspace, event)
             except Exception:
                 log.exception("line event failed: type=%s user=%s", event.type, self._who(event))
-                await self._send(event, [Text(self.services.engine.library.text("busy"))])
+                if event.reply_token is not None:  # someone is waiting for an answer (not an unfollow)
+                    await self._send(event, [Text(self.services.engine.library.text("busy"))])
 
     async def _handle(self, workspace: str, event: Incoming) -> None:
         action = event.action
@@ -189,7 +190,7 @@ class LineChannel:
     async def _turn(self, key: SessionKey, inbound: Inbound, event: Incoming) -> TurnResult:
         if self.services.settings.log_message_text and isinstance(inbound, TextInput):
             log.info("line text: user=%s text=%r", self._who(event), inbound.text)
-        return await self.services.conversation.turn(key, inbound, event.event_id)
+        return await self.services.conversation.turn(key, inbound, event.event_id or None)
 
     async def _repeat(self, key: SessionKey, event: Incoming) -> TurnResult:
         """The current question again; a user with no session yet gets the greeting instead."""

@@ -73,8 +73,8 @@ def safe_prefix(text: str, limit: int) -> str:
     """The longest prefix of `text` within `limit` units that does not cut a character in two.
 
     A cut never separates a character from its combining marks, variation selectors or joiners, so
-    a shortened label never shows half an emoji or a kana without its dakuten. Only a pathological
-    run of marks longer than `limit` is cut inside (better than never ending).
+    a shortened label never shows half an emoji or a kana without its dakuten. Empty when not even
+    the first character fits.
     """
     used, cut = 0, 0
     for char in text:
@@ -87,7 +87,7 @@ def safe_prefix(text: str, limit: int) -> str:
     safe = cut
     while safe > 0 and (_extends(text[safe]) or text[safe - 1] == "\u200d"):
         safe -= 1
-    return text[: safe or cut]
+    return text[:safe]
 
 
 def shorten(text: str, limit: int) -> str:
@@ -162,7 +162,8 @@ def render(replies: Sequence[Reply], page: int = 0) -> list[Message]:
     between them; the sender then pushes the rest. `page` picks the page of a paginated question.
     """
     bubbles: list[_Bubble] = []
-    last_question = max((i for i, r in enumerate(replies) if isinstance(r, Question)), default=-1)
+    # quick replies show only under the last message: a question anywhere else is numbered text
+    last_question = len(replies) - 1 if replies and isinstance(replies[-1], Question) else -1
     for index, reply in enumerate(replies):
         if isinstance(reply, Text):
             bubbles.extend(_Bubble(piece) for piece in split_text(reply.text) if piece.strip())

@@ -126,6 +126,7 @@ def build_bolt_app(
         logger=bolt_log,
         signing_secret=signing_secret,
         client=client,
+        oauth_settings=oauth,  # unused next to oauth_flow, but stops Bolt building defaults from SLACK_* env
         oauth_flow=flow,
         installation_store_bot_only=True,
         process_before_response=True,

@@ -26,9 +26,6 @@ from bot.web.services import Services
 
 log = logging.getLogger(__name__)
 
-# Shown to someone who taps another person's question in a channel. Flows may override it with a
-# `slack_not_yours` text in lexicon.yaml.
-NOT_YOURS = "この質問は別の方へのものです。退会ナビに話しかけると、あなた専用の案内が始まります。"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +134,7 @@ class SlackDelivery:
     async def not_yours(self, response_url: str | None) -> None:
         if not response_url:
             return
-        text = self.library.text("slack_not_yours") or NOT_YOURS
+        text = self.library.text("slack_not_yours")
         try:
             await self._webhook(response_url, text, (), replace=False)
         except _SEND_ERRORS as exc:

@@ -65,6 +65,9 @@ def _is_user_dm(event: dict[str, Any]) -> bool:
 
 
 class SlackListeners:
+    """Bolt listeners for the app: each reads its payload, picks the session key and the place to answer,
+    and schedules the turn; none of them waits for Redis or the Web API."""
+
     def __init__(self, services: Services, installations: AsyncInstallationStore | None) -> None:
         self.services = services
         self.library = services.engine.library

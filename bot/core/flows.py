@@ -27,6 +27,13 @@ MAX_LABEL = 20  # LINE quick-reply labels; Slack allows more, so the tightest li
 NEXT_CHOICE = "next"
 SPECIAL_TARGETS = ("@next", "@back")
 M = TypeVar("M", bound=BaseModel)
+# Fixed lines the engine and the channels say; lexicon.yaml must define every one.
+REQUIRED_TEXTS = (
+    "reask", "stale_choice", "back_none", "back_done", "restarted", "resume", "erased", "secret", "help",
+    "status_title", "status_empty", "status_pending_count", "status_clear", "next_label", "next_prompt",
+    "confirm", "skip_label", "skip_words", "fill_type_it", "keep_label", "fill_intro", "template_note",
+    "too_long", "unsupported", "busy", "group_only_dm", "rate_limited", "slack_not_yours",
+)  # fmt: skip
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -78,6 +85,9 @@ def load_library(directory: Path) -> Library:
         out.add("common.yaml", None, "the 'common' flow (menu, finish, erase confirmation) is missing")
         raise FlowsInvalid(out.problems)
 
+    for key in REQUIRED_TEXTS:
+        if key not in lexicon.texts:
+            out.add("lexicon.yaml", None, f"texts: '{key}' is missing")
     _check_templates(templates, facts, out)
     flows = {name: _compile_flow(file, spec, lexicon, out) for name, (file, spec) in flows_spec.items()}
     _check_targets(flows_spec, lexicon, templates, facts, out)

@@ -108,7 +108,8 @@ class Library:
         return None if found is None else found.states.get(name)
 
     def text(self, key: str, **values: str) -> str:
-        template = self.lexicon.texts.get(key, "")
+        """A fixed bot line from lexicon.yaml; KeyError for an unknown key (flows check lists the required)."""
+        template = self.lexicon.texts[key]
         return template.format(**values) if values else template
 
     def single_source(self, state: State) -> bool:

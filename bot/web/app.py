@@ -68,14 +68,19 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        for channel in channels:
-            await channel.startup()
+        started: list[WebChannel] = []
         try:
+            for channel in channels:
+                await channel.startup()
+                started.append(channel)
             yield
         finally:
             await services.tasks.drain()
-            for channel in channels:
-                await channel.shutdown()
+            for channel in reversed(started):  # also when a later channel failed to start
+                try:
+                    await channel.shutdown()
+                except Exception:
+                    log.exception("%s channel failed to shut down cleanly", channel.name)
             await services.store.close()
 
     async def metrics_endpoint(request: Request) -> Response:

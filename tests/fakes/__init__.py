@@ -1,0 +1,1 @@
+"""Local fakes of the platforms' servers (LINE, Slack): real HTTP on loopback, recording requests."""

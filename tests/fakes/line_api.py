@@ -94,13 +94,10 @@ class FakeLineApi:
                 return list(r.json["messages"])
         return []
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        """Wait until `predicate()` holds (checked after each request); fail after `timeout`."""
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
-
-    async def wait_requests(self, count: int, timeout: float = 5.0) -> None:
-        await self.wait_for(lambda: len(self.requests) >= count, timeout)
+    async def wait_for(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        """Wait until `predicate()` holds (checked after each request); fail after `within` seconds."""
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(predicate)
 
     # --- the API -----------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -37,7 +37,9 @@ class Call:
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
-        blocks = self.params.get("blocks") or []
+        """The message's blocks, or the published view's."""
+        view = self.params.get("view")
+        blocks = view.get("blocks") if isinstance(view, dict) else self.params.get("blocks") or []
         return json.loads(blocks) if isinstance(blocks, str) else list(blocks)
 
     @property
@@ -131,12 +133,9 @@ class FakeSlackApi:
         """The latest posted message with buttons."""
         return next(c for c in reversed(self.posts(channel)) if c.buttons())
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
-        deadline = time.monotonic() + timeout
-        while len(self.of(method)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"expected {count} {method} call(s), got {len(self.of(method))}")
-            await asyncio.sleep(0.01)
+    async def wait_for(self, method: str, count: int = 1) -> list[Call]:
+        """The calls of `method` once there are `count` of them."""
+        await eventually(lambda: len(self.of(method)) >= count)
         return self.of(method)
 
     # --- Socket Mode ----------------------------------------------------------------------------
@@ -227,6 +226,15 @@ class FakeSlackApi:
         finally:
             self._sockets.remove(ws)
         return ws
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Poll `condition`: what it waits for happens in other tasks (the server's, the client's)."""
+    for _ in range(int(seconds / 0.005)):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("not reached in time")
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

@@ -123,3 +123,15 @@ def test_graph_prints_mermaid(capsys: pytest.CaptureFixture[str], monkeypatch: p
     out = capsys.readouterr().out
     assert "stateDiagram-v2" in out
     assert "→@next" in out or "@next" in out
+
+
+def test_a_missing_fixed_line_is_reported(tmp_path: Path) -> None:
+    def drop_busy(data: dict[str, Any]) -> None:
+        del data["texts"]["busy"]
+
+    with pytest.raises(FlowsInvalid, match="lexicon.yaml: texts: 'busy' is missing"):
+        load_library(broken_copy(tmp_path, "lexicon.yaml", drop_busy))
+
+
+def test_typing_start_does_not_wipe_the_conversation(library: Any) -> None:
+    assert library.vocabulary.command("start") is None

@@ -1,0 +1,100 @@
+"""A whole Lancers journey through signed webhooks on Redis: buttons, typed answers, two templates,
+the status checklist, and redelivered events that must change nothing and send nothing."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from bot.core.model import Library
+from bot.core.templates import TemplateBook
+from tests.channels.line import webhooks
+from tests.channels.line.chat import LineUser
+from tests.channels.line.conftest import StartApp
+
+pytestmark = pytest.mark.redis
+
+
+def _redelivered(event: dict) -> dict:
+    """The same event as LINE redelivers it: same webhookEventId, flagged, with a fresh reply token."""
+    again = copy.deepcopy(event)
+    again["deliveryContext"] = {"isRedelivery": True}
+    again["replyToken"] = webhooks.reply_token()
+    return again
+
+
+async def test_lancers_worker_with_ongoing_job_and_old_proposal(
+    start_app: StartApp, redis_url: str, library: Library
+) -> None:
+    async with start_app(redis_url) as run:
+        user = LineUser(run)
+        await user.follow()
+        assert "退会ナビ" in "\n".join(user.texts)
+        await user.tap("ランサーズを退会")
+        await user.say("もう使わない")  # typed, matched by alias
+        await user.tap("退会の準備を進める")
+        await user.tap("受注者")
+        session, version = await run.session(user.id)
+        assert session is not None and session.answer("lancers", "role") == "worker"
+
+        # a redelivered tap: no reply on the new token, no second state change
+        again = _redelivered(user.events[-1])
+        await run.send(again)
+        assert run.fake.sent_to(again["replyToken"]) == []
+        assert await run.session(user.id) == (session, version)
+
+        await user.tap("ある")
+        await user.tap("キャンセルをお願いする")
+        await user.tap("作る")
+        await user.say("山田")  # client name
+        await user.tap("スキップ")  # job title
+        await user.say("佐藤")  # user name (remembered for later templates)
+        first = TemplateBook(library.templates).render("cancel_ongoing", {"client_name": "山田", "user_name": "佐藤"})
+        assert first.body in user.texts, "the template is a message of its own, exactly its body"
+        assert "quickReply" not in user.last[user.texts.index(first.body)]
+
+        await user.tap("次へ")
+        await user.tap("まだ")
+        await user.tap("ある")  # proposals waiting
+        await user.say("2時間前")  # typed: the proposal is over an hour old
+        assert any("取り消してもらいましょう" in text for text in user.texts)
+        await user.tap("作る")
+        assert "「山田」のまま" in user.labels  # the previous fill-in is offered
+        await user.say("鈴木")
+        await user.tap("スキップ")
+        second = TemplateBook(library.templates).render("cancel_proposal", {"client_name": "鈴木", "user_name": "佐藤"})
+        assert second.body in user.texts
+        templates = [m for batch in user.received for m in batch if m.get("text") in (first.body, second.body)]
+        assert len(templates) == 2 and all("quickReply" not in m for m in templates)
+
+        await user.say("状況")
+        flex = [m for m in user.last if m["type"] == "flex"]
+        assert len(flex) == 1 and "進行中の仕事（要対応）" in flex[0]["altText"]
+        assert "提案中の仕事（要対応）" in flex[0]["altText"]
+        assert user.last[-1]["quickReply"]["items"], "the question follows the checklist"
+
+        # a redelivered typed message: nothing sent, nothing changed
+        state = await run.session(user.id)
+        again = _redelivered(user.events[-1])
+        await run.send(again)
+        assert run.fake.sent_to(again["replyToken"]) == []
+        assert run.fake.pushes == []
+        assert await run.session(user.id) == state
+
+        for batch in user.received:
+            assert 1 <= len(batch) <= 5
+            assert all("quickReply" not in m for m in batch[:-1]), "only the last message carries buttons"
+
+
+async def test_same_event_twice_in_one_body_is_applied_once(start_app: StartApp, redis_url: str) -> None:
+    async with start_app(redis_url) as run:
+        user = LineUser(run)
+        await user.follow()
+        tap = webhooks.postback(user.id, "c1|common|menu|lancers")
+        twin = {**copy.deepcopy(tap), "replyToken": webhooks.reply_token()}
+        await run.send(tap, twin)
+        _, version = await run.session(user.id)
+        assert version == 2  # follow + one tap
+        replied = [t for t in (tap["replyToken"], twin["replyToken"]) if run.fake.sent_to(t)]
+        assert len(replied) == 1
