@@ -11,7 +11,6 @@ are deleted, so users never see a chat without a menu.
 
 from __future__ import annotations
 
-import logging
 import math
 import struct
 import sys
@@ -19,6 +18,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any, cast
 
+import aiohttp
 from linebot.v3.messaging import (  # type: ignore[import-untyped]
     ApiException,
     AsyncApiClient,
@@ -33,8 +33,6 @@ from linebot.v3.messaging import (  # type: ignore[import-untyped]
 
 from bot.channels.line_send import REQUEST_TIMEOUT, api_configuration
 from bot.config import Settings
-
-log = logging.getLogger(__name__)
 
 MENU_NAME = "taikai-bot"
 CHAT_BAR_TEXT = "メニュー"
@@ -134,7 +132,7 @@ def menu_request() -> Any:
     ]
     return RichMenuRequest(
         size=RichMenuSize(width=WIDTH, height=HEIGHT),
-        selected=False,
+        selected=True,  # shown open, so new friends see the three panels at once
         name=MENU_NAME,
         chat_bar_text=CHAT_BAR_TEXT,
         areas=areas,
@@ -177,6 +175,11 @@ async def richmenu_command(settings: Settings) -> int:
         return 2
     except ApiException as exc:
         print(f"rich menu not created: LINE answered {exc.status} {exc.reason}", file=sys.stderr)
+        return 1
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        print(
+            f"rich menu not created: cannot reach {settings.line_api_base_url} ({type(exc).__name__})", file=sys.stderr
+        )
         return 1
     print(f"rich menu {menu_id} is now the default (最初から / 状況 / ヘルプ)")
     return 0

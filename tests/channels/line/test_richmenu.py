@@ -71,6 +71,9 @@ async def test_the_command(
     monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", webhooks.TOKEN)
     assert await asyncio.to_thread(main, ["line", "richmenu"]) == 0
     assert fake.default_menu is not None and fake.default_menu in capsys.readouterr().out
+    monkeypatch.setenv("LINE_API_BASE_URL", "http://127.0.0.1:1")  # nothing listens there
+    assert await asyncio.to_thread(main, ["line", "richmenu"]) == 1
+    assert "cannot reach" in capsys.readouterr().err
 
 
 def test_data_host_for_lines_own_api() -> None:
