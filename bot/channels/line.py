@@ -24,8 +24,8 @@ import logging
 from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
-from linebot.v3 import SignatureValidator  # type: ignore[import-untyped]
-from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi  # type: ignore[import-untyped]
+from linebot.v3 import SignatureValidator
+from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -200,6 +200,11 @@ class LineChannel:
     async def _answer(self, event: Incoming, result: TurnResult, preface: tuple[Reply, ...], page: int) -> None:
         if result.duplicate:
             self._log(event, "duplicate")
+            return
+        if result.limited or result.failed:  # a flood gets one notice then silence; an outage one "busy"
+            preface = ()
+        if not (preface or result.replies):
+            self._log(event, "limited:silent")
             return
         outcome = await self._send(event, [*preface, *result.replies], page)
         trace = result.trace.outcome if result.trace else "-"

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from linebot.v3.webhooks import (  # type: ignore[import-untyped]
+from linebot.v3.webhooks import (
     Event,
     FollowEvent,
     GroupSource,

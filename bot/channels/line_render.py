@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from linebot.v3.messaging import (  # type: ignore[import-untyped]
+from linebot.v3.messaging import (
     FlexBox,
     FlexBubble,
     FlexMessage,

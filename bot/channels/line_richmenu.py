@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import aiohttp
-from linebot.v3.messaging import (  # type: ignore[import-untyped]
+from linebot.v3.messaging import (
     ApiException,
     AsyncApiClient,
     AsyncMessagingApi,

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
-from linebot.v3.messaging import (  # type: ignore[import-untyped]
+from linebot.v3.messaging import (
     ApiException,
     AsyncMessagingApi,
     Configuration,

@@ -179,7 +179,7 @@ class Engine:
             here = Step(session.flow, session.state)
             cleared = replace(session, filling=None).push(here)
             return self._go(cleared, self.library.lexicon.erase_target, out)
-        return self._show(session, out)  # "start" and unknown names just show the question
+        return self._show(session, out)  # "repeat" (and unknown names): the current question again
 
     def _back(self, session: Session, out: _Out, announce: bool) -> Session:
         if not session.history:

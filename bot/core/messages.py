@@ -44,7 +44,8 @@ class ChoiceInput:
 
 @dataclass(frozen=True, slots=True)
 class CommandInput:
-    """A command from a menu or slash command: back, restart, help, status, erase or start."""
+    """A command from a menu, slash command or channel: back, restart, help, status, erase, start, or
+    repeat (show the current question again, e.g. after a sticker)."""
 
     name: str
 
