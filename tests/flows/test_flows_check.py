@@ -129,7 +129,7 @@ def test_a_missing_fixed_line_is_reported(tmp_path: Path) -> None:
     def drop_busy(data: dict[str, Any]) -> None:
         del data["texts"]["busy"]
 
-    with pytest.raises(FlowsInvalid, match="lexicon.yaml: texts: 'busy' is missing"):
+    with pytest.raises(FlowsInvalid, match=r"lexicon\.yaml: texts: 'busy' is missing"):
         load_library(broken_copy(tmp_path, "lexicon.yaml", drop_busy))
 
 
