@@ -27,6 +27,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import Request
@@ -63,7 +68,19 @@ def _secret(value: SecretStr | None) -> str | None:
 def api_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
     """The Web API client every other client is copied from (base URL from SLACK_API_BASE_URL)."""
     base = settings.slack_api_base_url
-    return AsyncWebClient(token=token, base_url=base if base.endswith("/") else base + "/", logger=bolt_log)
+    return AsyncWebClient(
+        token=token,
+        base_url=base if base.endswith("/") else base + "/",
+        logger=bolt_log,
+        timeout=10,
+        # Bounded retries with backoff: a dropped connection, Slack's 429 (honouring Retry-After) and 5xx.
+        # Anything still failing is logged and counted by the caller, never raised into a crash.
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
 
 
 def oauth_enabled(settings: Settings) -> bool:

@@ -73,8 +73,12 @@ class SlackDelivery:
             log.error("slack turn failed: %s", type(exc).__name__)
             await self.send(client, place, render([Text(self.library.text("busy"))], key.user))
             return
-        if result.duplicate or result.trace is None:
+        if result.duplicate:
             log.info("slack event already processed: ignored")
+            return
+        if result.trace is None:  # rate limited (one notice, then nothing) or the store is down ("busy")
+            if result.replies:
+                await self.send(client, place, render(result.replies, key.user))
             return
         log.debug("slack turn: %s %s -> %s", result.trace.outcome, result.trace.state_before, result.trace.state_after)
         if tap is not None:
@@ -105,6 +109,7 @@ class SlackDelivery:
                     )
             except _SEND_ERRORS as exc:
                 log.warning("slack send failed: %s", _error_code(exc))
+                self.services.metrics.platform_error("slack", _error_code(exc))
                 return False
         return True
 
@@ -120,6 +125,7 @@ class SlackDelivery:
                 )
         except _SEND_ERRORS as exc:
             log.warning("slack update of the answered question failed: %s", _error_code(exc))
+            self.services.metrics.platform_error("slack", _error_code(exc))
 
     async def greet(self, client: AsyncWebClient, key: SessionKey, event_id: str | None, place: Place) -> None:
         """Start the conversation for someone who opens the DM with no session yet; nothing otherwise (Slack

@@ -76,6 +76,7 @@ class FakeSlackApi:
     workspaces: dict[str, Workspace] = field(default_factory=dict)  # by token
     install_codes: dict[str, Workspace] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)  # method -> error to answer with
+    http_failures: dict[str, list[int]] = field(default_factory=dict)  # method -> HTTP statuses to answer first
     calls: list[Call] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -157,6 +158,9 @@ class FakeSlackApi:
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else params.get("token")
         call = Call(method, params, token)
         self.calls.append(call)
+        if self.http_failures.get(method):
+            status = self.http_failures[method].pop(0)
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=status, headers={"Retry-After": "0"})
         if method in self.failures:
             return web.json_response({"ok": False, "error": self.failures[method]})
         workspace = self.workspaces.get(token or "")
