@@ -27,7 +27,6 @@ from bot.web.services import Services
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True, slots=True)
 class Place:
     """Where a turn's answers go. `private`: only the user and the bot can see the conversation (a DM)."""
