@@ -17,7 +17,7 @@ def facts_for(library: Library, session: Session, flow: str) -> Facts:
     def statuses() -> tuple[ItemStatus, ...]:
         return tuple(status for _, status in _items(library, flow, answers))
 
-    return Facts(answers, statuses)
+    return Facts(answers, statuses, session.queue)
 
 
 def _items(library: Library, flow: str, answers: Mapping[str, str]) -> list[tuple[ChecklistRule, ItemStatus]]:
@@ -50,10 +50,11 @@ def build_checklist(library: Library, session: Session) -> Checklist:
         for rule, status in _items(library, flow, session.answers.get(flow, {})):
             items.append(ChecklistItem(title, rule.label, status, marks[status.value], words[status.value]))
     pending = sum(1 for item in items if item.status is ItemStatus.PENDING)
+    unknown = sum(1 for item in items if item.status is ItemStatus.UNKNOWN)
     if not items:
         summary = library.text("status_empty")
-    elif pending or any(item.status is ItemStatus.UNKNOWN for item in items):
-        summary = library.text("status_pending_count", count=str(pending))
+    elif pending or unknown:
+        summary = library.text("status_pending_count", pending=str(pending), unknown=str(unknown))
     else:
         summary = library.text("status_clear")
     return Checklist(library.text("status_title"), tuple(items), summary)

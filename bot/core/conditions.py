@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.core.messages import ItemStatus
+from bot.core.spec import as_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,7 @@ class Facts:
 
     answers: Mapping[str, str]
     statuses: Callable[[], tuple[ItemStatus, ...]]
+    queue: tuple[str, ...] = ()  # flows still to go through after this one (the 「両方」 path)
 
 
 Condition = Callable[[Facts], bool]
@@ -27,6 +29,7 @@ BUILTINS: dict[str, Condition] = {
     "always": lambda facts: True,
     "checklist_clear": lambda facts: all(s is ItemStatus.DONE for s in facts.statuses()),
     "checklist_pending": lambda facts: any(s is ItemStatus.PENDING for s in facts.statuses()),
+    "next_flow_queued": lambda facts: bool(facts.queue),
 }
 
 
@@ -71,15 +74,8 @@ def compile_conditions(raw: Mapping[str, Any]) -> dict[str, Condition]:
     return compiled
 
 
-def resolve(name: str, conditions: Mapping[str, Condition]) -> Condition:
-    try:
-        return conditions[name]
-    except KeyError:
-        raise ConditionError(f"unknown condition '{name}'") from None
-
-
 def _answer_in(key: str, value: Any) -> Condition:
-    allowed = frozenset(_text(v) for v in (value if isinstance(value, list) else [value]))
+    allowed = frozenset(as_text(v) for v in (value if isinstance(value, list) else [value]))
     return lambda facts: facts.answers.get(key) in allowed
 
 
@@ -93,11 +89,3 @@ def _any(subs: tuple[Condition, ...]) -> Condition:
 
 def _not(sub: Condition) -> Condition:
     return lambda facts: not sub(facts)
-
-
-def _text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):  # YAML 1.1 reads a bare yes/no as a bool
-        return "yes" if value else "no"
-    return str(value)

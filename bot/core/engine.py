@@ -65,13 +65,16 @@ class Engine:
         self.after_all = f"{COMMON}:{common.after_all}"
         self.skip_words = frozenset(normalize(w) for w in library.text("skip_words").split(",") if w)
         self.yes_no = library.vocabulary.yes | library.vocabulary.no
+        self.greetings = frozenset(normalize(w) for w in library.lexicon.greetings)
+        # longest first, so 「と申します」 goes before 「す」-like shorter endings could cut into it
+        self.fill_suffixes = sorted(library.lexicon.fill_suffixes, key=len, reverse=True)
 
     # --- entry point ---------------------------------------------------------------------------
 
     def handle(self, session: Session | None, inbound: Inbound, now: int) -> Turn:
         out = _Out()
         fresh = session is None or self._current(session) is None
-        current: Session = self._new(now) if session is None or fresh else session
+        current: Session = self._new(now) if session is None or fresh else self._repaired(session)
         returning = isinstance(inbound, StartInput) or now - current.updated >= self.resume_after
         if not fresh and returning:
             out.say(self.library.text("resume", where=self.where(current)))
@@ -124,8 +127,18 @@ class Engine:
         if fresh:  # a first message that answers nothing: greet and show the menu
             out.outcome = "start"
             return self._go(session, self.start, out)
+        if norm in self.greetings:  # 「こんにちは」「ありがとう」: not a wrong answer, just show where we are
+            out.outcome = "command"
+            return self._show(session, out)
+        fallback = next((c for c in offered if c.fallback), None)
+        if fallback is not None and norm and not self.library.vocabulary.is_unsure(norm):
+            return self._choose(session, state, fallback, out)
+        return self._reask(session, out)
+
+    def _reask(self, session: Session, out: _Out) -> Session:
         out.outcome = "reask"
-        out.say(self.library.text("reask"))
+        count = 2 if session.filling else len(self._offered(session, self._state(session)))
+        out.say(self.library.text("reask", count=str(count)))
         return self._show(session, out)
 
     def _tap(self, session: Session, tap: ChoiceInput, out: _Out) -> Session | None:
@@ -147,9 +160,11 @@ class Engine:
             out.say(self.library.text("erased"))
             return None
         if choice.action == "restart":
-            return self._command(session, "restart", out)
+            return self._restart(session, out)
         undo = tuple((key, session.answer(state.flow, key)) for key, _ in choice.set)
-        step = Step(state.flow, state.name, undo, session.queue if choice.queue is not None else None)
+        # the queue may change in this step (a choice sets it, or @next pops it): keep it for 戻る
+        queue = session.queue if choice.queue is not None or session.queue else None
+        step = Step(state.flow, state.name, undo, queue)
         moved = session.with_answers(state.flow, dict(choice.set)) if choice.set else session
         if choice.queue is not None:
             moved = replace(moved, queue=choice.queue)
@@ -164,8 +179,10 @@ class Engine:
         if name == "back":
             return self._back(session, out, announce=True)
         if name == "restart":
-            out.say(self.library.text("restarted"))
-            return self._go(self._new(session.updated), self.start, out)
+            target = self.library.lexicon.restart_target
+            if target and session.answers and f"{session.flow}:{session.state}" != self.library.resolve(COMMON, target):
+                return self._go(replace(session, filling=None).push(Step(session.flow, session.state)), target, out)
+            return self._restart(session, out)
         if name == "help":
             out.say(self.library.text("help"))
             state = self._current(session)
@@ -181,6 +198,10 @@ class Engine:
             return self._go(cleared, self.library.lexicon.erase_target, out)
         return self._show(session, out)  # "repeat" (and unknown names): the current question again
 
+    def _restart(self, session: Session, out: _Out) -> Session:
+        out.say(self.library.text("restarted"))
+        return self._go(self._new(session.updated), self.start, out)
+
     def _back(self, session: Session, out: _Out, announce: bool) -> Session:
         if not session.history:
             out.say(self.library.text("back_none"))
@@ -195,6 +216,11 @@ class Engine:
             restored = replace(restored, queue=step.queue)
         if announce:
             out.say(self.library.text("back_done"))
+        template = self._state(restored).template
+        if template:  # back to a client message: show it again, or go on with its unfinished fill-ins
+            if all(name in restored.fields for name in self.book.placeholders[template]):
+                return self._show(restored, out, full=True)
+            return self._go(restored, f"{restored.flow}:{restored.state}", out)
         return self._show(restored, out)
 
     # --- template fill-ins ---------------------------------------------------------------------
@@ -211,11 +237,9 @@ class Engine:
         elif tap == KEEP or (norm and norm == normalize(session.fields.get(name, ""))):
             value = session.fields.get(name, "")
         else:
-            value = " ".join(text.split())[:40]
+            value = self._clean_fill(text)
             if not value or not norm:
-                out.outcome = "reask"
-                out.say(self.library.text("reask"))
-                return self._show(session, out)
+                return self._reask(session, out)
         state = self._state(session)
         wanted = self.book.fields_to_ask(state.template or "", session.fields)
         filled = replace(session, fields={**session.fields, name: value})
@@ -223,6 +247,18 @@ class Engine:
         if later:
             return self._show(replace(filled, filling=later[0]), out)
         return self._show(replace(filled, filling=None), out, full=True)
+
+    def _clean_fill(self, text: str) -> str:
+        """One line, 40 characters at most, without the honorific or ending the template adds itself."""
+        value = " ".join(text.split())
+        trimmed = True
+        while trimmed:
+            trimmed = False
+            for suffix in self.fill_suffixes:
+                if value.endswith(suffix) and len(value) > len(suffix):
+                    value, trimmed = value[: -len(suffix)].rstrip(), True
+                    break
+        return value[:40]
 
     # --- moving and showing --------------------------------------------------------------------
 
@@ -268,7 +304,8 @@ class Engine:
             if flow.confirm and self.library.single_source(state):
                 out.say(self.library.text("confirm", where=flow.confirm))
             if state.template:
-                out.say(self.library.text("template_note"))
+                complete = all(session.fields.get(f) for f in self.book.placeholders[state.template])
+                out.say(self.library.text("template_note" if complete else "template_note_placeholder"))
                 out.replies.append(self.book.render(state.template, session.fields))
                 out.templates.append(state.template)
                 spoke = False
@@ -291,7 +328,7 @@ class Engine:
         options = []
         previous = session.fields.get(name)
         if previous:
-            label = self.library.text("keep_label", value=previous[:10])
+            label = self.library.text("keep_label", value=previous if len(previous) <= 8 else previous[:7] + "…")
             options.append(Option(label, ChoiceInput(state.flow, state.name, KEEP).encode()))
         options.append(Option(self.library.text("skip_label"), ChoiceInput(state.flow, state.name, SKIP).encode()))
         return Question(text, tuple(options))
@@ -301,6 +338,15 @@ class Engine:
     def _new(self, now: int) -> Session:
         flow, _, state = self.start.partition(":")
         return Session(flow=flow, state=state, updated=now)
+
+    def _repaired(self, session: Session) -> Session:
+        """A stored session whose fill-in no longer exists (flows changed) goes back to the question."""
+        state = self._current(session)
+        if session.filling and (
+            state is None or not state.template or session.filling not in self.book.placeholders[state.template]
+        ):
+            return replace(session, filling=None)
+        return session
 
     def _current(self, session: Session) -> State | None:
         return self.library.state(f"{session.flow}:{session.state}")

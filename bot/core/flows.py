@@ -32,6 +32,7 @@ REQUIRED_TEXTS = (
     "reask", "stale_choice", "back_none", "back_done", "restarted", "resume", "erased", "secret", "help",
     "status_title", "status_empty", "status_pending_count", "status_clear", "next_label", "next_prompt",
     "confirm", "skip_label", "skip_words", "fill_type_it", "keep_label", "fill_intro", "template_note",
+    "template_note_placeholder",
     "too_long", "unsupported", "busy", "group_only_dm", "rate_limited", "slack_not_yours",
 )  # fmt: skip
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -98,7 +99,9 @@ def load_library(directory: Path) -> Library:
         templates=templates,
         lexicon=lexicon,
         facts=facts,
-        vocabulary=Vocabulary.build(lexicon.yes, lexicon.no, {str(k): v for k, v in lexicon.commands.items()}),
+        vocabulary=Vocabulary.build(
+            lexicon.yes, lexicon.no, {str(k): v for k, v in lexicon.commands.items()}, lexicon.unsure
+        ),
         directory=directory,
     )
     _check_reachability(library, flows_spec, out)
@@ -199,6 +202,8 @@ def _compile_state(
         choices = [_next_choice(spec.next, lexicon.texts.get("next_label", "次へ"))]
     if spec.route is None and not choices:
         out.add(file, name, "no way out: the state has no choices, no `next` and no `route`")
+    if sum(c.fallback for c in choices) > 1:
+        out.add(file, name, "at most one choice may be the `fallback` for unmatched text")
     if choices and all(c.when for c in choices):
         out.add(file, name, "every choice has `when`: give at least one unconditional choice so no one is stuck")
     if choices and spec.next is None and not spec.ask:
@@ -228,6 +233,7 @@ def _compile_state(
                 queue=choice.queue,
                 action=choice.action,
                 candidate=candidate(choice.id, choice.label, choice.aliases, choice.means),
+                fallback=choice.fallback,
             )
         )
     routes: tuple[Route, ...] | None = None
@@ -323,6 +329,8 @@ def _check_targets(
                     out.add(file, name, f"fact '{fact}' is not in facts.yaml")
     if problem := target_problem(COMMON, lexicon.erase_target):
         out.add("lexicon.yaml", None, f"erase_target: {problem}")
+    if lexicon.restart_target and (problem := target_problem(COMMON, lexicon.restart_target)):
+        out.add("lexicon.yaml", None, f"restart_target: {problem}")
     if flows[COMMON][1].after_all is None:
         out.add(flows[COMMON][0], None, "the common flow needs `after_all` (where @next goes when the queue is empty)")
 
@@ -333,6 +341,8 @@ def _check_reachability(library: Library, flows: Mapping[str, tuple[str, FlowSpe
     }
     common = library.flows[COMMON]
     roots = [f"{COMMON}:{common.initial}", library.resolve(COMMON, library.lexicon.erase_target)]
+    if library.lexicon.restart_target:
+        roots.append(library.resolve(COMMON, library.lexicon.restart_target))
     seen: set[str] = set()
     todo = list(roots)
     while todo:

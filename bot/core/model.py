@@ -24,6 +24,7 @@ class Choice:
     queue: tuple[str, ...] | None
     action: str | None
     candidate: Candidate
+    fallback: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +54,6 @@ class State:
     def targets(self) -> list[str]:
         found = [c.target for c in self.choices if c.target]
         return found + [r.target for r in self.routes or ()]
-
-    def choice(self, choice_id: str) -> Choice | None:
-        return next((c for c in self.choices if c.id == choice_id), None)
 
 
 @dataclass(frozen=True, slots=True)

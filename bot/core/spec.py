@@ -26,16 +26,9 @@ class ChoiceSpec(_Spec):
     next: str | None = None
     queue: tuple[str, ...] | None = None
     action: Literal["erase", "restart"] | None = None
+    fallback: bool = False  # free text that matches no choice picks this one (e.g. 「その他」)
 
-    @field_validator("set", "aliases", mode="before")
-    @classmethod
-    def _stringify(cls, value: Any) -> Any:
-        # YAML reads numbers (and true/false) as such; answers and words are always strings.
-        if isinstance(value, dict):
-            return {k: _as_text(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return tuple(_as_text(v) for v in value)
-        return value
+    _texts = field_validator("set", "aliases", mode="before")(lambda cls, v: stringify(v))
 
 
 class RouteSpec(_Spec):
@@ -62,12 +55,7 @@ class ChecklistSpec(_Spec):
     pending: tuple[str, ...] = ("yes",)
     done: tuple[str, ...] = ("none", "done")
 
-    @field_validator("pending", "done", mode="before")
-    @classmethod
-    def _stringify(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return tuple(_as_text(v) for v in value)
-        return value
+    _texts = field_validator("pending", "done", mode="before")(lambda cls, v: stringify(v))
 
 
 class FlowSpec(_Spec):
@@ -108,13 +96,14 @@ class LexiconSpec(_Spec):
     texts: dict[str, str]
     status_marks: dict[Literal["done", "pending", "unknown"], str]
     status_words: dict[Literal["done", "pending", "unknown"], str]
+    unsure: tuple[str, ...] = ()  # 「わからない」…: never read as a yes/no answer
+    greetings: tuple[str, ...] = ()  # 「こんにちは」「ありがとう」: show the question again, no re-ask line
+    fill_suffixes: tuple[str, ...] = ()  # stripped from fill-ins: 様, さん, です, と申します …
+    restart_target: str | None = None  # confirmation asked before 「最初から」 wipes answers
 
-    @field_validator("yes", "no", mode="before")
-    @classmethod
-    def _stringify(cls, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return tuple(_as_text(v) for v in value)
-        return value
+    _texts = field_validator("yes", "no", "unsure", "greetings", "fill_suffixes", mode="before")(
+        lambda cls, v: stringify(v)
+    )
 
 
 class FactSpec(_Spec):
@@ -127,9 +116,18 @@ class FactsSpec(_Spec):
     facts: dict[str, FactSpec]
 
 
-def _as_text(value: Any) -> Any:
+def as_text(value: Any) -> Any:
+    """YAML reads numbers (and true/false) as such; answers and words are always strings."""
     if value is None or isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+def stringify(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: as_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return tuple(as_text(v) for v in value)
+    return value

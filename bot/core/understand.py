@@ -52,11 +52,24 @@ class Vocabulary:
     yes: frozenset[str]
     no: frozenset[str]
     commands: dict[str, str]  # normalised word -> command name
+    unsure: frozenset[str] = frozenset()  # 「わからない」: contains 「ない」 but must never mean no
 
     @classmethod
-    def build(cls, yes: Iterable[str], no: Iterable[str], commands: Mapping[str, Sequence[str]]) -> Vocabulary:
-        table = {normalize(w): name for name, words in commands.items() for w in words if normalize(w)}
-        return cls(frozenset(filter(None, map(normalize, yes))), frozenset(filter(None, map(normalize, no))), table)
+    def build(
+        cls,
+        yes: Iterable[str],
+        no: Iterable[str],
+        commands: Mapping[str, Sequence[str]],
+        unsure: Iterable[str] = (),
+    ) -> Vocabulary:
+        def words(items: Iterable[str]) -> frozenset[str]:
+            return frozenset(filter(None, map(normalize, items)))
+
+        table = {normalize(w): name for name, group in commands.items() for w in group if normalize(w)}
+        return cls(words(yes), words(no), table, words(unsure))
+
+    def is_unsure(self, normalized: str) -> bool:
+        return any(word in normalized for word in self.unsure)
 
     def command(self, normalized: str) -> str | None:
         return self.commands.get(normalized)
@@ -86,14 +99,17 @@ def match_choice(normalized: str, offered: Sequence[Candidate], vocabulary: Voca
     exact = [c.id for c in offered if normalized in c.words]
     if len(exact) == 1:
         return exact[0]
+    if vocabulary.is_unsure(normalized):  # 「わからない」 is not 「ない」: only an exact label may take it
+        return None
     polarity = vocabulary.polarity(normalized)
     if polarity is not None:
         meant = [c.id for c in offered if c.means == polarity]
         if len(meant) == 1:
             return meant[0]
+    # Words of 1–2 kana (「ない」「ある」) appear inside unrelated answers: only longer words match partially.
     partial = [
         c.id
         for c in offered
-        if any(len(w) >= 2 and (w in normalized or (len(normalized) >= 2 and normalized in w)) for w in c.words)
+        if any(len(w) >= 3 and (w in normalized or (len(normalized) >= 3 and normalized in w)) for w in c.words)
     ]
     return partial[0] if len(set(partial)) == 1 else None

@@ -74,12 +74,119 @@ def test_back_with_no_history_says_so(engine: Engine) -> None:
     assert isinstance(turn.replies[-1], Question)
 
 
-def test_restart_clears_answers_and_shows_the_menu(engine: Engine) -> None:
+def test_restart_asks_first_then_clears_answers_and_shows_the_menu(engine: Engine) -> None:
     chat = Chat(engine)
     to_ongoing(chat)
     chat.send("最初から")
+    assert chat.where == "common:restart_confirm"
+    chat.tap("いいえ")
+    assert chat.where == "lancers:ongoing" and chat.session is not None and chat.session.answers
+    chat.send("最初から")
+    chat.tap("はい")
     assert chat.where == "common:menu"
     assert chat.session is not None and chat.session.answers == {}
+
+
+def test_restart_without_answers_needs_no_confirmation(engine: Engine) -> None:
+    chat = Chat(engine)
+    chat.start()
+    chat.send("最初から")
+    assert chat.where == "common:menu"
+
+
+def test_i_dont_know_is_never_read_as_no(engine: Engine) -> None:
+    for answer in ("わからない", "わかんない", "覚えてない", "知らない"):
+        chat = Chat(engine)
+        to_ongoing(chat)
+        turn = chat.send(answer)
+        assert turn.trace.outcome == "reask", answer
+        assert chat.session is not None and chat.session.answer("lancers", "ongoing") is None
+
+
+def test_short_words_inside_other_answers_do_not_match(engine: Engine) -> None:
+    chat = Chat(engine)
+    chat.start()
+    assert chat.send("ないです").trace.outcome == "reask"
+    assert chat.where == "common:menu"
+
+
+def test_greetings_show_the_question_without_a_complaint(engine: Engine) -> None:
+    chat = Chat(engine)
+    to_ongoing(chat)
+    turn = chat.send("ありがとうございます")
+    assert "うまく受け取れません" not in texts_in(turn)
+    assert chat.where == "lancers:ongoing" and isinstance(turn.replies[-1], Question)
+
+
+def test_reask_names_the_number_range(engine: Engine) -> None:
+    chat = Chat(engine)
+    chat.start()
+    count = len(chat.question.options)
+    assert f"1〜{count}" in texts_in(chat.send("？？？"))
+
+
+def test_back_after_moving_to_the_next_platform_keeps_it_queued(engine: Engine) -> None:
+    chat = Chat(engine)
+    chat.start()
+    chat.tap("両方")
+    chat.tap("稼げない")
+    while chat.session is not None and chat.session.flow == "lancers":
+        chat.send("1")
+    assert chat.session is not None and chat.session.flow == "crowdworks" and chat.session.queue == ()
+    chat.send("戻る")
+    assert chat.session.flow == "lancers" and chat.session.queue == ("crowdworks",)
+    chat.send("1")
+    assert chat.session.flow == "crowdworks", "CrowdWorks is not skipped after 戻る"
+
+
+def test_names_lose_the_honorific_and_ending_the_template_adds(engine: Engine) -> None:
+    chat = Chat(engine)
+    to_ongoing(chat)
+    chat.send("ある")
+    chat.tap("キャンセル")
+    chat.tap("作る")
+    chat.send("田中さん")
+    chat.send("HP制作")
+    chat.send("山本 太郎です")
+    body = templates_in(chat.turns)[-1].body
+    assert body.startswith("田中様") and "さん様" not in body
+    assert "ですです" not in body and body.rstrip().endswith("山本 太郎")
+
+
+def test_back_to_a_client_message_shows_it_again(engine: Engine) -> None:
+    chat = Chat(engine)
+    to_ongoing(chat)
+    chat.send("ある")
+    chat.tap("キャンセル")
+    chat.tap("作る")
+    for _ in range(3):
+        chat.send("スキップ")
+    chat.send("次へ")
+    turn = chat.send("戻る")
+    assert any(isinstance(r, Template) for r in turn.replies)
+
+
+def test_erase_cancelled_during_fill_ins_resumes_them(engine: Engine) -> None:
+    chat = Chat(engine)
+    to_ongoing(chat)
+    chat.send("ある")
+    chat.tap("キャンセル")
+    chat.tap("作る")
+    chat.send("田中")
+    chat.send("削除")
+    chat.tap("いいえ")
+    assert chat.session is not None and chat.session.filling is not None, "the name questions go on"
+
+
+def test_skipped_fill_ins_get_a_rewrite_note(engine: Engine) -> None:
+    chat = Chat(engine)
+    to_ongoing(chat)
+    chat.send("ある")
+    chat.tap("キャンセル")
+    chat.tap("作る")
+    for _ in range(3):
+        chat.send("スキップ")
+    assert "〇〇の部分を書き換えて" in texts_in(chat.last)
 
 
 def test_help_anywhere_keeps_the_place(engine: Engine) -> None:

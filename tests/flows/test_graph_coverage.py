@@ -13,7 +13,7 @@ from collections import deque
 
 from bot.core.engine import SKIP, Engine
 from bot.core.machines import STUB_PREFIX
-from bot.core.messages import ChoiceInput, Question, StartInput
+from bot.core.messages import ChoiceInput, CommandInput, Question, StartInput
 from bot.core.model import Library
 from bot.core.session import Session
 
@@ -55,10 +55,17 @@ def walk(engine: Engine) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]
     while queue and frontier.total < LIMIT:
         session, question = queue.popleft()
         assert isinstance(question, Question)
+        taps: list[ChoiceInput | CommandInput] = [CommandInput("restart"), CommandInput("erase")]
         for option in question.options:
             tap = ChoiceInput.decode(option.value)
             assert tap is not None
+            taps.append(tap)
+        for tap in taps:
             turn = engine.handle(session, tap, 0)
+            if isinstance(tap, CommandInput):
+                if turn.session is not None and frontier.admit(turn.session):
+                    queue.append((turn.session, turn.replies[-1]))
+                continue
             if tap.choice != SKIP and not tap.choice.startswith("_"):
                 taken.add((tap.flow, tap.state, tap.choice))
             entered = list(turn.trace.entered)

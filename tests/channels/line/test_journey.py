@@ -60,7 +60,7 @@ async def test_lancers_worker_with_ongoing_job_and_old_proposal(
         await user.say("2時間前")  # typed: the proposal is over an hour old
         assert any("取り消してもらいましょう" in text for text in user.texts)
         await user.tap("作る")
-        assert "「山田」のまま" in user.labels  # the previous fill-in is offered
+        assert "前と同じ（山田）" in user.labels  # the previous fill-in is offered
         await user.say("鈴木")
         await user.tap("スキップ")
         second = TemplateBook(library.templates).render("cancel_proposal", {"client_name": "鈴木", "user_name": "佐藤"})
