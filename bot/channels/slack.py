@@ -40,13 +40,13 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels.slack_listeners import SlackListeners
 from bot.config import Settings
-from bot.store.keys import KeyBuilder
+from bot.store.base import SessionStore
+from bot.store.redis import RedisSessionStore
 from bot.store.slack_installations import (
     MemoryInstallationStore,
     MemoryOAuthStateStore,
     RedisInstallationStore,
     RedisOAuthStateStore,
-    redis_client,
 )
 from bot.web.services import Services
 
@@ -87,14 +87,14 @@ def oauth_enabled(settings: Settings) -> bool:
     return bool(settings.slack_client_id and settings.slack_client_secret)
 
 
-def build_oauth_stores(settings: Settings) -> tuple[InstallationStore, RedisOAuthStateStore | MemoryOAuthStateStore]:
-    """Redis when REDIS_URL is set (every replica sees an install), else memory (one process, for trying out)."""
+def build_oauth_stores(
+    settings: Settings, store: SessionStore
+) -> tuple[InstallationStore, RedisOAuthStateStore | MemoryOAuthStateStore]:
+    """In the session store's Redis when there is one — same client and pool, so every URL form (Sentinel,
+    Cluster, TLS) and the deliberate timeouts and retries apply — else memory (one process, for trying out)."""
     expiry = settings.slack_state_expiration_seconds
-    dsn = settings.redis_dsn
-    if dsn:
-        client = redis_client(dsn)
-        keys = KeyBuilder(prefix=settings.redis_key_prefix)
-        return RedisInstallationStore(client, keys), RedisOAuthStateStore(client, keys, expiry)
+    if isinstance(store, RedisSessionStore):
+        return RedisInstallationStore(store.client, store.keys), RedisOAuthStateStore(store.client, store.keys, expiry)
     log.warning("Slack OAuth without REDIS_URL: installations are kept in memory and lost at restart")
     return MemoryInstallationStore(), MemoryOAuthStateStore(expiry)
 
@@ -193,7 +193,7 @@ def build_slack_channel(services: Services) -> SlackChannel:
     settings = services.settings
     if settings.slack_client_id and not settings.slack_client_secret:
         raise ValueError("SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is not: both are needed for OAuth")
-    installations, states = build_oauth_stores(settings) if oauth_enabled(settings) else (None, None)
+    installations, states = build_oauth_stores(settings, services.store) if oauth_enabled(settings) else (None, None)
     if installations is None and not settings.slack_bot_token:
         raise ValueError("Slack needs SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID/SECRET (OAuth)")
     if installations is not None and settings.slack_bot_token:

@@ -151,7 +151,7 @@ class _HashInstallationStore(AsyncInstallationStore):
 
 class RedisInstallationStore(_HashInstallationStore):
     def __init__(self, client: Redis | RedisCluster, keys: KeyBuilder) -> None:
-        """`client` must decode responses to str; it is owned (closed by `close`)."""
+        """`client` is the session store's (shared, closed with it); values come back as bytes or str."""
         self._client = client
         self._prefix = keys.prefix
 
@@ -174,7 +174,7 @@ class RedisInstallationStore(_HashInstallationStore):
             await self._client.hdel(self._key(tag), *fields)
 
     async def close(self) -> None:
-        await self._client.aclose()
+        """Nothing to close: the client belongs to the session store."""
 
 
 class MemoryInstallationStore(_HashInstallationStore):
@@ -246,17 +246,3 @@ class MemoryOAuthStateStore(AsyncOAuthStateStore):
     async def async_consume(self, state: str) -> bool:
         issued = self._issued.pop(state, None)
         return issued is not None and time.monotonic() - issued < self.expiration_seconds
-
-
-def redis_client(url: str) -> Redis | RedisCluster:
-    """A str-decoding client for `url`: redis://, rediss://, unix:// or redis+cluster:// (rediss+cluster://).
-
-    Sentinel URLs are not supported here yet (the session store's own client handles them).
-    """
-    scheme, _, rest = url.partition("://")
-    options: dict[str, Any] = {"decode_responses": True, "socket_connect_timeout": 1.0, "socket_timeout": 1.0}
-    if scheme in ("redis+cluster", "rediss+cluster"):
-        return RedisCluster.from_url(f"{scheme.removesuffix('+cluster')}://{rest}", **options)
-    if scheme in ("redis", "rediss", "unix"):
-        return Redis.from_url(url, **options)
-    raise ValueError(f"Slack installations in Redis need a redis://, rediss://, unix:// or cluster URL, not {scheme}")

@@ -57,8 +57,12 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
         return PlainTextResponse("ok")
 
     async def readyz(request: Request) -> Response:
+        """Store reachable and flows loaded. `?store=optional` leaves the shared store out of the verdict:
+        for a Kubernetes readiness probe, where a Redis outage must not take every pod out of the Service
+        (the webhooks must still answer, with a "busy" reply) — the body still reports the store."""
         redis_ok = await _ping(services.store)
-        ready = redis_ok and not services.tasks.closing
+        store_optional = request.query_params.get("store") == "optional"
+        ready = (redis_ok or store_optional) and not services.tasks.closing
         body = {
             "store": "ok" if redis_ok else "unreachable",
             "flows": len(library.flows),

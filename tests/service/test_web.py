@@ -40,6 +40,8 @@ async def test_health_and_readiness(library: Library) -> None:
     assert ready.status_code == 200 and ready.json()["store"] == "ok"
     down = create_app(settings(), library, DownStore(60))
     assert (await get(down, "/readyz")).status_code == 503
+    optional = await get(down, "/readyz?store=optional")
+    assert optional.status_code == 200 and optional.json()["store"] == "unreachable"
 
 
 async def test_metrics_show_the_funnel_after_a_conversation(library: Library) -> None:

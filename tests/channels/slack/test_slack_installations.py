@@ -10,12 +10,12 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from bot.store import slack_installations
 from bot.store.keys import KeyBuilder
+from bot.store.redis import RedisSessionStore
 from bot.store.slack_installations import (
     MemoryInstallationStore,
     MemoryOAuthStateStore,
     RedisInstallationStore,
     RedisOAuthStateStore,
-    redis_client,
 )
 from tests.redis_support import delete_prefix
 
@@ -28,13 +28,14 @@ async def stores(request: pytest.FixtureRequest, redis_prefix: str) -> AsyncIter
         yield MemoryInstallationStore(), MemoryOAuthStateStore(600)
         return
     url = request.getfixturevalue("redis_url")
-    client = redis_client(url)
     keys = KeyBuilder(redis_prefix)
-    installations = RedisInstallationStore(client, keys)
+    sessions = RedisSessionStore.from_url(url, 60, keys=keys)  # the installations share its client
+    installations = RedisInstallationStore(sessions.client, keys)
     try:
-        yield installations, RedisOAuthStateStore(client, keys, 600)
+        yield installations, RedisOAuthStateStore(sessions.client, keys, 600)
     finally:
         await installations.close()
+        await sessions.close()
         await delete_prefix(url, redis_prefix)
 
 
@@ -117,7 +118,8 @@ async def test_a_state_expires(monkeypatch: pytest.MonkeyPatch, redis_url: str, 
     now[0] += 601
     assert await memory.async_consume(state) is False
 
-    client = redis_client(redis_url)
+    sessions = RedisSessionStore.from_url(redis_url, 60, keys=KeyBuilder(redis_prefix))
+    client = sessions.client
     try:
         issued = await RedisOAuthStateStore(client, KeyBuilder(redis_prefix), 600).async_issue()
         raw = aioredis.Redis.from_url(redis_url)
@@ -125,10 +127,21 @@ async def test_a_state_expires(monkeypatch: pytest.MonkeyPatch, redis_url: str, 
         await raw.aclose()
         assert 590 <= ttl <= 600
     finally:
-        await client.aclose()
+        await sessions.close()
         await delete_prefix(redis_url, redis_prefix)
 
 
-def test_unsupported_redis_urls_are_named() -> None:
-    with pytest.raises(ValueError, match="redis\\+sentinel"):
-        redis_client("redis+sentinel://localhost:26379/main")
+async def test_oauth_stores_share_the_session_stores_redis(redis_url: str, redis_prefix: str) -> None:
+    """Every REDIS_URL form the session store accepts (Sentinel, Cluster, TLS) works for Slack OAuth too."""
+    from bot.channels.slack import build_oauth_stores
+    from bot.config import Settings
+
+    sessions = RedisSessionStore.from_url(redis_url, 60, keys=KeyBuilder(redis_prefix))
+    try:
+        installations, states = build_oauth_stores(Settings(_env_file=None), sessions)  # type: ignore[call-arg]
+        assert isinstance(installations, RedisInstallationStore) and isinstance(states, RedisOAuthStateStore)
+        assert installations._client is sessions.client and states._client is sessions.client
+        assert await states.async_consume(await states.async_issue())
+    finally:
+        await sessions.close()
+        await delete_prefix(redis_url, redis_prefix)
