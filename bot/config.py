@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_message_text: bool = False  # message text is personal data: off unless an operator turns it on
     log_json: bool = True  # one JSON object per line (for log shippers); false: plain text
+    log_hash_key: SecretStr | None = None  # keys the user pseudonyms in logs (same on every replica)
 
     # LINE
     line_channel_secret: SecretStr | None = None

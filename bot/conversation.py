@@ -60,7 +60,7 @@ class Conversation:
         engine: Engine,
         store: SessionStore,
         clock: Callable[[], float] = time.time,
-        max_attempts: int = 8,
+        max_attempts: int = 16,  # a person sends a few messages at once; 20 concurrent turns still all apply
         limiter: RateLimiter | None = None,
         observers: Sequence[TurnObserver] = (),
     ) -> None:
@@ -72,8 +72,12 @@ class Conversation:
         self.observers = tuple(observers)
 
     async def turn(self, key: SessionKey, inbound: Inbound, event_id: str | None = None) -> TurnResult:
-        """Apply one user input exactly once (per `event_id`) and return what to send back."""
-        token = turn_id.set(new_turn_id())
+        """Apply one user input exactly once (per `event_id`) and return what to send back.
+
+        A new turn id is set in the caller's context and left there, so the channel's own log lines
+        about delivering this turn carry it too (each task and request has its own context).
+        """
+        turn_id.set(new_turn_id())
         started = time.perf_counter()
         try:
             return await self._turn(key, inbound, event_id, started)
@@ -81,21 +85,21 @@ class Conversation:
             for observer in self.observers:
                 observer.store_failed(key, "turn")
             return TurnResult((Text(self.engine.library.text("busy")),), None, failed=True)
-        finally:
-            turn_id.reset(token)
 
     async def _turn(self, key: SessionKey, inbound: Inbound, event_id: str | None, started: float) -> TurnResult:
-        if self.limiter is not None:
-            verdict = await self.limiter.hit(key)
-            if verdict is not Verdict.ALLOW:
-                for observer in self.observers:
-                    observer.limited(key, verdict.value)
-                notice = (Text(self.engine.library.text("rate_limited")),) if verdict is Verdict.NOTICE else ()
-                return TurnResult(notice, None, limited=True)
+        limit_checked = self.limiter is None
         for attempt in range(self.max_attempts):
             loaded = await self.store.load(key, event_id)
-            if loaded.duplicate:
+            if loaded.duplicate:  # before the rate limit: a redelivery must not use up the user's allowance
                 return self._duplicate(key)
+            if not limit_checked and self.limiter is not None:
+                limit_checked = True
+                verdict = await self.limiter.hit(key)
+                if verdict is not Verdict.ALLOW:
+                    for observer in self.observers:
+                        observer.limited(key, verdict.value)
+                    notice = (Text(self.engine.library.text("rate_limited")),) if verdict is Verdict.NOTICE else ()
+                    return TurnResult(notice, None, limited=True)
             turn = self.engine.handle(loaded.session, inbound, int(self.clock()))
             outcome = await self.store.save(key, turn.session, loaded.version, event_id)
             if outcome is SaveOutcome.SAVED:
@@ -105,7 +109,7 @@ class Conversation:
                 return TurnResult(turn.replies, turn.trace, turn.session)
             if outcome is SaveOutcome.DUPLICATE:
                 return self._duplicate(key)
-            # jittered back-off so two replicas retrying the same user do not collide again
+            # jittered, growing back-off so turns racing for the same user spread out instead of colliding again
             await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise TurnConflict(f"gave up after {self.max_attempts} conflicting saves")
 
@@ -126,7 +130,3 @@ class Conversation:
     async def erase(self, key: SessionKey) -> None:
         """Forget the user (LINE unfollow); raises StoreUnavailable if the store is down."""
         await self.store.erase(key)
-
-    @property
-    def busy_text(self) -> str:
-        return self.engine.library.text("busy")

@@ -41,7 +41,7 @@ def user() -> SessionKey:
 
 
 async def test_twenty_concurrent_turns_are_all_applied(engine: Engine, store: SessionStore) -> None:
-    conversation = Conversation(engine, store, max_attempts=64)
+    conversation = Conversation(engine, store)  # the production default of attempts
     key = user()
     await conversation.turn(key, StartInput())
     results = await asyncio.gather(*(conversation.turn(key, TextInput("1")) for _ in range(20)))

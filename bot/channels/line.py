@@ -17,8 +17,6 @@ the message text (unless the operator sets `LOG_MESSAGE_TEXT`).
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 from collections.abc import Awaitable, Sequence
@@ -45,6 +43,7 @@ from bot.channels.line_send import LineSender, api_configuration
 from bot.conversation import TurnResult
 from bot.core.messages import CommandInput, Inbound, Question, Reply, StartInput, Text, TextInput
 from bot.core.session import SessionKey
+from bot.telemetry.context import user_hash
 from bot.web.services import Services, WebChannel
 
 log = logging.getLogger(__name__)
@@ -69,7 +68,6 @@ class LineChannel:
         self.max_body_bytes = max_body_bytes
         self.loading_after = loading_after
         self._validator = SignatureValidator(secret)
-        self._log_key = hmac.new(secret.encode(), b"taikai-bot user id in logs", hashlib.sha256).digest()
         self._client: AsyncApiClient | None = None
         self._sender: LineSender | None = None
 
@@ -236,7 +234,7 @@ class LineChannel:
         user = event.chat.user or event.chat.id
         if user is None:
             return "-"
-        return hmac.new(self._log_key, user.encode(), hashlib.sha256).hexdigest()[:12]
+        return user_hash("line", user)
 
     def _log(self, event: Incoming, outcome: str) -> None:
         log.info(

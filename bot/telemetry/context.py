@@ -1,20 +1,32 @@
-"""The id of the turn being processed, carried through awaits so every log line of a turn shows it."""
+"""The id of the turn being processed, and the pseudonym of its user, for logs.
+
+The turn id lives in a context variable: each background task (see `TaskTracker.spawn`) and each
+request runs in its own context, so the id set by a turn stays on every later log line of that task
+(the channel's delivery logs included) and never leaks into another user's task.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import uuid
 from contextvars import ContextVar
 
-from bot.core.session import SessionKey
-
 turn_id: ContextVar[str] = ContextVar("turn_id", default="-")
+_hash_key = b"taikai-bot user pseudonym"
 
 
 def new_turn_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-def user_hash(key: SessionKey) -> str:
-    """A stable pseudonym for logs: lets an operator follow one user's turns without logging the id."""
-    return hashlib.sha256(f"{key.channel}\x00{key.workspace}\x00{key.user}".encode()).hexdigest()[:16]
+def configure_user_hash(secret: str | None) -> None:
+    """Key the user pseudonyms (LOG_HASH_KEY): without the key, a log reader cannot test a guessed id."""
+    global _hash_key
+    if secret:
+        _hash_key = hashlib.sha256(b"taikai-bot user pseudonym\x00" + secret.encode()).digest()
+
+
+def user_hash(channel: str, user: str) -> str:
+    """A stable pseudonym: one user's turns can be followed across replicas without logging the id."""
+    return hmac.new(_hash_key, f"{channel}\x00{user}".encode(), hashlib.sha256).hexdigest()[:16]

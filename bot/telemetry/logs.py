@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from typing import Any
 
 from bot.core.messages import TurnTrace
@@ -59,8 +58,7 @@ class TurnLog:
         turn_log.info(
             "turn",
             extra={
-                "channel": key.channel,
-                "user": user_hash(key),
+                **_who(key),
                 "state_before": trace.state_before,
                 "state_after": trace.state_after,
                 "outcome": trace.outcome,
@@ -70,16 +68,14 @@ class TurnLog:
         )
 
     def duplicate(self, key: SessionKey) -> None:
-        turn_log.info("duplicate event ignored", extra={"channel": key.channel, "user": user_hash(key)})
+        turn_log.info("duplicate event ignored", extra=_who(key))
 
     def limited(self, key: SessionKey, verdict: str) -> None:
-        turn_log.warning("rate limited", extra={"channel": key.channel, "user": user_hash(key), "verdict": verdict})
+        turn_log.warning("rate limited", extra={**_who(key), "verdict": verdict})
 
     def store_failed(self, key: SessionKey, operation: str) -> None:
-        turn_log.error(
-            "session store unavailable", extra={"channel": key.channel, "user": user_hash(key), "operation": operation}
-        )
+        turn_log.error("session store unavailable", extra={**_who(key), "operation": operation})
 
 
-def monotonic_ms() -> float:
-    return time.perf_counter() * 1000
+def _who(key: SessionKey) -> dict[str, str]:
+    return {"channel": key.channel, "user": user_hash(key.channel, key.user)}

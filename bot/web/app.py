@@ -15,6 +15,7 @@ from bot.app import build_conversation, build_engine, build_store
 from bot.config import Settings
 from bot.core.model import Library
 from bot.store.base import SessionStore
+from bot.telemetry.context import configure_user_hash
 from bot.telemetry.logs import TurnLog
 from bot.telemetry.metrics import Metrics
 from bot.web.services import Services, WebChannel
@@ -46,6 +47,7 @@ def build_channels(services: Services) -> list[WebChannel]:
 
 def create_app(settings: Settings, library: Library, store: SessionStore | None = None) -> Starlette:
     """The whole server. `store` may be injected (tests); otherwise it is built from settings."""
+    configure_user_hash(settings.log_hash_key.get_secret_value() if settings.log_hash_key else None)
     store = store or build_store(settings)
     engine = build_engine(settings, library)
     metrics = Metrics()

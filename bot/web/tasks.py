@@ -7,9 +7,13 @@ held here. The event loop keeps only weak references to tasks, so an untracked o
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import time
 from collections.abc import Coroutine
 from typing import Any
+
+from bot.telemetry.context import new_turn_id, turn_id
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +24,10 @@ class TaskTracker:
         self._closing = False
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
-        task = asyncio.create_task(coro, name=name)
+        """Run `coro` in the background, in its own context with its own turn id (for its log lines)."""
+        context = contextvars.copy_context()
+        context.run(turn_id.set, new_turn_id())
+        task = asyncio.create_task(coro, name=name, context=context)
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
@@ -39,11 +46,16 @@ class TaskTracker:
         return self._closing
 
     async def drain(self, grace_seconds: float = 25.0) -> None:
-        """Wait for running turns (SIGTERM grace period), then cancel what is left."""
+        """Wait for running turns (SIGTERM grace period), then cancel what is left.
+
+        Loops until no task is left: a turn may still spawn another (a channel acknowledging an event that
+        arrived during the drain), and those must be awaited too, within the same deadline.
+        """
         self._closing = True
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=grace_seconds)
+        deadline = time.monotonic() + grace_seconds
+        while self._tasks and (left := deadline - time.monotonic()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)
+        pending = set(self._tasks)
         for task in pending:
             task.cancel()
         if pending:

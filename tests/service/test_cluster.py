@@ -89,7 +89,7 @@ async def test_a_whole_journey_on_the_cluster(store: RedisSessionStore, engine: 
 
 
 async def test_dedupe_and_concurrency_on_the_cluster(store: RedisSessionStore, engine: Engine) -> None:
-    conversation = Conversation(engine, store, max_attempts=64)
+    conversation = Conversation(engine, store)  # the production default of attempts
     key = user()
     await conversation.turn(key, StartInput())
     results = await asyncio.gather(*(conversation.turn(key, TextInput("1"), event_id=f"c{i}") for i in range(20)))
