@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -18,6 +19,7 @@ from bot.store.base import SessionStore
 from bot.telemetry.context import configure_user_hash
 from bot.telemetry.logs import TurnLog
 from bot.telemetry.metrics import Metrics
+from bot.web.limits import BodySizeLimit
 from bot.web.services import Services, WebChannel
 from bot.web.tasks import TaskTracker
 
@@ -99,7 +101,7 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
     ]
     for channel in channels:
         routes.extend(channel.routes())
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodySizeLimit)])
     app.state.services = services
     app.state.channels = channels
     return app

@@ -75,3 +75,34 @@ async def test_turn_log_is_one_json_line_without_message_text(
     assert data["state_after"].startswith("lancers:") and data["channel"] == "line"
     assert len(data["turn_id"]) == 16, "the turn id follows the turn into its log lines"
     assert "ランサーズ" not in line and "Usecret" not in line
+
+
+async def test_oversized_bodies_are_refused_before_any_handler(library: Library) -> None:
+    app = create_app(settings(), library, MemorySessionStore(60))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+        big = await client.post("/slack/events", content=b"x" * (2 * 1024 * 1024))
+        assert big.status_code == 413
+
+
+async def test_chunked_bodies_are_counted_as_they_arrive() -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from bot.web.limits import BodySizeLimit
+
+    async def echo(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(str(len(await request.body())))
+
+    app = BodySizeLimit(Starlette(routes=[Route("/", echo, methods=["POST"])]), max_bytes=1000)
+
+    async def chunks(count: int):  # type: ignore[no-untyped-def]
+        for _ in range(count):
+            yield b"y" * 300
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bot") as client:
+        assert (await client.post("/", content=chunks(3))).text == "900"
+        assert (await client.post("/", content=chunks(4))).status_code == 413
