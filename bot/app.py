@@ -11,7 +11,7 @@ from bot.core.engine import Engine
 from bot.core.model import Library
 from bot.core.session import SessionKey
 from bot.store.base import SessionStore
-from bot.store.ratelimit import MemoryRateLimiter, RateLimit, RateLimiter, RedisRateLimiter
+from bot.store.ratelimit import MemoryRateLimiter, RateLimit, RateLimiter
 
 
 def build_store(settings: Settings) -> SessionStore:
@@ -36,6 +36,7 @@ def build_limiter(settings: Settings, store: SessionStore) -> RateLimiter:
     """Shared through Redis when the store is Redis (all replicas see one bucket per user)."""
     limit = RateLimit(burst=settings.rate_limit_burst, per_minute=settings.rate_limit_per_minute)
     from bot.store.redis import RedisSessionStore
+    from bot.store.redis_ratelimit import RedisRateLimiter
 
     if isinstance(store, RedisSessionStore):
         return RedisRateLimiter(store.client, limit, store.keys)

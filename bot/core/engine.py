@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from bot.core.checklist import build_checklist, facts_for
+from bot.core.fillins import KEEP, SKIP, FillIns, FillStep
 from bot.core.machines import ROUTE_TRIGGER, STUB_PREFIX, Cursor, fire
 from bot.core.messages import (
     ChoiceInput,
@@ -22,15 +23,13 @@ from bot.core.messages import (
     Text,
     TurnTrace,
 )
-from bot.core.model import Choice, Library, State
+from bot.core.model import COMMON, Choice, Library, State
 from bot.core.secrets import looks_secret
 from bot.core.session import Session, Step
 from bot.core.templates import TemplateBook
 from bot.core.understand import match_choice, normalize
 
-COMMON = "common"
 MAX_HOPS = 64  # route states passed in one turn; flows check rejects loops, this is the last guard
-SKIP, KEEP = "_skip", "_keep"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +62,8 @@ class Engine:
         common = library.flows[COMMON]
         self.start = f"{COMMON}:{common.initial}"
         self.after_all = f"{COMMON}:{common.after_all}"
-        self.skip_words = frozenset(normalize(w) for w in library.text("skip_words").split(",") if w)
-        self.yes_no = library.vocabulary.yes | library.vocabulary.no
+        self.fills = FillIns(library, self.book)
         self.greetings = frozenset(normalize(w) for w in library.lexicon.greetings)
-        # longest first, so 「と申します」 goes before 「す」-like shorter endings could cut into it
-        self.fill_suffixes = sorted(library.lexicon.fill_suffixes, key=len, reverse=True)
 
     # --- entry point ---------------------------------------------------------------------------
 
@@ -226,39 +222,15 @@ class Engine:
     # --- template fill-ins ---------------------------------------------------------------------
 
     def _fill(self, session: Session, tap: str | None, text: str, norm: str, out: _Out) -> Session:
-        name = session.filling or ""
-        polarity = self.library.vocabulary.polarity(norm) if norm in self.yes_no else None
-        if tap == SKIP or norm in self.skip_words or polarity == "no":
-            value = ""
-        elif polarity == "yes":  # 「はい」 to 「お名前を送ってください」: ask for the name itself
+        state = self._state(session)
+        filled, step = self.fills.answer(session, state, tap, text, norm)
+        if step is FillStep.TYPE_IT:
             out.outcome = "reask"
             out.say(self.library.text("fill_type_it"))
             return self._show(session, out)
-        elif tap == KEEP or (norm and norm == normalize(session.fields.get(name, ""))):
-            value = session.fields.get(name, "")
-        else:
-            value = self._clean_fill(text)
-            if not value or not norm:
-                return self._reask(session, out)
-        state = self._state(session)
-        wanted = self.book.fields_to_ask(state.template or "", session.fields)
-        filled = replace(session, fields={**session.fields, name: value})
-        later = wanted[wanted.index(name) + 1 :] if name in wanted else []
-        if later:
-            return self._show(replace(filled, filling=later[0]), out)
-        return self._show(replace(filled, filling=None), out, full=True)
-
-    def _clean_fill(self, text: str) -> str:
-        """One line, 40 characters at most, without the honorific or ending the template adds itself."""
-        value = " ".join(text.split())
-        trimmed = True
-        while trimmed:
-            trimmed = False
-            for suffix in self.fill_suffixes:
-                if value.endswith(suffix) and len(value) > len(suffix):
-                    value, trimmed = value[: -len(suffix)].rstrip(), True
-                    break
-        return value[:40]
+        if step is FillStep.REASK:
+            return self._reask(session, out)
+        return self._show(filled, out, full=step is FillStep.DONE)
 
     # --- moving and showing --------------------------------------------------------------------
 
@@ -293,7 +265,7 @@ class Engine:
         """Show the current question; with `full`, first the state's text and template."""
         state = self._state(session)
         if session.filling:
-            out.replies.append(self._fill_question(session, state))
+            out.replies.append(self.fills.question(session, state))
             return session
         spoke = False
         if full:
@@ -320,18 +292,6 @@ class Engine:
         )
         out.replies.append(Question(text, options))
         return session
-
-    def _fill_question(self, session: Session, state: State) -> Question:
-        name = session.filling or ""
-        spec = self.library.templates.fields[name]
-        text = f"{spec.ask}\n{spec.hint}" if spec.hint else spec.ask
-        options = []
-        previous = session.fields.get(name)
-        if previous:
-            label = self.library.text("keep_label", value=previous if len(previous) <= 8 else previous[:7] + "…")
-            options.append(Option(label, ChoiceInput(state.flow, state.name, KEEP).encode()))
-        options.append(Option(self.library.text("skip_label"), ChoiceInput(state.flow, state.name, SKIP).encode()))
-        return Question(text, tuple(options))
 
     # --- helpers -------------------------------------------------------------------------------
 

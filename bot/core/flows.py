@@ -1,73 +1,43 @@
-"""Load `flows/`, validate it as a whole, and compile it into the immutable `Library` the engine runs.
+"""Load `flows/` and compile it into the immutable `Library` the engine runs.
 
-Validation collects every problem (file, state, message) instead of stopping at the first, so
-`taikai-bot flows check` shows an author everything to fix in one run. The engine only ever sees a
-library that passed every check.
+Every problem is collected (see `checks`) instead of stopping at the first, so `taikai-bot flows check`
+shows an author everything to fix in one run. The engine only ever sees a library that passed them all.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from bot.core.checks import (
+    Collector,
+    FlowsInvalid,
+    Problem,
+    canonical,
+    check_reachability,
+    check_route_cycles,
+    check_targets,
+    check_templates,
+    check_texts,
+)
 from bot.core.conditions import Condition, ConditionError, compile_conditions
 from bot.core.machines import build_machine
-from bot.core.model import ChecklistRule, Choice, Flow, Library, Route, State
+from bot.core.model import COMMON, ChecklistRule, Choice, Flow, Library, Route, State
 from bot.core.spec import ChoiceSpec, FactsSpec, FlowSpec, LexiconSpec, StateSpec, TemplatesSpec
 from bot.core.understand import Vocabulary, candidate, normalize
 from bot.core.yamlload import load_yaml
 
-COMMON = "common"
 MAX_LABEL = 20  # LINE quick-reply labels; Slack allows more, so the tightest limit rules
 NEXT_CHOICE = "next"
-SPECIAL_TARGETS = ("@next", "@back")
 M = TypeVar("M", bound=BaseModel)
-# Fixed lines the engine and the channels say; lexicon.yaml must define every one.
-REQUIRED_TEXTS = (
-    "reask", "stale_choice", "back_none", "back_done", "restarted", "resume", "erased", "secret", "help",
-    "status_title", "status_empty", "status_pending_count", "status_clear", "next_label", "next_prompt",
-    "confirm", "skip_label", "skip_words", "fill_type_it", "keep_label", "fill_intro", "template_note",
-    "template_note_placeholder",
-    "too_long", "unsupported", "busy", "group_only_dm", "rate_limited", "slack_not_yours",
-)  # fmt: skip
-PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    file: str
-    state: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}: state '{self.state}'" if self.state else self.file
-        return f"{where}: {self.message}"
-
-
-class FlowsInvalid(Exception):
-    """The flow files have problems; `problems` lists every one of them."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(map(str, problems)))
-
-
-@dataclass
-class _Collector:
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, file: str, state: str | None, message: str) -> None:
-        self.problems.append(Problem(file, state, message))
 
 
 def load_library(directory: Path) -> Library:
     """Read and validate every file in `directory`; raise FlowsInvalid listing all problems."""
-    out = _Collector()
+    out = Collector()
     flows_spec: dict[str, tuple[str, FlowSpec]] = {}
     lexicon = _parse(directory / "lexicon.yaml", LexiconSpec, out)
     templates = _parse(directory / "templates.yaml", TemplatesSpec, out)
@@ -86,12 +56,10 @@ def load_library(directory: Path) -> Library:
         out.add("common.yaml", None, "the 'common' flow (menu, finish, erase confirmation) is missing")
         raise FlowsInvalid(out.problems)
 
-    for key in REQUIRED_TEXTS:
-        if key not in lexicon.texts:
-            out.add("lexicon.yaml", None, f"texts: '{key}' is missing")
-    _check_templates(templates, facts, out)
+    check_texts(lexicon, out)
+    check_templates(templates, facts, out)
     flows = {name: _compile_flow(file, spec, lexicon, out) for name, (file, spec) in flows_spec.items()}
-    _check_targets(flows_spec, lexicon, templates, facts, out)
+    check_targets(flows_spec, lexicon, templates, facts, out)
     if out.problems:
         raise FlowsInvalid(out.problems)
     library = Library(
@@ -104,7 +72,8 @@ def load_library(directory: Path) -> Library:
         ),
         directory=directory,
     )
-    _check_reachability(library, flows_spec, out)
+    check_reachability(library, out)
+    check_route_cycles(library, out)
     if out.problems:
         raise FlowsInvalid(out.problems)
     return library
@@ -113,7 +82,7 @@ def load_library(directory: Path) -> Library:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def _read(path: Path, out: _Collector) -> Any:
+def _read(path: Path, out: Collector) -> Any:
     try:
         return load_yaml(path)
     except FileNotFoundError:
@@ -123,12 +92,12 @@ def _read(path: Path, out: _Collector) -> Any:
     return None
 
 
-def _parse(path: Path, model: type[M], out: _Collector) -> M | None:
+def _parse(path: Path, model: type[M], out: Collector) -> M | None:
     raw = _read(path, out)
     return None if raw is None else _validate(path.name, raw, model, out)
 
 
-def _validate(file: str, raw: Any, model: type[M], out: _Collector) -> M | None:
+def _validate(file: str, raw: Any, model: type[M], out: Collector) -> M | None:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -143,7 +112,7 @@ def _validate(file: str, raw: Any, model: type[M], out: _Collector) -> M | None:
 # --- compiling ---------------------------------------------------------------------------------
 
 
-def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: _Collector) -> Flow | None:
+def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collector) -> Flow | None:
     try:
         conditions = compile_conditions(spec.conditions)
     except ConditionError as exc:
@@ -189,7 +158,7 @@ def _compile_state(
     spec: StateSpec,
     conditions: Mapping[str, Condition],
     lexicon: LexiconSpec,
-    out: _Collector,
+    out: Collector,
 ) -> State:
     if name.startswith(("@", "_")) or ":" in name:
         out.add(file, name, "state names may not start with '@' or '_' nor contain ':'")
@@ -229,7 +198,7 @@ def _compile_state(
                 set=tuple(choice.set.items()),
                 when_name=choice.when,
                 when=_condition(choice.when, conditions, file, name, out),
-                target=_canonical(flow, choice.next) if choice.next else None,
+                target=canonical(flow, choice.next) if choice.next else None,
                 queue=choice.queue,
                 action=choice.action,
                 candidate=candidate(choice.id, choice.label, choice.aliases, choice.means),
@@ -241,7 +210,7 @@ def _compile_state(
         if not spec.route or spec.route[-1].when is not None:
             out.add(file, name, "a route must end with a branch without `when` (the default)")
         routes = tuple(
-            Route(branch.when, _condition(branch.when, conditions, file, name, out), _canonical(flow, branch.next))
+            Route(branch.when, _condition(branch.when, conditions, file, name, out), canonical(flow, branch.next))
             for branch in spec.route
         )
     says = () if spec.say is None else (spec.say,) if isinstance(spec.say, str) else spec.say
@@ -264,7 +233,7 @@ def _next_choice(target: str, label: str) -> ChoiceSpec:
 
 
 def _condition(
-    name: str | None, conditions: Mapping[str, Condition], file: str, state: str | None, out: _Collector
+    name: str | None, conditions: Mapping[str, Condition], file: str, state: str | None, out: Collector
 ) -> Condition | None:
     if name is None:
         return None
@@ -274,121 +243,4 @@ def _condition(
     return conditions[name]
 
 
-def _canonical(flow: str, target: str) -> str:
-    """'state' → 'flow:state'; 'other:' stays (resolved to the initial state later); '@next' stays."""
-    if target in SPECIAL_TARGETS or ":" in target:
-        return target
-    return f"{flow}:{target}"
-
-
-# --- whole-library checks ------------------------------------------------------------------------
-
-
-def _check_templates(templates: TemplatesSpec, facts: FactsSpec, out: _Collector) -> None:
-    for name, template in templates.templates.items():
-        for placeholder in PLACEHOLDER.findall(template.body):
-            if placeholder not in templates.fields:
-                out.add("templates.yaml", None, f"template '{name}': unknown field {{{placeholder}}}")
-        for fact in template.facts:
-            if fact not in facts.facts:
-                out.add("templates.yaml", None, f"template '{name}': fact '{fact}' is not in facts.yaml")
-
-
-def _check_targets(
-    flows: Mapping[str, tuple[str, FlowSpec]],
-    lexicon: LexiconSpec,
-    templates: TemplatesSpec,
-    facts: FactsSpec,
-    out: _Collector,
-) -> None:
-    def target_problem(flow: str, target: str) -> str | None:
-        if target in SPECIAL_TARGETS:
-            return None
-        name, _, state = _canonical(flow, target).partition(":")
-        if name not in flows:
-            return f"target '{target}': there is no flow '{name}'"
-        if state and state not in flows[name][1].states:
-            return f"target '{target}': flow '{name}' has no state '{state}'"
-        return None
-
-    for flow, (file, spec) in flows.items():
-        for name, state in spec.states.items():
-            targets = [c.next for c in state.choices if c.next] + [b.next for b in state.route or ()]
-            targets += [state.next] if state.next else []
-            for target in targets:
-                if problem := target_problem(flow, target):
-                    out.add(file, name, problem)
-            for choice in state.choices:
-                for queued in choice.queue or ():
-                    if queued not in flows:
-                        out.add(file, name, f"choice '{choice.id}' queues unknown flow '{queued}'")
-            if state.template and state.template not in templates.templates:
-                out.add(file, name, f"template '{state.template}' is not in templates.yaml")
-            for fact in state.facts:
-                if fact not in facts.facts:
-                    out.add(file, name, f"fact '{fact}' is not in facts.yaml")
-    if problem := target_problem(COMMON, lexicon.erase_target):
-        out.add("lexicon.yaml", None, f"erase_target: {problem}")
-    if lexicon.restart_target and (problem := target_problem(COMMON, lexicon.restart_target)):
-        out.add("lexicon.yaml", None, f"restart_target: {problem}")
-    if flows[COMMON][1].after_all is None:
-        out.add(flows[COMMON][0], None, "the common flow needs `after_all` (where @next goes when the queue is empty)")
-
-
-def _check_reachability(library: Library, flows: Mapping[str, tuple[str, FlowSpec]], out: _Collector) -> None:
-    queued = {
-        q for flow in library.flows.values() for s in flow.states.values() for c in s.choices for q in c.queue or ()
-    }
-    common = library.flows[COMMON]
-    roots = [f"{COMMON}:{common.initial}", library.resolve(COMMON, library.lexicon.erase_target)]
-    if library.lexicon.restart_target:
-        roots.append(library.resolve(COMMON, library.lexicon.restart_target))
-    seen: set[str] = set()
-    todo = list(roots)
-    while todo:
-        where = todo.pop()
-        if where in seen:
-            continue
-        seen.add(where)
-        flow_name, _, state_name = where.partition(":")
-        state = library.flows[flow_name].states[state_name]
-        for target in state.targets():
-            if target == "@next":
-                todo.extend(f"{q}:{library.flows[q].initial}" for q in queued)
-                todo.append(f"{COMMON}:{common.after_all}")
-            elif target != "@back":
-                todo.append(library.resolve(flow_name, target))
-    referenced: set[str] = set()
-    for flow_name, flow in library.flows.items():
-        for name, state in flow.states.items():
-            if f"{flow_name}:{name}" not in seen:
-                out.add(flow.file, name, "unreachable: no path leads here from the common menu")
-                continue
-            referenced.update(state.facts)
-            if state.template:
-                referenced.update(library.templates.templates[state.template].facts)
-    for fact in _sorted(set(library.facts.facts) - referenced):
-        out.add("facts.yaml", None, f"fact '{fact}' is not referenced by any reachable state")
-    _check_route_cycles(library, out)
-
-
-def _check_route_cycles(library: Library, out: _Collector) -> None:
-    """Route states are passed through without input: a cycle of them would never stop."""
-    for flow in library.flows.values():
-        for name, state in flow.states.items():
-            path = [f"{flow.name}:{name}"]
-            current = state
-            while current.routes is not None:
-                nxt = library.resolve(current.flow, current.routes[-1].target) if len(current.routes) == 1 else None
-                if nxt is None or nxt.startswith("@"):
-                    break
-                if nxt in path:
-                    out.add(flow.file, name, f"route loop: {' → '.join((*path, nxt))}")
-                    break
-                path.append(nxt)
-                f, _, s = nxt.partition(":")
-                current = library.flows[f].states[s]
-
-
-def _sorted(items: Iterable[str]) -> list[str]:
-    return sorted(items)
+__all__ = ["FlowsInvalid", "Problem", "load_library"]

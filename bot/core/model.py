@@ -11,6 +11,8 @@ from bot.core.conditions import Condition
 from bot.core.spec import FactsSpec, LexiconSpec, TemplatesSpec
 from bot.core.understand import Candidate, Vocabulary
 
+COMMON = "common"  # the flow with the menu, the finish and the confirmations
+
 
 @dataclass(frozen=True, slots=True)
 class Choice:

@@ -135,3 +135,14 @@ def test_a_missing_fixed_line_is_reported(tmp_path: Path) -> None:
 
 def test_typing_start_does_not_wipe_the_conversation(library: Any) -> None:
     assert library.vocabulary.command("start") is None
+
+
+def test_a_loop_through_branching_routes_is_reported(tmp_path: Path) -> None:
+    def loop(data: dict[str, Any]) -> None:
+        always = {"when": "always"}
+        data["states"]["route_a"] = {"title": "A", "route": [{**always, "next": "route_b"}, {"next": "route_b"}]}
+        data["states"]["route_b"] = {"title": "B", "route": [{**always, "next": "route_a"}, {"next": "menu"}]}
+        data["states"]["menu"]["choices"][0]["next"] = "route_a"
+
+    with pytest.raises(FlowsInvalid, match="route loop: common:route_a → common:route_b → common:route_a"):
+        load_library(broken_copy(tmp_path, "common.yaml", loop))

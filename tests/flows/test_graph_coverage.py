@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 from collections import deque
 
-from bot.core.engine import SKIP, Engine
+from bot.core.engine import Engine
+from bot.core.fillins import SKIP
 from bot.core.machines import STUB_PREFIX
 from bot.core.messages import ChoiceInput, CommandInput, Question, StartInput
 from bot.core.model import Library

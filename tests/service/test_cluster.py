@@ -20,8 +20,9 @@ from bot.core.engine import Engine
 from bot.core.messages import StartInput, Template, TextInput
 from bot.core.session import SessionKey
 from bot.store.keys import KeyBuilder
-from bot.store.ratelimit import RateLimit, RedisRateLimiter, Verdict
+from bot.store.ratelimit import RateLimit, Verdict
 from bot.store.redis import RedisSessionStore
+from bot.store.redis_ratelimit import RedisRateLimiter
 from tests.flows.test_golden import JOURNEYS
 from tests.redis_support import PREFIX, no_redis, redis_server
 

@@ -8,8 +8,9 @@ import pytest
 
 from bot.core.session import SessionKey
 from bot.store.keys import KeyBuilder
-from bot.store.ratelimit import MemoryRateLimiter, RateLimit, RedisRateLimiter, Verdict
+from bot.store.ratelimit import MemoryRateLimiter, RateLimit, Verdict
 from bot.store.redis import RedisSessionStore
+from bot.store.redis_ratelimit import RedisRateLimiter
 from tests.redis_support import PREFIX, delete_prefix
 
 

@@ -1,0 +1,86 @@
+"""Template fill-ins: the client's name, the job title and the user's name, asked one by one.
+
+Each is skippable (the template keeps 〇〇); a remembered field (the user's own name) is asked once per
+session; a field asked before offers its previous value. What users type is cleaned of the honorific
+and the ending the template adds itself (「田中さん」→「田中」, 「山本です」→「山本」).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from enum import Enum
+
+from bot.core.messages import ChoiceInput, Option, Question
+from bot.core.model import Library, State
+from bot.core.session import Session
+from bot.core.templates import TemplateBook
+from bot.core.understand import normalize
+
+SKIP, KEEP = "_skip", "_keep"  # choice ids of the fill-in buttons (flow choice ids never start with _)
+MAX_VALUE = 40
+
+
+class FillStep(Enum):
+    MORE = "more"  # another field to ask
+    DONE = "done"  # every field answered: show the template
+    REASK = "reask"  # nothing usable was typed
+    TYPE_IT = "type_it"  # 「はい」 to 「お名前を送ってください」: ask for the name itself
+
+
+class FillIns:
+    def __init__(self, library: Library, book: TemplateBook) -> None:
+        self.library = library
+        self.book = book
+        self.skip_words = frozenset(normalize(w) for w in library.text("skip_words").split(",") if w)
+        self.yes_no = library.vocabulary.yes | library.vocabulary.no
+        # longest first, so 「と申します」 is taken whole before a shorter ending could cut into it
+        self.suffixes = sorted(library.lexicon.fill_suffixes, key=len, reverse=True)
+
+    def question(self, session: Session, state: State) -> Question:
+        name = session.filling or ""
+        spec = self.library.templates.fields[name]
+        text = f"{spec.ask}\n{spec.hint}" if spec.hint else spec.ask
+        options = []
+        previous = session.fields.get(name)
+        if previous:
+            shown = previous if len(previous) <= 8 else previous[:7] + "…"
+            options.append(Option(self.library.text("keep_label", value=shown), _value(state, KEEP)))
+        options.append(Option(self.library.text("skip_label"), _value(state, SKIP)))
+        return Question(text, tuple(options))
+
+    def answer(self, session: Session, state: State, tap: str | None, text: str, norm: str) -> tuple[Session, FillStep]:
+        """Record the answer to `session.filling` and move to the next field (or to the template)."""
+        name = session.filling or ""
+        polarity = self.library.vocabulary.polarity(norm) if norm in self.yes_no else None
+        if tap == SKIP or norm in self.skip_words or polarity == "no":
+            value = ""
+        elif polarity == "yes":
+            return session, FillStep.TYPE_IT
+        elif tap == KEEP or (norm and norm == normalize(session.fields.get(name, ""))):
+            value = session.fields.get(name, "")
+        else:
+            value = self.clean(text)
+            if not value or not norm:
+                return session, FillStep.REASK
+        wanted = self.book.fields_to_ask(state.template or "", session.fields)
+        filled = replace(session, fields={**session.fields, name: value})
+        later = wanted[wanted.index(name) + 1 :] if name in wanted else []
+        if later:
+            return replace(filled, filling=later[0]), FillStep.MORE
+        return replace(filled, filling=None), FillStep.DONE
+
+    def clean(self, text: str) -> str:
+        """One line, 40 characters at most, without the honorific or ending the template adds itself."""
+        value = " ".join(text.split())
+        trimmed = True
+        while trimmed:
+            trimmed = False
+            for suffix in self.suffixes:
+                if value.endswith(suffix) and len(value) > len(suffix):
+                    value, trimmed = value[: -len(suffix)].rstrip(), True
+                    break
+        return value[:MAX_VALUE]
+
+
+def _value(state: State, choice: str) -> str:
+    return ChoiceInput(state.flow, state.name, choice).encode()
