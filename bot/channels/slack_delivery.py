@@ -68,8 +68,8 @@ class SlackDelivery:
         """The turn, then (unless it was a duplicate) the tapped question's update, the answers, the Home tab."""
         try:
             result = await self.services.conversation.turn(key, inbound, event_id)
-        except Exception as exc:  # store down, endless conflicts: tell the user rather than go silent
-            log.error("slack turn failed: %s", type(exc).__name__)
+        except Exception:  # endless conflicts, a bug: tell the user rather than go silent
+            log.exception("slack turn failed")
             await self.send(client, place, render([Text(self.library.text("busy"))], key.user))
             return
         if result.duplicate:

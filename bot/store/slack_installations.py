@@ -26,6 +26,7 @@ import uuid
 from typing import Any, cast
 
 from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import RedisError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -154,15 +155,31 @@ class RedisInstallationStore(_HashInstallationStore):
         """`client` is the session store's (shared, closed with it); values come back as bytes or str."""
         self._client = client
         self._prefix = keys.prefix
+        # Last value read per (workspace, field): used only when Redis does not answer, so that during an
+        # outage Bolt can still authorize events (and the user gets the "busy" reply instead of silence).
+        self._last_seen: dict[tuple[str, str], str | None] = {}
 
     def _key(self, tag: str) -> str:
         return f"{self._prefix}:{tag}:installation"
 
     async def _get(self, tag: str, field: str) -> str | None:
-        return _text(await self._client.hget(self._key(tag), field))
+        try:
+            value = _text(await self._client.hget(self._key(tag), field))
+        except (RedisError, OSError):
+            if (tag, field) not in self._last_seen:
+                raise
+            log.warning("Redis unavailable: using the last known Slack installation")
+            return self._last_seen[(tag, field)]
+        self._last_seen[(tag, field)] = value
+        return value
 
     async def _set(self, tag: str, fields: dict[str, str]) -> None:
         await self._client.hset(self._key(tag), mapping=cast(Any, fields))
+        self._forget(tag)
+
+    def _forget(self, tag: str) -> None:
+        for cached in [k for k in self._last_seen if k[0] == tag]:
+            del self._last_seen[cached]
 
     async def _fields(self, tag: str) -> list[str]:
         return [_text(field) or "" for field in await self._client.hkeys(self._key(tag))]
@@ -172,6 +189,7 @@ class RedisInstallationStore(_HashInstallationStore):
             await self._client.delete(self._key(tag))
         else:
             await self._client.hdel(self._key(tag), *fields)
+        self._forget(tag)
 
     async def close(self) -> None:
         """Nothing to close: the client belongs to the session store."""

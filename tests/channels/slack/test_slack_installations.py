@@ -145,3 +145,29 @@ async def test_oauth_stores_share_the_session_stores_redis(redis_url: str, redis
     finally:
         await sessions.close()
         await delete_prefix(redis_url, redis_prefix)
+
+
+async def test_a_redis_outage_falls_back_to_the_last_known_installation(
+    redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bolt can still authorize events while Redis is down, so users get the "busy" reply, not silence."""
+    import redis.exceptions
+
+    sessions = RedisSessionStore.from_url(redis_url, 60, keys=KeyBuilder(redis_prefix))
+    store = RedisInstallationStore(sessions.client, KeyBuilder(redis_prefix))
+    try:
+        await store.async_save(_install("T1", "UA", "xoxb-1"))
+        found = await store.async_find_bot(enterprise_id=None, team_id="T1")
+        assert found is not None
+
+        async def down(*args: object, **kwargs: object) -> None:
+            raise redis.exceptions.ConnectionError("simulated outage")
+
+        monkeypatch.setattr(sessions.client, "hget", down)
+        during = await store.async_find_bot(enterprise_id=None, team_id="T1")
+        assert during is not None and during.bot_token == "xoxb-1"
+        with pytest.raises(redis.exceptions.ConnectionError):  # never seen: nothing to fall back on
+            await store.async_find_bot(enterprise_id=None, team_id="T2")
+    finally:
+        await sessions.close()
+        await delete_prefix(redis_url, redis_prefix)
