@@ -126,8 +126,12 @@ class Engine:
         if norm in self.greetings:  # 「こんにちは」「ありがとう」: not a wrong answer, just show where we are
             out.outcome = "command"
             return self._show(session, out)
+        if self.library.vocabulary.is_unsure(norm):  # 「わからない」: say how to find out, not "not understood"
+            out.outcome = "reask"
+            out.say(self.library.text("unsure_reask"))
+            return self._show(session, out)
         fallback = next((c for c in offered if c.fallback), None)
-        if fallback is not None and norm and not self.library.vocabulary.is_unsure(norm):
+        if fallback is not None and norm:
             return self._choose(session, state, fallback, out)
         return self._reask(session, out)
 

@@ -100,6 +100,7 @@ def test_i_dont_know_is_never_read_as_no(engine: Engine) -> None:
         to_ongoing(chat)
         turn = chat.send(answer)
         assert turn.trace.outcome == "reask", answer
+        assert "確認してから答えてください" in texts_in(turn)
         assert chat.session is not None and chat.session.answer("lancers", "ongoing") is None
 
 
