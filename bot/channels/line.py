@@ -216,17 +216,26 @@ class LineChannel:
         """Run `work`; if it takes longer than `loading_after`, show the loading animation meanwhile.
 
         The animation request is awaited before the answer is sent, so it can never arrive after the
-        answer (where it would spin under a finished reply).
+        answer (where it would spin under a finished reply). A timer starts it, so the usual quick turn
+        costs no extra task and no `asyncio.wait`.
         """
-        task = asyncio.ensure_future(work)
+        loop = asyncio.get_running_loop()
+        loading: list[asyncio.Task[bool]] = []
+
+        def start_loading() -> None:
+            loading.append(loop.create_task(self.sender.show_loading(chat_id)))
+
+        timer = loop.call_later(self.loading_after, start_loading)
         try:
-            done, _ = await asyncio.wait({task}, timeout=self.loading_after)
-            if not done:
-                await self.sender.show_loading(chat_id)
-            return await task
+            return await work
         except asyncio.CancelledError:
-            task.cancel()
+            for task in loading:
+                task.cancel()
             raise
+        finally:
+            timer.cancel()
+            if loading and not loading[0].cancelling():  # also after a failed turn: before the "busy" reply
+                await loading[0]
 
     # --- logs --------------------------------------------------------------------------------------
 

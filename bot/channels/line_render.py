@@ -16,6 +16,7 @@ never push a label over.
 
 from __future__ import annotations
 
+import functools
 import math
 import unicodedata
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ from linebot.v3.messaging import (
     TextMessage,
 )
 
-from bot.core.messages import Checklist, ChoiceInput, ItemStatus, Question, Reply, Template, Text
+from bot.core.messages import Checklist, ChoiceInput, ItemStatus, Option, Question, Reply, Template, Text
 
 MAX_MESSAGES = 5
 MAX_TEXT = 5000
@@ -193,13 +194,21 @@ def _question(question: Question, page: int | None) -> list[_Bubble]:
 
 def quick_reply(question: Question, page: int = 0) -> Any:
     """≤ 13 items: the options (or one page of them plus 「その他」), then navigation while room remains."""
-    options = [o for o in question.options if units(o.value) <= MAX_DATA]  # longer data would 400 the reply
+    return _quick_reply(question.options, page)
+
+
+@functools.lru_cache(maxsize=2048)
+def _quick_reply(choices: tuple[Option, ...], page: int) -> Any:
+    """Cached per question and page: the flows have a few hundred questions, and building the ~30 validated
+    SDK models of one set of buttons costs more than the rest of the turn's rendering (docs/benchmark.md).
+    The models are never modified after they are built, so sharing them is safe."""
+    options = [o for o in choices if units(o.value) <= MAX_DATA]  # longer data would 400 the reply
     items = [_postback(o.label, o.value) for o in options]
     if len(items) > MAX_ITEMS:
         per_page = MAX_ITEMS - 1
         pages = math.ceil(len(items) / per_page)
         page %= pages
-        flow, state = question_place(question)
+        flow, state = question_place(Question("", choices))
         more = MorePage((page + 1) % pages, flow, state).encode()
         items = [*items[page * per_page : (page + 1) * per_page], _postback(MORE_LABEL, more)]
     room = MAX_ITEMS - len(items)

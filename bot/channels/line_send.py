@@ -46,6 +46,7 @@ from bot.channels.line_render import MAX_MESSAGES, Message
 log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 10.0  # seconds per LINE API call (the SDK's own default is five minutes)
+CONNECTIONS = 100  # open connections to the LINE API per process, at most
 LOADING_SECONDS = 20  # how long LINE shows the animation at most; a message ends it sooner
 _RETRY_NAMESPACE = uuid.UUID("6f1c1d43-3a0e-4a53-9a5e-7d4c2b8e1a10")
 _TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
@@ -82,7 +83,7 @@ class LineApi:
     session shares without owning, so closing the SDK client closes both.
     """
 
-    def __init__(self, api: Any) -> None:
+    def __init__(self, api: Any, timeout: float = REQUEST_TIMEOUT) -> None:
         client = api.api_client
         configuration: Configuration = client.configuration
         self.base_url = configuration.host.rstrip("/")
@@ -95,8 +96,9 @@ class LineApi:
         self.proxy = configuration.proxy or _env_proxy(self.base_url)
         connector = client.rest_client.pool_manager.connector
         self.session = aiohttp.ClientSession(connector=connector, connector_owner=False)
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
 
-    async def post(self, path: str, request: Any, timeout: float, headers: Mapping[str, str] | None = None) -> None:
+    async def post(self, path: str, request: Any, headers: Mapping[str, str] | None = None) -> None:
         """POST `request` (an SDK model); raises the SDK's `ApiException` (status, body) unless LINE says 2xx."""
         body = json.dumps(to_json(request)).encode()
         async with self.session.post(
@@ -104,7 +106,7 @@ class LineApi:
             data=body,
             headers={**self.headers, **headers} if headers else self.headers,
             proxy=self.proxy,
-            timeout=aiohttp.ClientTimeout(total=timeout),
+            timeout=self.timeout,
         ) as response:
             answer = await response.read()
             if not 200 <= response.status <= 299:
@@ -125,15 +127,14 @@ def _env_proxy(base_url: str) -> str | None:
 class LineSender:
     def __init__(self, api: Any, push_fallback: bool, timeout: float = REQUEST_TIMEOUT) -> None:
         """`api`: the SDK's `AsyncMessagingApi` (its configuration and connection pool are used)."""
-        self.api = LineApi(api)
+        self.api = LineApi(api, timeout)
         self.push_fallback = push_fallback
-        self.timeout = timeout
 
     async def show_loading(self, chat_id: str) -> bool:
         """Start the typing animation in a one-on-one chat; False (logged) when LINE refused."""
         request = ShowLoadingAnimationRequest(chat_id=chat_id, loading_seconds=LOADING_SECONDS)
         try:
-            await self.api.post("/v2/bot/chat/loading/start", request, self.timeout)
+            await self.api.post("/v2/bot/chat/loading/start", request)
             return True
         except ApiException as exc:
             log.warning("line loading animation refused: status=%s", exc.status)
@@ -160,7 +161,7 @@ class LineSender:
         if reply_token is not None:
             try:
                 request = ReplyMessageRequest(reply_token=reply_token, messages=batch)
-                await self.api.post("/v2/bot/message/reply", request, self.timeout)
+                await self.api.post("/v2/bot/message/reply", request)
                 return "replied"
             except ApiException as exc:
                 if not reply_token_invalid(exc):
@@ -179,7 +180,7 @@ class LineSender:
         retry_key = str(uuid.uuid5(_RETRY_NAMESPACE, key))
         try:
             request = PushMessageRequest(to=to, messages=batch)
-            await self.api.post("/v2/bot/message/push", request, self.timeout, {"X-Line-Retry-Key": retry_key})
+            await self.api.post("/v2/bot/message/push", request, {"X-Line-Retry-Key": retry_key})
             return True
         except ApiException as exc:
             if exc.status == 409:  # this retry key was already accepted: the user has the messages
@@ -204,4 +205,8 @@ def api_configuration(base_url: str, access_token: str, *, data: bool = False) -
     base = base_url.rstrip("/")
     if data and base == LINE_API:
         base = LINE_DATA_API
-    return Configuration(host=base, access_token=access_token)
+    configuration = Configuration(host=base, access_token=access_token)
+    # The SDK's default is 5 connections per CPU: with LINE ~100 ms away that caps one process at a few
+    # dozen replies a second, and a burst queues for a connection. aiohttp's own default is 100.
+    configuration.connection_pool_maxsize = CONNECTIONS
+    return configuration
