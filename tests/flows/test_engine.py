@@ -16,6 +16,16 @@ def to_ongoing(chat: Chat) -> None:
     assert chat.where == "lancers:ongoing"
 
 
+def to_fill_ins(engine: Engine) -> Chat:
+    """A worker with an ongoing job who asked for the cancellation message: at the first name question."""
+    chat = Chat(engine)
+    to_ongoing(chat)
+    chat.send("ある")
+    chat.tap("キャンセル")
+    chat.tap("作る")
+    return chat
+
+
 def test_start_greets_and_offers_the_menu(engine: Engine) -> None:
     chat = Chat(engine)
     turn = chat.start()
@@ -141,11 +151,7 @@ def test_back_after_moving_to_the_next_platform_keeps_it_queued(engine: Engine) 
 
 
 def test_names_lose_the_honorific_and_ending_the_template_adds(engine: Engine) -> None:
-    chat = Chat(engine)
-    to_ongoing(chat)
-    chat.send("ある")
-    chat.tap("キャンセル")
-    chat.tap("作る")
+    chat = to_fill_ins(engine)
     chat.send("田中さん")
     chat.send("HP制作")
     chat.send("山本 太郎です")
@@ -155,11 +161,7 @@ def test_names_lose_the_honorific_and_ending_the_template_adds(engine: Engine) -
 
 
 def test_back_to_a_client_message_shows_it_again(engine: Engine) -> None:
-    chat = Chat(engine)
-    to_ongoing(chat)
-    chat.send("ある")
-    chat.tap("キャンセル")
-    chat.tap("作る")
+    chat = to_fill_ins(engine)
     for _ in range(3):
         chat.send("スキップ")
     chat.send("次へ")
@@ -168,11 +170,7 @@ def test_back_to_a_client_message_shows_it_again(engine: Engine) -> None:
 
 
 def test_erase_cancelled_during_fill_ins_resumes_them(engine: Engine) -> None:
-    chat = Chat(engine)
-    to_ongoing(chat)
-    chat.send("ある")
-    chat.tap("キャンセル")
-    chat.tap("作る")
+    chat = to_fill_ins(engine)
     chat.send("田中")
     chat.send("削除")
     chat.tap("いいえ")
@@ -180,11 +178,7 @@ def test_erase_cancelled_during_fill_ins_resumes_them(engine: Engine) -> None:
 
 
 def test_skipped_fill_ins_get_a_rewrite_note(engine: Engine) -> None:
-    chat = Chat(engine)
-    to_ongoing(chat)
-    chat.send("ある")
-    chat.tap("キャンセル")
-    chat.tap("作る")
+    chat = to_fill_ins(engine)
     for _ in range(3):
         chat.send("スキップ")
     assert "〇〇の部分を書き換えて" in texts_in(chat.last)
@@ -223,11 +217,7 @@ def test_erase_asks_first_then_forgets_everything(engine: Engine) -> None:
 
 
 def test_a_password_is_neither_stored_nor_echoed(engine: Engine) -> None:
-    chat = Chat(engine)
-    to_ongoing(chat)
-    chat.send("ある")
-    chat.tap("キャンセル")
-    chat.tap("作る")
+    chat = to_fill_ins(engine)
     assert chat.session is not None and chat.session.filling == "client_name"
     turn = chat.send("hunter2pass")
     assert turn.trace.outcome == "secret"
@@ -237,11 +227,7 @@ def test_a_password_is_neither_stored_nor_echoed(engine: Engine) -> None:
 
 
 def test_fill_ins_are_used_and_skipped_ones_stay_placeholders(engine: Engine) -> None:
-    chat = Chat(engine)
-    to_ongoing(chat)
-    chat.send("ある")
-    chat.tap("キャンセル")
-    chat.tap("作る")
+    chat = to_fill_ins(engine)
     chat.send("山田")  # client
     chat.send("スキップ")  # job title
     chat.send("佐藤")  # user name
@@ -301,11 +287,7 @@ def test_both_platforms_one_after_the_other(engine: Engine) -> None:
 
 
 def test_templates_are_separate_replies(engine: Engine) -> None:
-    chat = Chat(engine)
-    to_ongoing(chat)
-    chat.send("ある")
-    chat.tap("キャンセル")
-    chat.tap("作る")
+    chat = to_fill_ins(engine)
     for _ in range(3):
         chat.send("スキップ")
     assert any(isinstance(r, Template) for r in chat.last.replies)
