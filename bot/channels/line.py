@@ -82,7 +82,13 @@ class LineChannel:
         assert settings.line_channel_access_token is not None
         token = settings.line_channel_access_token.get_secret_value()
         self._client = AsyncApiClient(api_configuration(settings.line_api_base_url, token))
-        self._sender = LineSender(AsyncMessagingApi(self._client), settings.line_push_fallback)
+        metrics = self.services.metrics
+        self._sender = LineSender(
+            AsyncMessagingApi(self._client),
+            settings.line_push_fallback,
+            on_failure=lambda status: metrics.platform_error("line", status),
+            on_push=lambda: metrics.reply_fallback("line", "push"),
+        )
 
     async def shutdown(self) -> None:
         """Called after the task tracker drained, so no turn is still sending."""

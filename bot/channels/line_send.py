@@ -2,9 +2,13 @@
 
 A reply is free but its token is single-use and expires about a minute after the event; a push costs
 quota. So a push is sent only when LINE answers that the token is invalid (expired or used), or the
-event had none, and only when the operator allows it (`LINE_PUSH_FALLBACK`). Any other failure (a
-timeout, a 5xx) is logged and not retried with a push: the reply may have arrived, and a second copy
-of a question is worse than a lost one the user can ask for again.
+event had none, and only when the operator allows it (`LINE_PUSH_FALLBACK`).
+
+429, 5xx and timeouts are retried a bounded number of times with backoff (honouring Retry-After, well
+inside the reply token's minute). A reply retried after a 5xx or timeout that then meets "invalid reply
+token" most likely arrived the first time: it is counted as delivered and NOT pushed, since a second
+copy of a question is worse than a lost one the user can ask for again. What still fails is logged and
+counted (`taikai_platform_api_errors_total`); pushes are counted as reply fallbacks.
 
 Pushes carry an `X-Line-Retry-Key` derived from the event id, so LINE itself drops a second push for
 the same event (it answers 409), whichever replica sends it.
@@ -22,10 +26,11 @@ proxy (the SDK configuration's, else the environment's) is looked up once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any
 
@@ -50,6 +55,24 @@ CONNECTIONS = 100  # open connections to the LINE API per process, at most
 LOADING_SECONDS = 20  # how long LINE shows the animation at most; a message ends it sooner
 _RETRY_NAMESPACE = uuid.UUID("6f1c1d43-3a0e-4a53-9a5e-7d4c2b8e1a10")
 _TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
+ATTEMPTS = 3  # one try and two retries
+BACKOFF = 0.25  # seconds before the first retry, doubled after
+MAX_RETRY_AFTER = 3.0  # seconds we are willing to honour from a Retry-After header
+
+
+def retryable(exc: BaseException) -> bool:
+    """Worth trying again: LINE's rate limit, a server error, the network or a timeout."""
+    if isinstance(exc, ApiException):
+        return bool(exc.status == 429 or exc.status >= 500)
+    return isinstance(exc, _TRANSPORT_ERRORS)
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    headers = getattr(exc, "headers", None) or {}
+    try:
+        return min(float(headers.get("Retry-After", "")), MAX_RETRY_AFTER)
+    except ValueError:
+        return None
 
 
 def reply_token_invalid(exc: Any) -> bool:
@@ -65,14 +88,22 @@ def to_json(value: Any) -> Any:
     The same as the SDK's own `model.to_dict()` (tests/channels/line/test_send_json.py checks that), in one
     pass over the model tree.
     """
-    if isinstance(value, SdkModel):
-        fields = type(value).__fields__
-        return {fields[name].alias: to_json(item) for name, item in value.__dict__.items() if item is not None}
-    if isinstance(value, list | tuple):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if kind is list or kind is tuple:
         return [to_json(item) for item in value]
-    if isinstance(value, Enum):
+    if issubclass(kind, SdkModel):
+        aliases = _aliases(kind)
+        return {aliases[name]: to_json(item) for name, item in value.__dict__.items() if item is not None}
+    if issubclass(kind, Enum):
         return value.value
     return value
+
+
+@functools.cache
+def _aliases(kind: type[SdkModel]) -> dict[str, str]:
+    return {name: field.alias for name, field in kind.__fields__.items()}
 
 
 class LineApi:
@@ -80,7 +111,8 @@ class LineApi:
 
     Built from the SDK's `AsyncMessagingApi`: its configuration gives the base URL, the access token and
     an explicit proxy; its aiohttp session gives the connection pool (TLS settings included), which this
-    session shares without owning, so closing the SDK client closes both.
+    session shares without owning, so closing the SDK client closes both. Without an explicit proxy, the
+    environment's (HTTPS_PROXY, NO_PROXY, with its credentials) is used, as the SDK's session would.
     """
 
     def __init__(self, api: Any, timeout: float = REQUEST_TIMEOUT) -> None:
@@ -93,7 +125,11 @@ class LineApi:
             "Content-Type": "application/json",
             "Accept": "application/json",
         }
-        self.proxy = configuration.proxy or _env_proxy(self.base_url)
+        self.proxy: str | URL | None = configuration.proxy
+        self.proxy_auth: aiohttp.BasicAuth | None = None
+        if not self.proxy:
+            self.proxy, self.proxy_auth = _env_proxy(self.base_url)
+        self.proxy_headers = configuration.proxy_headers
         connector = client.rest_client.pool_manager.connector
         self.session = aiohttp.ClientSession(connector=connector, connector_owner=False)
         self.timeout = aiohttp.ClientTimeout(total=timeout)
@@ -106,29 +142,61 @@ class LineApi:
             data=body,
             headers={**self.headers, **headers} if headers else self.headers,
             proxy=self.proxy,
+            proxy_auth=self.proxy_auth,
+            proxy_headers=self.proxy_headers,
             timeout=self.timeout,
         ) as response:
             answer = await response.read()
             if not 200 <= response.status <= 299:
                 error = ApiException(status=response.status, reason=response.reason)
                 error.body = answer
+                error.headers = dict(response.headers)
                 raise error
 
 
-def _env_proxy(base_url: str) -> str | None:
+def _env_proxy(base_url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
     """The proxy the environment (HTTPS_PROXY, NO_PROXY, …) sets for `base_url`, read once at start-up."""
     try:
-        proxy, _ = get_env_proxy_for_url(URL(base_url))
+        return get_env_proxy_for_url(URL(base_url))
     except LookupError:
-        return None
-    return str(proxy)
+        return None, None
 
 
 class LineSender:
-    def __init__(self, api: Any, push_fallback: bool, timeout: float = REQUEST_TIMEOUT) -> None:
-        """`api`: the SDK's `AsyncMessagingApi` (its configuration and connection pool are used)."""
+    def __init__(
+        self,
+        api: Any,
+        push_fallback: bool,
+        timeout: float = REQUEST_TIMEOUT,
+        on_failure: Callable[[str], None] = lambda status: None,
+        on_push: Callable[[], None] = lambda: None,
+        backoff: float = BACKOFF,
+    ) -> None:
+        """`api`: the SDK's `AsyncMessagingApi` (its configuration and connection pool are used).
+        `on_failure(status)` and `on_push()` feed the metrics."""
         self.api = LineApi(api, timeout)
         self.push_fallback = push_fallback
+        self.on_failure = on_failure
+        self.on_push = on_push
+        self.backoff = backoff
+
+    async def _post(self, path: str, request: Any, headers: Mapping[str, str] | None = None) -> bool:
+        """POST with bounded retries; True when an earlier attempt may have reached LINE (5xx, timeout)."""
+        uncertain = False
+        for attempt in range(ATTEMPTS):
+            try:
+                await self.api.post(path, request, headers)
+                return uncertain
+            except (ApiException, *_TRANSPORT_ERRORS) as exc:
+                if not retryable(exc) or attempt == ATTEMPTS - 1:
+                    if uncertain and isinstance(exc, ApiException):
+                        exc.uncertain = True
+                    raise
+                rate_limited = isinstance(exc, ApiException) and exc.status == 429
+                uncertain = uncertain or not rate_limited  # a 429 was refused; a 5xx or timeout may not be
+                delay = _retry_after(exc) if rate_limited else None
+                await asyncio.sleep(delay if delay is not None else self.backoff * 2**attempt)
+        raise AssertionError("unreachable")
 
     async def show_loading(self, chat_id: str) -> bool:
         """Start the typing animation in a one-on-one chat; False (logged) when LINE refused."""
@@ -161,14 +229,18 @@ class LineSender:
         if reply_token is not None:
             try:
                 request = ReplyMessageRequest(reply_token=reply_token, messages=batch)
-                await self.api.post("/v2/bot/message/reply", request)
+                await self._post("/v2/bot/message/reply", request)
                 return "replied"
             except ApiException as exc:
+                if reply_token_invalid(exc) and getattr(exc, "uncertain", False):
+                    return "replied_probably"  # an earlier attempt most likely used the token: no push
                 if not reply_token_invalid(exc):
                     log.error("line reply failed: status=%s", exc.status)
+                    self.on_failure(str(exc.status))
                     return "failed"
             except _TRANSPORT_ERRORS as exc:
                 log.error("line reply failed: %s", type(exc).__name__)
+                self.on_failure(type(exc).__name__)
                 return "failed"
         if not self.push_fallback:
             return "not_sent"
@@ -180,14 +252,17 @@ class LineSender:
         retry_key = str(uuid.uuid5(_RETRY_NAMESPACE, key))
         try:
             request = PushMessageRequest(to=to, messages=batch)
-            await self.api.post("/v2/bot/message/push", request, {"X-Line-Retry-Key": retry_key})
+            await self._post("/v2/bot/message/push", request, {"X-Line-Retry-Key": retry_key})
+            self.on_push()
             return True
         except ApiException as exc:
             if exc.status == 409:  # this retry key was already accepted: the user has the messages
                 return True
             log.error("line push failed: status=%s", exc.status)
+            self.on_failure(str(exc.status))
         except _TRANSPORT_ERRORS as exc:
             log.error("line push failed: %s", type(exc).__name__)
+            self.on_failure(type(exc).__name__)
         return False
 
 

@@ -50,6 +50,9 @@ class FakeLineApi:
     menus: dict[str, dict[str, Any]] = field(default_factory=dict)
     default_menu: str | None = None
     images: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    # path -> statuses to answer first: N refuses with N; -N processes the call, then answers N (a lost
+    # answer: the reply went out but the bot saw a server error)
+    faults: dict[str, list[int]] = field(default_factory=dict)
     url: str = ""
     _runner: web.AppRunner | None = None
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -103,15 +106,20 @@ class FakeLineApi:
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         body = await request.read()
+        fault = self.faults[request.path].pop(0) if self.faults.get(request.path) else None
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             status, answer = 401, {"message": "Authentication failed"}
+        elif fault is not None and fault > 0:
+            status, answer = fault, {"message": "injected fault"}
         else:
             status, answer = self._answer(request, body)
+            if fault is not None:
+                status, answer = -fault, {"message": "injected fault after processing"}
         headers = {k: v for k, v in request.headers.items()}
         self.requests.append(Recorded(request.method, request.path, headers, body, status))
         async with self._changed:
             self._changed.notify_all()
-        return web.json_response(answer, status=status)
+        return web.json_response(answer, status=status, headers={"Retry-After": "0"} if status == 429 else None)
 
     def _answer(self, request: web.Request, body: bytes) -> tuple[int, Any]:
         path, method = request.path, request.method
