@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install chat serve test lint typecheck flows-check clean
+.PHONY: install chat serve test lint typecheck flows-check bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -31,6 +31,9 @@ flows-check: install
 
 test: lint typecheck flows-check  ## everything CI runs: lint, types, flows, tests (Redis tests need redis-server)
 	$(BIN)/pytest
+
+bench: install  ## the benchmark, ~2 min on a quiet machine (ARGS="--json bench.json" keeps the figures; docs/benchmark.md)
+	$(BIN)/python -m tests.bench $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.core.session import Session, SessionKey
+from bot.store.ratelimit import RateLimiter, Verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,7 @@ class Loaded:
     session: Session | None  # None: nothing stored (new user, expired, or unreadable data)
     version: int  # 0 when nothing is stored; pass it back to `save`
     duplicate: bool = False  # the event id given to `load` was already processed
+    verdict: Verdict | None = None  # the rate limit, when `load` took the user's token (see `SessionStore.load`)
 
 
 class StoreUnavailable(RuntimeError):
@@ -34,8 +36,13 @@ class SaveOutcome(StrEnum):
 
 
 class SessionStore(Protocol):
-    async def load(self, key: SessionKey, event_id: str | None = None) -> Loaded:
-        """Read the session and, when `event_id` is given, whether that event was already processed."""
+    async def load(self, key: SessionKey, event_id: str | None = None, limiter: RateLimiter | None = None) -> Loaded:
+        """Read the session and, when `event_id` is given, whether that event was already processed.
+
+        With a `limiter` whose buckets this store holds, a load of an event that is not a duplicate also
+        takes the user's token, in the same atomic step, and reports it in `Loaded.verdict`; otherwise
+        `verdict` is None and the caller asks the limiter itself.
+        """
         ...
 
     async def save(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from bot.core.session import Session, SessionKey
 from bot.store import codec
 from bot.store.base import Loaded, SaveOutcome
+from bot.store.ratelimit import RateLimiter
 
 DEFAULT_DEDUPE_SECONDS = 86400
 DEFAULT_DEDUPE_LIMIT = 128
@@ -70,8 +71,10 @@ class MemorySessionStore:
         self._seen: dict[SessionKey, _Seen] = {}
         self._saves = 0
 
-    async def load(self, key: SessionKey, event_id: str | None = None) -> Loaded:
-        """The stored session (None when absent or expired) and whether `event_id` was processed."""
+    async def load(self, key: SessionKey, event_id: str | None = None, limiter: RateLimiter | None = None) -> Loaded:
+        """The stored session (None when absent or expired) and whether `event_id` was processed.
+
+        No rate buckets live here: `limiter` is ignored (the conversation asks it directly)."""
         now = self._clock()
         duplicate = event_id is not None and self._is_duplicate(key, event_id, now)
         entry = self._live(key, now)

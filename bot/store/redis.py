@@ -38,6 +38,8 @@ from bot.store import codec
 from bot.store.base import Loaded, SaveOutcome, StoreUnavailable
 from bot.store.keys import KeyBuilder
 from bot.store.memory import DEFAULT_DEDUPE_LIMIT, DEFAULT_DEDUPE_SECONDS
+from bot.store.ratelimit import RateLimiter, Verdict
+from bot.store.redis_ratelimit import TAKE_TOKEN, RedisRateLimiter
 
 DEFAULT_KEYS = KeyBuilder()
 
@@ -50,6 +52,21 @@ local duplicate = 0
 if at and tonumber(at) > now - tonumber(ARGV[2]) then duplicate = 1 end
 return {duplicate, redis.call('GET', KEYS[1])}
 """
+
+# The same, and the rate limit in the same round trip. KEYS: session, seen, rate (one slot).
+# ARGV: event id, dedupe window (ms), burst, tokens per ms, bucket expiry (ms).
+# Returns {duplicate 0/1, value or nil, verdict or nil}: a duplicate takes no token.
+_LOAD_AND_TAKE = (
+    TAKE_TOKEN
+    + """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local at = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if at and tonumber(at) > now - tonumber(ARGV[2]) then return {1, redis.call('GET', KEYS[1]), false} end
+local verdict = take_token(KEYS[3], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], now)
+return {0, redis.call('GET', KEYS[1]), verdict}
+"""
+)
 
 # KEYS: session, seen, rate (all of one user: one slot).
 # ARGV: op ('set' | 'del'), expected version, body, ttl (ms), dedupe window (ms), dedupe limit, [event id].
@@ -75,9 +92,11 @@ else
   redis.call('SET', KEYS[1], string.format('%d|', version + 1) .. ARGV[3], 'PX', ARGV[4])
 end
 if event then
-  redis.call('ZADD', KEYS[2], now, event)
+  -- trim first, then add: a sorted set that ever holds more than zset-max-listpack-entries (128) members
+  -- becomes a skiplist for good, ~17 KB instead of ~5 KB for the same 128 ids (docs/benchmark.md)
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', since)
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[6]) + 1))
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[6]))
+  redis.call('ZADD', KEYS[2], now, event)
   redis.call('PEXPIRE', KEYS[2], ARGV[5])
 end
 return 'saved'
@@ -90,10 +109,12 @@ _CONNECT_TIMEOUT = 1.0
 # Every command here is O(1) or a short script: a reply slower than 1 s means a stuck server or a
 # partition, and waiting longer only delays the error.
 _READ_TIMEOUT = 1.0
-# A turn holds a connection for about a millisecond, so 32 serve hundreds of turns a second per process,
-# while (replicas × 32) stays far below Redis's default maxclients of 10 000.
-_POOL_SIZE = 32
-# When all 32 are busy, wait briefly for one (BlockingConnectionPool) instead of failing the turn at once.
+# A command holds a connection until its reply is read, and under a burst the event loop reads late: with
+# 32, a benchmark saturating one process (128 turns in flight) had turns wait over 2 s for a connection and
+# answer "busy", and the waiting cost CPU (docs/benchmark.md). 128 are opened only as a burst needs them,
+# and (replicas × 128) stays below Redis's default maxclients of 10 000 up to 78 replicas.
+_POOL_SIZE = 128
+# When all are busy, wait briefly for one (BlockingConnectionPool) instead of failing the turn at once.
 _POOL_WAIT = 2.0
 # PING a connection idle for 30 s before reusing it: load balancers and NAT drop idle TCP silently and a
 # failover leaves dead sockets; finding out before the real command saves a failed turn.
@@ -146,6 +167,7 @@ class RedisSessionStore:
         # Registered once: each call is an EVALSHA (the script is loaded on NOSCRIPT, e.g. after a
         # restart or on a new cluster node, and the call is repeated).
         self._load_script = client.register_script(_LOAD)
+        self._load_and_take_script = client.register_script(_LOAD_AND_TAKE)
         self._save_script = client.register_script(_SAVE)
 
     @classmethod
@@ -177,21 +199,36 @@ class RedisSessionStore:
         client = Redis.from_pool(pool)  # the client owns the pool: closing it closes the pool
         return cls(client, ttl_seconds, dedupe_seconds, keys, dedupe_limit=dedupe_limit)
 
-    async def load(self, key: SessionKey, event_id: str | None = None) -> Loaded:
-        """One GET, or with `event_id` one EVALSHA that also reports whether the event was processed."""
-        duplicate = False
+    async def load(self, key: SessionKey, event_id: str | None = None, limiter: RateLimiter | None = None) -> Loaded:
+        """One GET, or with `event_id` one EVALSHA that also reports whether the event was processed.
+
+        With a `RedisRateLimiter` on this client and these keys, that EVALSHA also takes the user's token
+        (unless the event is a duplicate): a turn costs two round trips, not three.
+        """
+        duplicate, verdict = False, None
         with _unavailable("load"):
             if event_id is None:
                 value = await self._client.get(self._keys.session(key))
+            elif isinstance(limiter, RedisRateLimiter) and self._holds_buckets_of(limiter):
+                reply = await self._load_and_take_script(
+                    keys=[self._keys.session(key), self._keys.seen(key), self._keys.rate(key)],
+                    args=[event_id, self._dedupe_ms, *limiter.bucket_args()],
+                )
+                duplicate, value = bool(reply[0]), reply[1]
+                verdict = None if reply[2] is None else Verdict(cast(bytes, reply[2]).decode())
             else:
                 reply = await self._load_script(
                     keys=[self._keys.session(key), self._keys.seen(key)], args=[event_id, self._dedupe_ms]
                 )
                 duplicate, value = bool(reply[0]), reply[1]
         if value is None:
-            return Loaded(None, 0, duplicate)
+            return Loaded(None, 0, duplicate, verdict)
         version, session = codec.unpack(cast(bytes, value))
-        return Loaded(session, version, duplicate)
+        return Loaded(session, version, duplicate, verdict)
+
+    def _holds_buckets_of(self, limiter: RedisRateLimiter) -> bool:
+        """Whether `limiter` keeps its buckets in this store's Redis, under this store's keys."""
+        return limiter.client is self._client and limiter.keys == self._keys
 
     async def save(
         self, key: SessionKey, session: Session | None, version: int, event_id: str | None = None

@@ -12,45 +12,60 @@ from bot.store.base import StoreUnavailable
 from bot.store.keys import KeyBuilder
 from bot.store.ratelimit import RateLimit, Verdict
 
-# KEYS: the user's rate key. ARGV: burst, tokens per ms, expiry (ms). Server time, so replicas agree.
-_BUCKET = """
+# A Lua function shared by this limiter's script and the session store's load script (which takes the
+# token in the same round trip as the load, see `RedisSessionStore.load`): take one token from the bucket
+# at `key` as of `now` (server time, ms, so replicas agree); returns 'allow', 'notice' or 'drop'.
+TAKE_TOKEN = """
+local function take_token(key, burst, per_ms, expiry, now)
+  local b = redis.call('HMGET', key, 't', 'at', 'n')
+  local tokens = tonumber(b[1]) or burst
+  local at = tonumber(b[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - at) * per_ms)
+  local verdict = 'allow'
+  local noticed = 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+  elseif b[3] == '1' then
+    verdict = 'drop'
+    noticed = 1
+  else
+    verdict = 'notice'
+    noticed = 1
+  end
+  redis.call('HSET', key, 't', tostring(tokens), 'at', now, 'n', noticed)
+  redis.call('PEXPIRE', key, expiry)
+  return verdict
+end
+"""
+
+# KEYS: the user's rate key. ARGV: burst, tokens per ms, expiry (ms).
+_BUCKET = (
+    TAKE_TOKEN
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local burst = tonumber(ARGV[1])
-local b = redis.call('HMGET', KEYS[1], 't', 'at', 'n')
-local tokens = tonumber(b[1]) or burst
-local at = tonumber(b[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - at) * tonumber(ARGV[2]))
-local verdict = 'allow'
-local noticed = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-elseif b[3] == '1' then
-  verdict = 'drop'
-  noticed = 1
-else
-  verdict = 'notice'
-  noticed = 1
-end
-redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', now, 'n', noticed)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return verdict
+return take_token(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], now)
 """
+)
 
 
 class RedisRateLimiter:
-    """One EVALSHA per message on the user's own key (same hash slot as the session)."""
+    """One EVALSHA per message on the user's own key (same hash slot as the session) — or none: during a turn,
+    `RedisSessionStore.load` takes the token in its own script when given this limiter."""
 
     def __init__(self, client: Redis | RedisCluster, limit: RateLimit, keys: KeyBuilder) -> None:
         self.limit = limit
         self.keys = keys
+        self.client = client
         self._script = client.register_script(_BUCKET)
+
+    def bucket_args(self) -> list[int | float]:
+        """ARGV of `take_token` after the key: burst, tokens per ms, expiry (ms)."""
+        return [self.limit.burst, self.limit.per_ms, self.limit.full_after_ms]
 
     async def hit(self, key: SessionKey) -> Verdict:
         try:
-            reply = await self._script(
-                keys=[self.keys.rate(key)], args=[self.limit.burst, self.limit.per_ms, self.limit.full_after_ms]
-            )
+            reply = await self._script(keys=[self.keys.rate(key)], args=self.bucket_args())
         except (RedisError, OSError) as exc:
             raise StoreUnavailable("rate limiter unavailable") from exc
         return Verdict(cast(bytes, reply).decode())

@@ -50,7 +50,8 @@ def configure_logging(level: str, json_lines: bool = True) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # `transitions` logs two INFO lines per state change ("Finished processing state … callbacks"): at the
-    # default level that was most of the log and ~5% of a turn's CPU. Its warnings still show; DEBUG shows all.
+    # default level that was most of the log, and cost a turn as much CPU as the engine's own work
+    # (docs/benchmark.md). Its warnings still show; DEBUG shows all.
     logging.getLogger("transitions").setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
 
 

@@ -120,3 +120,13 @@ async def test_erase_workspace_scans_every_node(store: RedisSessionStore, engine
     assert await store.erase_workspace("slack", "T1") == 12
     assert (await store.load(SessionKey("slack", "T2", "U1"))).session is not None
     await store.erase(SessionKey("slack", "T2", "U1"))
+
+
+async def test_the_load_takes_the_rate_token_on_every_node(store: RedisSessionStore, engine: Engine) -> None:
+    """The load script reads the session, the dedupe set and the rate bucket of one user: one slot, any node."""
+    limiter = RedisRateLimiter(store.client, RateLimit(burst=1, per_minute=0.001), store.keys)
+    conversation = Conversation(engine, store, limiter=limiter)
+    for key in [user() for _ in range(9)]:  # users spread over the three nodes
+        assert not (await conversation.turn(key, StartInput(), event_id="a")).limited
+        assert (await conversation.turn(key, StartInput(), event_id="a")).duplicate, "no token for a redelivery"
+        assert (await conversation.turn(key, TextInput("1"), event_id="b")).limited

@@ -352,7 +352,7 @@ async def test_from_url_settings(redis_url: str) -> None:
         assert isinstance(client, Redis)
         pool = client.connection_pool
         assert isinstance(pool, BlockingConnectionPool)
-        assert pool.max_connections == 32 and pool.timeout == 2.0
+        assert pool.max_connections == 128 and pool.timeout == 2.0
         kwargs = pool.connection_kwargs
         assert kwargs["socket_connect_timeout"] == 1.0 and kwargs["socket_timeout"] == 1.0
         assert kwargs["health_check_interval"] == 30
