@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 import redis
 
 from bot.conversation import Conversation
+from tests.redis_support import _free_port, answers
 
 if TYPE_CHECKING:
     from bot.core.model import Library
@@ -48,31 +48,14 @@ class RedisEnv:
         return redis.Redis.from_url(self.url, socket_connect_timeout=2, socket_timeout=10)
 
 
-def _answers(url: str) -> bool:
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except (redis.RedisError, OSError, ValueError):
-        return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def redis_env() -> Iterator[RedisEnv]:
     """A Redis to use and a fresh key prefix; deletes the prefix's keys (and stops a server it started)."""
     prefix = f"taikai-bench-{uuid.uuid4().hex[:10]}"
     explicit = os.environ.get("REDIS_URL")
-    if explicit or _answers(DEFAULT_URL):
+    if explicit or answers(DEFAULT_URL):
         url = explicit or DEFAULT_URL
-        if not _answers(url):
+        if not answers(url):
             raise RuntimeError(f"REDIS_URL={url} does not answer")
         env = RedisEnv(url, prefix, None, started=False)
         try:
@@ -102,7 +85,7 @@ def redis_env() -> Iterator[RedisEnv]:
         try:
             url = f"redis://127.0.0.1:{port}/0"
             deadline = time.monotonic() + 10
-            while not _answers(url):
+            while not answers(url):
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("redis-server did not start")
                 time.sleep(0.05)
