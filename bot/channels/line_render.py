@@ -250,7 +250,13 @@ def _message(bubble: _Bubble) -> Message:
 
 # --- the checklist -----------------------------------------------------------------------------
 
-_STATUS_COLOURS = {ItemStatus.DONE: "#1DB446", ItemStatus.PENDING: "#D93025", ItemStatus.UNKNOWN: "#888888"}
+_STATUS_COLOURS = {
+    ItemStatus.DONE: "#1DB446",
+    ItemStatus.NA: "#1DB446",
+    ItemStatus.PENDING: "#D93025",
+    ItemStatus.WAITING: "#E37400",
+    ItemStatus.UNKNOWN: "#888888",
+}
 
 
 def checklist_message(checklist: Checklist) -> Message:

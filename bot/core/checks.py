@@ -15,10 +15,10 @@ from bot.core.spec import FactsSpec, FlowSpec, LexiconSpec, TemplatesSpec
 from bot.core.templates import PLACEHOLDER
 
 SPECIAL_TARGETS = ("@next", "@back")
-SPECIAL_TARGETS = ("@next", "@back")
 # Fixed lines the engine and the channels say; lexicon.yaml must define every one.
 REQUIRED_TEXTS = (
-    "reask", "unsure_reask", "stale_choice", "back_none", "back_done", "restarted", "resume", "erased",
+    "reask", "reask_one", "unsure_reask", "rename_label", "fill_personal", "fill_not_name", "items_full",
+    "stale_choice", "back_none", "back_done", "restarted", "resume", "erased",
     "secret", "help",
     "status_title", "status_empty", "status_pending_count", "status_clear", "next_label", "next_prompt",
     "confirm", "skip_label", "skip_words", "fill_type_it", "keep_label", "fill_intro", "template_note",

@@ -21,15 +21,17 @@ class Facts:
     answers: Mapping[str, str]
     statuses: Callable[[], tuple[ItemStatus, ...]]
     queue: tuple[str, ...] = ()  # flows still to go through after this one (the 「両方」 path)
+    open_flows: Callable[[], tuple[str, ...]] = lambda: ()  # other flows the user is leaving, not yet clear
 
 
 Condition = Callable[[Facts], bool]
 
 BUILTINS: dict[str, Condition] = {
     "always": lambda facts: True,
-    "checklist_clear": lambda facts: all(s is ItemStatus.DONE for s in facts.statuses()),
+    "checklist_clear": lambda facts: all(s.settled for s in facts.statuses()),
     "checklist_pending": lambda facts: any(s is ItemStatus.PENDING for s in facts.statuses()),
     "next_flow_queued": lambda facts: bool(facts.queue),
+    "open_elsewhere": lambda facts: bool(facts.open_flows()),
 }
 
 

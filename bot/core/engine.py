@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from bot.core.checklist import build_checklist, facts_for
-from bot.core.fillins import KEEP, SKIP, FillIns, FillStep
+from bot.core.checklist import build_checklist, facts_for, item_status_open, item_title, open_flow_names
+from bot.core.fillins import KEEP, RENAME, SKIP, FillIns, FillStep
 from bot.core.machines import ROUTE_TRIGGER, STUB_PREFIX, Cursor, fire
 from bot.core.messages import (
     ChoiceInput,
@@ -25,11 +25,13 @@ from bot.core.messages import (
 )
 from bot.core.model import COMMON, Choice, Library, State
 from bot.core.secrets import looks_secret
-from bot.core.session import Session, Step
+from bot.core.session import ADDED, CURRENT, ITEM_PREFIX, Session, Step
 from bot.core.templates import TemplateBook
-from bot.core.understand import match_choice, normalize
+from bot.core.understand import candidate, match_choice, normalize
 
 MAX_HOPS = 64  # route states passed in one turn; flows check rejects loops, this is the last guard
+EACH = "~"  # an `each` button's id: `<choice id>~<item index>`
+OPEN = "{open}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,7 @@ class Engine:
         self.after_all = f"{COMMON}:{common.after_all}"
         self.fills = FillIns(library, self.book)
         self.greetings = frozenset(normalize(w) for w in library.lexicon.greetings)
+        self.rename_word = normalize(library.text("rename_label", value="").split("（")[0])
 
     # --- entry point ---------------------------------------------------------------------------
 
@@ -110,12 +113,20 @@ class Engine:
             out.say(self.library.text("secret"))
             return self._show(session, out)
         norm = normalize(text)
+        if not text.strip():  # a blank line: the current question again, nothing to refuse
+            if fresh:
+                out.outcome = "start"
+                return self._go(session, self.start, out)
+            out.outcome = "command"
+            return self._show(session, out)
         command = self.library.vocabulary.command(norm)
         if command is not None:
             return self._command(session, command, out)
         if session.filling:
             return self._fill(session, None, text, norm, out)
         state = self._state(session)
+        if norm and norm == self.rename_word and self._renamable(session, state):
+            return self._rename(session, out)
         offered = self._offered(session, state)
         chosen = match_choice(norm, [c.candidate for c in offered], self.library.vocabulary)
         if chosen is not None:
@@ -138,13 +149,15 @@ class Engine:
     def _reask(self, session: Session, out: _Out) -> Session:
         out.outcome = "reask"
         count = 2 if session.filling else len(self._offered(session, self._state(session)))
-        out.say(self.library.text("reask", count=str(count)))
+        out.say(self.library.text("reask", count=str(count)) if count > 1 else self.library.text("reask_one"))
         return self._show(session, out)
 
     def _tap(self, session: Session, tap: ChoiceInput, out: _Out) -> Session | None:
         here = (tap.flow, tap.state) == (session.flow, session.state)
         if here and session.filling and tap.choice in (SKIP, KEEP):
             return self._fill(session, tap.choice, "", "", out)
+        if here and not session.filling and tap.choice == RENAME:
+            return self._rename(session, out)
         if here and not session.filling:
             state = self._state(session)
             choice = next((c for c in self._offered(session, state) if c.id == tap.choice), None)
@@ -156,23 +169,54 @@ class Engine:
 
     def _choose(self, session: Session, state: State, choice: Choice, out: _Out) -> Session | None:
         if choice.action == "erase":
-            out.outcome = "erased"
             out.say(self.library.text("erased"))
+            self._go(self._new(session.updated), self.start, out)  # the menu, for a fresh start
+            out.outcome = "erased"
             return None
         if choice.action == "restart":
             return self._restart(session, out)
-        undo = tuple((key, session.answer(state.flow, key)) for key, _ in choice.set)
+        if choice.reset:  # confirmed beforehand; not undoable (戻る returns to the confirmation)
+            session = _reset(session, state.flow)
+        moved, undo = self._items_moved(session, state, choice, out)
+        if moved is None:  # no room for another item of that kind: say so and ask again
+            return self._show(session, out)
+        undo += tuple((key, moved.answer(state.flow, key)) for key, _ in choice.set)
         # the queue may change in this step (a choice sets it, or @next pops it): keep it for 戻る
         queue = session.queue if choice.queue is not None or session.queue else None
         step = Step(state.flow, state.name, undo, queue)
-        moved = session.with_answers(state.flow, dict(choice.set)) if choice.set else session
+        moved = moved.with_answers(state.flow, dict(choice.set)) if choice.set else moved
         if choice.queue is not None:
             moved = replace(moved, queue=choice.queue)
-        destination = fire(self.library.flows[state.flow].machine, Cursor(state.name), choice.id)
+        trigger = choice.id.partition(EACH)[0]
+        destination = fire(self.library.flows[state.flow].machine, Cursor(state.name), trigger)
         target = self._target(state.flow, destination)
         if target == "@back":  # leave this state the way the user came: no new history step for it
             return self._back(moved, out, announce=False)
         return self._go(moved.push(step), target, out)
+
+    def _items_moved(
+        self, session: Session, state: State, choice: Choice, out: _Out
+    ) -> tuple[Session | None, tuple[tuple[str, str | None], ...]]:
+        """Apply a choice's `add` / `each` / `item`; returns the session and how to undo it (None: full)."""
+        undo: list[tuple[str, str | None]] = []
+        moved = session
+        if choice.index is not None or choice.add is not None:
+            undo.append((CURRENT, None if session.current is None else str(session.current)))
+        if choice.index is not None:
+            moved = replace(moved, current=choice.index)
+        if choice.add is not None:
+            kind = self.library.flows[state.flow].items[choice.add]
+            if len(session.items_of(state.flow, choice.add)) >= kind.max:
+                out.outcome = "reask"
+                out.say(self.library.text("items_full", label=kind.label, max=str(kind.max)))
+                return None, ()
+            moved = moved.add_item(state.flow, choice.add)
+            undo.append((ADDED, None))
+        if choice.item:
+            item = moved.current_item()
+            undo.extend((ITEM_PREFIX + k, None if item is None else item.values.get(k)) for k, _ in choice.item)
+            moved = moved.with_item_values(dict(choice.item))
+        return moved, tuple(undo)
 
     def _command(self, session: Session, name: str, out: _Out) -> Session | None:
         out.outcome = "command"
@@ -211,7 +255,7 @@ class Engine:
         if self._current(restored) is None:  # the flows changed under a saved history
             return self._go(self._new(session.updated), self.start, out)
         if step.undo:
-            restored = restored.with_answers(step.flow, dict(step.undo))
+            restored = self._undo(restored, step)
         if step.queue is not None:
             restored = replace(restored, queue=step.queue)
         if announce:
@@ -221,7 +265,21 @@ class Engine:
             if all(name in restored.fields for name in self.book.placeholders[template]):
                 return self._show(restored, out, full=True)
             return self._go(restored, f"{restored.flow}:{restored.state}", out)
-        return self._show(restored, out)
+        return self._show(restored, out, full=self._state(restored).ask is None)  # advice: all of it again
+
+    @staticmethod
+    def _undo(session: Session, step: Step) -> Session:
+        """Undo a step: answers and the current item's values first, then the item it added, then
+        which item was current (the order they were applied in, reversed)."""
+        plain = {k: v for k, v in step.undo if not k.startswith("#")}
+        restored = session.with_answers(step.flow, plain) if plain else session
+        marks = dict(step.undo)
+        if ADDED in marks and restored.items:
+            restored = replace(restored, items=restored.items[:-1])
+        if CURRENT in marks:
+            previous = marks[CURRENT]
+            restored = replace(restored, current=None if previous is None else int(previous))
+        return restored
 
     # --- template fill-ins ---------------------------------------------------------------------
 
@@ -234,7 +292,40 @@ class Engine:
             return self._show(session, out)
         if step is FillStep.REASK:
             return self._reask(session, out)
+        if step in (FillStep.PERSONAL, FillStep.NOT_NAME):
+            out.outcome = "reask"
+            out.say(self.library.text("fill_personal" if step is FillStep.PERSONAL else "fill_not_name"))
+            return self._show(session, out)
+        if step is FillStep.DONE:
+            filled = self._name_item(filled, state)
         return self._show(filled, out, full=step is FillStep.DONE)
+
+    def _name_item(self, session: Session, state: State) -> Session:
+        """The current item takes the name typed for its template (its job title) for 「状況」."""
+        item = session.current_item()
+        if item is None or item.flow != state.flow or not state.template:
+            return session
+        for name in self.book.placeholders[state.template]:
+            if self.library.templates.fields[name].item and session.fields.get(name):
+                return session.with_item_values({"name": session.fields[name]})
+        return session
+
+    def _rename(self, session: Session, out: _Out) -> Session:
+        """「署名を変える」 on a template: ask the remembered field (the user's name) again."""
+        field = self._renamable(session, self._state(session))
+        if field is None:
+            return self._show(session, out)
+        out.outcome = "command"
+        return self._show(replace(session, filling=field), out)
+
+    def _renamable(self, session: Session, state: State) -> str | None:
+        if not state.template:
+            return None
+        remembered = [
+            f for f in self.book.placeholders[state.template]
+            if self.library.templates.fields[f].remember and session.fields.get(f)
+        ]  # fmt: skip
+        return remembered[0] if remembered else None
 
     # --- moving and showing --------------------------------------------------------------------
 
@@ -274,7 +365,7 @@ class Engine:
         spoke = False
         if full:
             for text in state.says:
-                out.say(text)
+                out.say(self._fill_open(session, text))
                 spoke = True
             flow = self.library.flows[state.flow]
             if flow.confirm and self.library.single_source(state):
@@ -285,6 +376,9 @@ class Engine:
                 out.replies.append(self.book.render(state.template, session.fields))
                 out.templates.append(state.template)
                 spoke = False
+            if state.checklist:
+                out.replies.append(build_checklist(self.library, session))
+                spoke = False
         text = state.ask or self.library.text("next_prompt")
         if state.ask is None:
             last = out.replies[-1] if out.replies else None
@@ -294,10 +388,23 @@ class Engine:
         options = tuple(
             Option(c.label, ChoiceInput(state.flow, state.name, c.id).encode()) for c in self._offered(session, state)
         )
+        field = self._renamable(session, state)
+        if field is not None:
+            value = session.fields[field]
+            shown = value if len(value) <= 8 else value[:7] + "…"
+            rename = Option(self.library.text("rename_label", value=shown), _value(state, RENAME))
+            options += (rename,)
         out.replies.append(Question(text, options))
         return session
 
     # --- helpers -------------------------------------------------------------------------------
+
+    def _fill_open(self, session: Session, text: str) -> str:
+        """`{open}` in a state's text: the services the user is leaving and has not finished (「ランサーズ」)."""
+        if OPEN not in text:
+            return text
+        titles = [self.library.flows[name].title for name in open_flow_names(self.library, session)]
+        return text.replace(OPEN, "・".join(titles) or self.library.flows[session.flow].title)
 
     def _new(self, now: int) -> Session:
         flow, _, state = self.start.partition(":")
@@ -322,11 +429,53 @@ class Engine:
         return state
 
     def _offered(self, session: Session, state: State) -> list[Choice]:
-        if not any(c.when for c in state.choices):
+        if not any(c.when or c.each for c in state.choices):
             return list(state.choices)
         facts = facts_for(self.library, session, state.flow)
-        return [c for c in state.choices if c.when is None or c.when(facts)]
+        offered: list[Choice] = []
+        for choice in state.choices:
+            if choice.when is not None and not choice.when(facts):
+                continue
+            if choice.each is None:
+                offered.append(choice)
+                continue
+            flow = self.library.flows[state.flow]
+            for index, item in session.items_of(state.flow, choice.each):
+                if not item_status_open(flow, item):
+                    continue
+                label = choice.label.replace("{item}", item_title(flow, session, index, short=True))
+                aliases = [item.values["name"]] if item.values.get("name") else []
+                offered.append(
+                    replace(
+                        choice,
+                        id=f"{choice.id}{EACH}{index}",
+                        label=label,
+                        index=index,
+                        candidate=candidate(f"{choice.id}{EACH}{index}", label, aliases, None),
+                    )
+                )
+        return offered
 
     @staticmethod
     def _target(flow: str, destination: str) -> str:
         return destination[len(STUB_PREFIX) :] if destination.startswith(STUB_PREFIX) else f"{flow}:{destination}"
+
+
+def _value(state: State, choice: str) -> str:
+    return ChoiceInput(state.flow, state.name, choice).encode()
+
+
+KEEP_ON_RESET = ("decision", "reason", "withdrawn")
+
+
+def _reset(session: Session, flow: str) -> Session:
+    """Forget one flow's checks (answers but the decision, and its items) to walk them again."""
+    answers = dict(session.answers)
+    kept = {k: v for k, v in answers.get(flow, {}).items() if k in KEEP_ON_RESET}
+    if kept:
+        answers[flow] = kept
+    else:
+        answers.pop(flow, None)
+    items = tuple(item for item in session.items if item.flow != flow)
+    # item indexes in older steps no longer hold: 戻る starts again from here
+    return replace(session, answers=answers, items=items, current=None, history=())

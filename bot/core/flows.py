@@ -25,12 +25,13 @@ from bot.core.checks import (
 )
 from bot.core.conditions import Condition, ConditionError, compile_conditions
 from bot.core.machines import build_machine
-from bot.core.model import COMMON, ChecklistRule, Choice, Flow, Library, Route, State
+from bot.core.model import COMMON, ChecklistRule, Choice, Flow, ItemKind, Library, Route, State
 from bot.core.spec import ChoiceSpec, FactsSpec, FlowSpec, LexiconSpec, StateSpec, TemplatesSpec
 from bot.core.understand import Vocabulary, candidate, normalize
 from bot.core.yamlload import load_yaml
 
 MAX_LABEL = 20  # LINE quick-reply labels; Slack allows more, so the tightest limit rules
+EACH_ITEM_ROOM = 4  # an `each` button names its item in at least this many characters (「進行中1」)
 NEXT_CHOICE = "next"
 M = TypeVar("M", bound=BaseModel)
 
@@ -128,12 +129,20 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collecto
             item.label,
             _condition(item.when, conditions, file, None, out),
             frozenset(item.pending),
+            frozenset(item.waiting),
             frozenset(item.done),
+            frozenset(item.na),
+            item.items,
+            item.done_word,
         )
         for item in spec.checklist
     )
+    kinds = {name: ItemKind(k.label, k.short, k.max) for name, k in spec.items.items()}
+    for rule in checklist:
+        if rule.items is not None and rule.items not in kinds:
+            out.add(file, None, f"checklist '{rule.key}': unknown item kind '{rule.items}'")
     states = {
-        name: _compile_state(spec.flow, file, name, state, conditions, lexicon, out)
+        name: _compile_state(spec.flow, file, name, state, conditions, lexicon, out, kinds)
         for name, state in spec.states.items()
     }
     flow = Flow(
@@ -147,6 +156,7 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collecto
         states=states,
         checklist=checklist,
         machine=None,
+        items=kinds,
     )
     return flow.with_machine(build_machine(flow))
 
@@ -159,6 +169,7 @@ def _compile_state(
     conditions: Mapping[str, Condition],
     lexicon: LexiconSpec,
     out: Collector,
+    kinds: Mapping[str, ItemKind],
 ) -> State:
     if name.startswith(("@", "_")) or ":" in name:
         out.add(file, name, "state names may not start with '@' or '_' nor contain ':'")
@@ -173,7 +184,7 @@ def _compile_state(
         out.add(file, name, "no way out: the state has no choices, no `next` and no `route`")
     if sum(c.fallback for c in choices) > 1:
         out.add(file, name, "at most one choice may be the `fallback` for unmatched text")
-    if choices and all(c.when for c in choices):
+    if choices and all(c.when or c.each for c in choices):
         out.add(file, name, "every choice has `when`: give at least one unconditional choice so no one is stuck")
     if choices and spec.next is None and not spec.ask:
         out.add(file, name, "a question needs `ask`")
@@ -183,13 +194,21 @@ def _compile_state(
         if choice.id in seen:
             out.add(file, name, f"choice id '{choice.id}' is used twice")
         seen.add(choice.id)
-        if len(choice.label) > MAX_LABEL:
+        if len(choice.label) > MAX_LABEL and choice.each is None:
             out.add(file, name, f"label '{choice.label}' is longer than {MAX_LABEL} characters")
         for alias in choice.aliases:
             if normalize(alias).isdigit():
                 out.add(file, name, f"alias '{alias}' of '{choice.id}' would be read as a choice number")
         if choice.next is None and choice.action is None:
             out.add(file, name, f"choice '{choice.id}' has neither `next` nor `action`")
+        for kind in (choice.add, choice.each):
+            if kind is not None and kind not in kinds:
+                out.add(file, name, f"choice '{choice.id}': unknown item kind '{kind}'")
+        if choice.each is not None:
+            if "{item}" not in choice.label:
+                out.add(file, name, f"choice '{choice.id}': an `each` label names the item with {{item}}")
+            elif len(choice.label.replace("{item}", "")) + EACH_ITEM_ROOM > MAX_LABEL:
+                out.add(file, name, f"label '{choice.label}' leaves no room for the item's name")
         compiled.append(
             Choice(
                 id=choice.id,
@@ -203,6 +222,10 @@ def _compile_state(
                 action=choice.action,
                 candidate=candidate(choice.id, choice.label, choice.aliases, choice.means),
                 fallback=choice.fallback,
+                add=choice.add,
+                item=tuple(choice.item.items()),
+                each=choice.each,
+                reset=choice.reset,
             )
         )
     routes: tuple[Route, ...] | None = None
@@ -225,11 +248,14 @@ def _compile_state(
         choices=tuple(compiled),
         routes=routes,
         template=spec.template,
+        checklist=spec.checklist,
     )
 
 
 def _next_choice(target: str, label: str) -> ChoiceSpec:
-    return ChoiceSpec(id=NEXT_CHOICE, label=label, aliases=("つぎ", "次", "ok", "進む"), next=target)
+    # a lone 「次へ」 also takes 「はい」「わかりました」: there is nothing else it could mean
+    aliases = ("つぎ", "次", "ok", "進む", "わかりました", "わかった", "分かりました", "了解", "了解です", "読んだ")
+    return ChoiceSpec(id=NEXT_CHOICE, label=label, aliases=aliases, means="yes", next=target)
 
 
 def _condition(

@@ -92,9 +92,19 @@ class Template:
 
 
 class ItemStatus(StrEnum):
-    DONE = "done"
-    PENDING = "pending"
-    UNKNOWN = "unknown"
+    """What is true of a checklist line: the user must act, only waiting is left, it is done,
+    it never applied, or it has not been asked yet."""
+
+    PENDING = "pending"  # 要対応
+    WAITING = "waiting"  # 待ち (a payout being transferred, a client's reply)
+    DONE = "done"  # 完了: it existed and is finished
+    NA = "na"  # 該当なし: it never applied
+    UNKNOWN = "unknown"  # 未確認
+
+    @property
+    def settled(self) -> bool:
+        """Nothing about this line blocks withdrawal any more."""
+        return self in (ItemStatus.DONE, ItemStatus.NA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +130,7 @@ class Checklist:
             if item.group != group:
                 group = item.group
                 lines.append(f"【{group}】")
-            lines.append(f"{item.mark} {item.label}（{item.word}）")
+            lines.append(f"{item.mark} {item.word}：{item.label}")
         lines.append(self.summary)
         return "\n".join(lines)
 

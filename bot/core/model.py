@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,11 @@ class Choice:
     action: str | None
     candidate: Candidate
     fallback: bool = False
+    add: str | None = None  # item kind this choice starts
+    item: tuple[tuple[str, str | None], ...] = ()  # values set on the current item
+    each: str | None = None  # expanded into one button per open item of this kind
+    index: int | None = None  # the item an expanded `each` button stands for
+    reset: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,7 @@ class State:
     choices: tuple[Choice, ...]
     routes: tuple[Route, ...] | None
     template: str | None
+    checklist: bool = False
 
     @property
     def key(self) -> str:
@@ -64,7 +71,18 @@ class ChecklistRule:
     label: str
     when: Condition | None
     pending: frozenset[str]
+    waiting: frozenset[str]
     done: frozenset[str]
+    na: frozenset[str]
+    items: str | None = None
+    done_word: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemKind:
+    label: str
+    short: str
+    max: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +97,7 @@ class Flow:
     states: dict[str, State]
     checklist: tuple[ChecklistRule, ...]
     machine: Any  # transitions.Machine: one per flow, built once, shared by every user
+    items: Mapping[str, ItemKind] = field(default_factory=dict)
 
     def with_machine(self, machine: Any) -> Flow:
         return replace(self, machine=machine)

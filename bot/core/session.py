@@ -13,6 +13,11 @@ from typing import Any
 
 HISTORY_LIMIT = 8
 SCHEMA = 1
+PERSON = "~"  # answers that belong to the person, not to one platform (keys written `p.tax`)
+PERSON_PREFIX = "p."
+ITEM_PREFIX = "item."  # a condition or undo key that reads the current item
+ADDED = "#add"  # undo key: the step created an item
+CURRENT = "#cur"  # undo key: the step changed the current item
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,16 @@ class Step:
 
 
 @dataclass(frozen=True, slots=True)
+class Item:
+    """One of several things of a kind (a job, a proposal, a request), with its own values
+    (`status`, a `note` such as its format, a `name` taken from the template's job title)."""
+
+    flow: str
+    kind: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
     flow: str
     state: str
@@ -44,24 +59,72 @@ class Session:
     queue: tuple[str, ...] = ()  # flows still to go through (the 「両方」 path)
     history: tuple[Step, ...] = ()
     updated: int = 0  # unix seconds of the last turn
+    items: tuple[Item, ...] = ()
+    current: int | None = None  # index in `items` of the item being talked about
 
     def answer(self, flow: str, key: str) -> str | None:
+        if key.startswith(ITEM_PREFIX):
+            item = self.current_item()
+            return None if item is None else item.values.get(key[len(ITEM_PREFIX) :])
+        if key.startswith(PERSON_PREFIX):
+            flow = PERSON
         return self.answers.get(flow, {}).get(key)
 
+    def flow_answers(self, flow: str) -> dict[str, str]:
+        """What a flow's conditions see: its own answers, the person's, and the current item's."""
+        merged = {**self.answers.get(flow, {}), **self.answers.get(PERSON, {})}
+        item = self.current_item()
+        if item is not None and item.flow == flow:
+            merged.update({ITEM_PREFIX + k: v for k, v in item.values.items()})
+        return merged
+
     def with_answers(self, flow: str, changes: Mapping[str, str | None]) -> Session:
-        """Apply `changes` (None removes a key) to one flow's answers."""
-        current = dict(self.answers.get(flow, {}))
+        """Apply `changes` (None removes a key) to one flow's answers; `p.` keys to the person's,
+        `item.` keys to the current item."""
+        session = self
+        answers = dict(self.answers)
         for key, value in changes.items():
+            if key.startswith(ITEM_PREFIX):
+                session = session.with_item_values({key[len(ITEM_PREFIX) :]: value})
+                continue
+            bucket = PERSON if key.startswith(PERSON_PREFIX) else flow
+            current = dict(answers.get(bucket, {}))
             if value is None:
                 current.pop(key, None)
             else:
                 current[key] = value
-        answers = dict(self.answers)
-        if current:
-            answers[flow] = current
-        else:
-            answers.pop(flow, None)
-        return replace(self, answers=answers)
+            if current:
+                answers[bucket] = current
+            else:
+                answers.pop(bucket, None)
+        return replace(session, answers=answers)
+
+    # --- items ----------------------------------------------------------------------------------
+
+    def current_item(self) -> Item | None:
+        return self.items[self.current] if self.current is not None and self.current < len(self.items) else None
+
+    def items_of(self, flow: str, kind: str) -> list[tuple[int, Item]]:
+        """(index in `items`, item) for one kind, in the order they were added."""
+        return [(i, item) for i, item in enumerate(self.items) if item.flow == flow and item.kind == kind]
+
+    def number(self, index: int) -> int:
+        """The item's number among its kind (1, 2, …), as the user sees it."""
+        item = self.items[index]
+        return sum(1 for other in self.items[: index + 1] if other.flow == item.flow and other.kind == item.kind)
+
+    def add_item(self, flow: str, kind: str) -> Session:
+        return replace(self, items=(*self.items, Item(flow, kind)), current=len(self.items))
+
+    def with_item_values(self, changes: Mapping[str, str | None]) -> Session:
+        item = self.current_item()
+        if item is None or self.current is None:
+            return self
+        values = {k: v for k, v in item.values.items() if k not in changes}
+        values.update({k: v for k, v in changes.items() if v is not None})
+        items = list(self.items)
+        items[self.current] = replace(item, values=values)
+        return replace(self, items=tuple(items))
 
     def push(self, step: Step) -> Session:
         return replace(self, history=(*self.history, step)[-HISTORY_LIMIT:])
@@ -81,6 +144,10 @@ class Session:
             data["q"] = list(self.queue)
         if self.history:
             data["h"] = [_step_to_list(step) for step in self.history]
+        if self.items:
+            data["x"] = [[item.flow, item.kind, dict(item.values)] for item in self.items]
+        if self.current is not None:
+            data["c"] = self.current
         return data
 
     @classmethod
@@ -98,8 +165,12 @@ class Session:
                 queue=tuple(str(q) for q in data.get("q", ())),
                 history=tuple(_step_from_list(item) for item in data.get("h", ())),
                 updated=int(data.get("t", 0)),
+                items=tuple(
+                    Item(str(f), str(k), {str(a): str(b) for a, b in dict(v).items()}) for f, k, v in data.get("x", ())
+                ),
+                current=int(data["c"]) if data.get("c") is not None else None,
             )
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"malformed session: {exc}") from exc
 
 

@@ -27,8 +27,12 @@ class ChoiceSpec(_Spec):
     queue: tuple[str, ...] | None = None
     action: Literal["erase", "restart"] | None = None
     fallback: bool = False  # free text that matches no choice picks this one (e.g. 「その他」)
+    add: str | None = None  # start a new item of this kind (it becomes the current item)
+    item: dict[str, str | None] = Field(default_factory=dict)  # values set on the current item
+    each: str | None = None  # one button per open item of this kind; `{item}` in the label names it
+    reset: bool = False  # start this flow's checks again: its answers (but the decision) and items go
 
-    _texts = field_validator("set", "aliases", mode="before")(lambda cls, v: stringify(v))
+    _texts = field_validator("set", "item", "aliases", mode="before")(lambda cls, v: stringify(v))
 
 
 class RouteSpec(_Spec):
@@ -46,16 +50,31 @@ class StateSpec(_Spec):
     next: str | None = None
     route: tuple[RouteSpec, ...] | None = None
     template: str | None = None
+    checklist: bool = False  # show the 「状況」 checklist under the state's text
 
 
 class ChecklistSpec(_Spec):
+    """One line of 「状況」 from an answer key, or one line per item when `items` names a kind."""
+
     key: str
     label: str
     when: str | None = None
-    pending: tuple[str, ...] = ("yes",)
-    done: tuple[str, ...] = ("none", "done")
+    items: str | None = None  # item kind: its items replace the single line once there are any
+    pending: tuple[str, ...] = ("yes",)  # 要対応
+    waiting: tuple[str, ...] = ("wait",)  # 待ち
+    done: tuple[str, ...] = ("done",)  # 完了
+    na: tuple[str, ...] = ("none",)  # 該当なし
+    done_word: str | None = None  # e.g. 退会済み instead of 完了
 
-    _texts = field_validator("pending", "done", mode="before")(lambda cls, v: stringify(v))
+    _texts = field_validator("pending", "waiting", "done", "na", mode="before")(lambda cls, v: stringify(v))
+
+
+class ItemKindSpec(_Spec):
+    """Things a user can have several of (jobs, proposals, requests): each is its own checklist line."""
+
+    label: str  # 進行中の仕事 → 「進行中の仕事1「LP制作」（コンペ）」 in 「状況」
+    short: str  # 進行中 → 「進行中1」 on buttons (LINE labels are 20 characters at most)
+    max: int = Field(default=10, ge=1, le=20)
 
 
 class FlowSpec(_Spec):
@@ -67,13 +86,17 @@ class FlowSpec(_Spec):
     after_all: str | None = None
     conditions: dict[str, Any] = Field(default_factory=dict)
     checklist: tuple[ChecklistSpec, ...] = ()
+    items: dict[str, ItemKindSpec] = Field(default_factory=dict)
     states: dict[str, StateSpec]
 
 
 class FieldSpec(_Spec):
     ask: str
     hint: str | None = None
-    remember: bool = False
+    remember: bool = False  # the person's own (their name): asked once, reused on every platform
+    kind: Literal["name", "title"] = "name"  # what a typed value must look like
+    honorific: bool = False  # the addressee: 様 for a person, 御中 / ご担当者様 for a company
+    item: bool = False  # belongs to the current item (its name in 「状況」)
 
 
 class TemplateSpec(_Spec):
@@ -94,8 +117,8 @@ class LexiconSpec(_Spec):
     commands: dict[Literal["back", "restart", "help", "status", "erase"], tuple[str, ...]]
     erase_target: str
     texts: dict[str, str]
-    status_marks: dict[Literal["done", "pending", "unknown"], str]
-    status_words: dict[Literal["done", "pending", "unknown"], str]
+    status_marks: dict[Literal["pending", "waiting", "done", "na", "unknown"], str]
+    status_words: dict[Literal["pending", "waiting", "done", "na", "unknown"], str]
     unsure: tuple[str, ...] = ()  # 「わからない」…: never read as a yes/no answer
     greetings: tuple[str, ...] = ()  # 「こんにちは」「ありがとう」: show the question again, no re-ask line
     fill_suffixes: tuple[str, ...] = ()  # stripped from fill-ins: 様, さん, です, と申します …

@@ -9,6 +9,17 @@ from bot.core.messages import Template
 from bot.core.spec import TemplatesSpec
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# A company is addressed 「〇〇株式会社 ご担当者様」, never 「〇〇株式会社様」 (X-MSG-STRUCTURE).
+COMPANY = re.compile(
+    r"(株式会社|有限会社|合同会社|合資会社|合名会社|一般社団法人|一般財団法人|NPO法人|社団法人|財団法人|学校法人|医療法人|"
+    r"\(株\)|（株）|㈱|\(有\)|（有）|㈲|Inc\.?|LLC|Ltd\.?|Co\.,|Corp\.?|事務所|編集部|事業部|制作部|運営事務局|商店|工房)",
+    re.I,
+)
+
+
+def addressee(value: str) -> str:
+    """「山田」→「山田様」; 「株式会社ABC」→「株式会社ABC ご担当者様」."""
+    return f"{value} ご担当者様" if COMPANY.search(value) else f"{value}様"
 
 
 class TemplateBook:
@@ -32,6 +43,8 @@ class TemplateBook:
         spec = self.spec.templates[template]
 
         def fill(match: re.Match[str]) -> str:
-            return values.get(match.group(1)) or self.spec.placeholder
+            name = match.group(1)
+            value = values.get(name) or self.spec.placeholder
+            return addressee(value) if self.spec.fields[name].honorific else value
 
         return Template(template, spec.title, PLACEHOLDER.sub(fill, spec.body).strip())

@@ -32,7 +32,9 @@ OFF_PLATFORM = [
     "チャットワーク",
     "Zoom",
 ]
-STRUCTURE = ["様", "いつもお世話になっております", "申し訳", "いただけますでしょうか", "何卒よろしくお願いいたします"]
+STRUCTURE = ["様", "お世話になっております", "申し訳", "いただけますでしょうか", "何卒よろしくお願いいたします"]
+# Written to people the user has not worked with yet: 「お世話になっております」 without いつも.
+NOT_YET_WORKED_WITH = {"cancel_proposal", "decline_proposers"}
 
 
 def test_fact_list_matches_the_shared_domain_facts(library: Library) -> None:
@@ -71,6 +73,30 @@ def test_templates_follow_the_business_mail_structure(library: Library) -> None:
         assert positions == sorted(positions), f"{name}: 宛名→挨拶→…→お詫び→依頼→結び order"
         assert body.startswith(library.templates.placeholder + "様") or "{client_name}" not in spec.body
         assert "X-MSG-STRUCTURE" in spec.facts and "X-NO-DIRECT-DEAL" in spec.facts
+        assert ("いつもお世話に" in body) is (name not in NOT_YET_WORKED_WITH), f"{name}: いつも only for known clients"
+        assert body.count("申し訳") == 1, f"{name}: one apology"
+        assert body.count("ことになり") <= 1, f"{name}: 「ことになり」 repeated"
+
+
+def test_a_company_is_addressed_with_gotantousha_sama_and_a_person_with_sama(library: Library) -> None:
+    book = TemplateBook(library.templates)
+    person = book.render("cancel_ongoing", {"client_name": "山田"}).body
+    company = book.render("cancel_ongoing", {"client_name": "株式会社ABC"}).body
+    assert person.startswith("山田様\n")
+    assert company.startswith("株式会社ABC ご担当者様\n") and "株式会社ABC様" not in company
+
+
+def test_a_worker_asks_the_client_to_agree_and_a_client_asks_the_worker_to_cancel(library: Library) -> None:
+    """L-CANCEL-BY-CLIENT: on a Lancers project deal the cancel button is the worker's."""
+    worker = library.templates.templates["cancel_ongoing"]
+    client = library.templates.templates["client_cancel_request"]
+    assert "同意" in worker.body and "こちらで行います" in worker.body
+    assert "支払い管理" in client.body and "キャンセルのお手続きをしていただけますでしょうか" in client.body
+    assert "L-CANCEL-BY-CLIENT" in worker.facts and "L-CANCEL-BY-CLIENT" in client.facts
+
+
+def test_the_cancel_proposal_message_does_not_state_the_unconfirmed_one_hour_rule(library: Library) -> None:
+    assert "1時間" not in library.templates.templates["cancel_proposal"].body
 
 
 def test_templates_avoid_double_keigo_vague_words_and_contact_outside_the_platform(library: Library) -> None:

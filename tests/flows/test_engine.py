@@ -271,11 +271,16 @@ def test_too_long_text_is_refused_politely(engine: Engine) -> None:
     assert turn.trace.outcome == "too_long" and chat.where == "lancers:ongoing"
 
 
-def test_emoji_and_blank_input_reask(engine: Engine) -> None:
+def test_emoji_reasks_and_blank_input_shows_the_question_again(engine: Engine) -> None:
     chat = Chat(engine)
     to_ongoing(chat)
-    for text in ("😀", "   ", "👍🏽"):
+    for text in ("😀", "👍🏽"):
         assert chat.send(text).trace.outcome == "reask"
+    where = chat.where
+    blank = chat.send("  \u3000 ")
+    assert blank.trace.outcome == "command" and chat.where == where
+    assert not any(isinstance(r, Text) and r.text.startswith("すみません") for r in blank.replies)
+    assert isinstance(blank.replies[-1], Question)
 
 
 def test_both_platforms_one_after_the_other(engine: Engine) -> None:

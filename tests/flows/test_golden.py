@@ -13,7 +13,8 @@ import pytest
 
 from bot.channels.cli import render_all
 from bot.core.engine import Engine
-from bot.core.messages import StartInput, Template, TextInput
+from bot.core.messages import Checklist, ItemStatus, StartInput, Template, TextInput
+from bot.core.session import Session
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -31,7 +32,8 @@ JOURNEYS: dict[str, list[str]] = {
         "LP制作",
         "佐藤",
         "次へ",
-        "まだ",
+        "相手の返事待ち",
+        "ない",
         "ある",
         "１時間以上前",
         "作る",
@@ -42,15 +44,16 @@ JOURNEYS: dict[str, list[str]] = {
         "ない",
         "ない",
         "ない",
+        "ない",
         "いいえ",
         "保存した",
-        "会社員",
+        "はい",
         "次へ",
         "次へ",
         "次へ",
         "状況",
-        "進行中の仕事が済んだ",
-        "提案が取り消された",
+        "進行中1が済んだ",
+        "提案1が取り消された",
     ],
     # Done-means journey: CrowdWorks with Facebook login.
     "crowdworks_facebook": [
@@ -63,32 +66,118 @@ JOURNEYS: dict[str, list[str]] = {
         "ない",
         "ない",
         "保存した",
-        "会社員ではない",
+        "いいえ",
         "次へ",
         "次へ",
         "退会できた",
     ],
-    # A client on Lancers with a project that has proposals, then both platforms' checklists.
-    "lancers_client": [
+    # A client with a コンペ in 選定中, a project with 3 proposers and a task with works: three items, each closed separately.
+    "lancers_client_three_requests": [
         "ランサーズ",
         "その他",
         "はい",
         "発注者",
         "ある",
+        "コンペ",
+        "選定中",
+        "次へ",
+        "相手の返事待ち",
+        "ある",
         "プロジェクト",
         "選定中",
         "はい",
         "作る",
-        "はい",
-        "スキップ",
-        "スキップ",
+        "田中",
+        "ロゴ制作",
+        "高橋",
+        "別の方への文面も作る",
+        "株式会社ABC",
+        "前と同じ",
+        "別の方への文面も作る",
+        "伊藤",
+        "前と同じ",
         "次へ",
+        "終わった",
+        "ある",
+        "タスク",
+        "1件以上ある",
         "次へ",
-        "終わった（ほかにない）",
+        "まだ・あとでやる",
+        "ない",
         "ない",
         "ない",
         "いいえ",
-        "不要",
+        "保存した",
+        "次へ",
+        "次へ",
+        "状況",
+        "次へ",
+        "依頼1が終わった",
+        "状況",
+        "依頼3が終わった",
+        "退会できた",
+    ],
+    # A worker with two ongoing jobs: one still to finish, one waiting for the client; each closed on its own.
+    "lancers_worker_two_jobs": [
+        "ランサーズ",
+        "稼げない",
+        "それでも退会する",
+        "退会の準備を進める",
+        "受注者",
+        "ある",
+        "仕上げて完了する",
+        "次へ",
+        "まだ作業が残っている",
+        "ある",
+        "キャンセルをお願いする",
+        "作る",
+        "株式会社ABC",
+        "記事作成",
+        "佐藤",
+        "次へ",
+        "相手の返事待ち",
+        "ない",
+        "ない",
+        "ない",
+        "ない",
+        "ない",
+        "いいえ",
+        "保存した",
+        "いいえ",
+        "次へ",
+        "次へ",
+        "次へ",
+        "状況",
+        "進行中2が済んだ",
+        "状況",
+        "あとで続ける",
+    ],
+    # 「両方」: CrowdWorks finishes while a Lancers payout is 待ち; the tax answer is asked once.
+    "both_payout_waiting": [
+        "両方",
+        "もう使わない",
+        "はい",
+        "受注者",
+        "ない",
+        "ない",
+        "ない",
+        "ない",
+        "1,000円以上ある",
+        "出金を申請する",
+        "まだ",
+        "保存した",
+        "はい",
+        "次へ",
+        "次へ",
+        "次へ",
+        "先にクラウドワークスへ",
+        "退会の準備を進める",
+        "メールアドレス",
+        "ない",
+        "ない",
+        "ない",
+        "ない",
+        "保存した",
         "次へ",
         "次へ",
         "退会できた",
@@ -125,7 +214,7 @@ def test_journey_matches_its_golden_transcript(engine: Engine, name: str) -> Non
 def test_lancers_worker_gets_two_client_messages_and_reaches_the_procedure(engine: Engine) -> None:
     text, templates = run(engine, JOURNEYS["lancers_worker"])
     assert [t.name for t in templates] == ["cancel_ongoing", "cancel_proposal"]
-    assert "会員情報管理" in text.split("あなた> 提案が取り消された")[-1], "the procedure comes once all is done"
+    assert "会員情報管理" in text.split("あなた> 提案1が取り消された")[-1], "the procedure comes once all is done"
 
 
 def test_crowdworks_facebook_sets_a_password_first(engine: Engine) -> None:
@@ -133,3 +222,56 @@ def test_crowdworks_facebook_sets_a_password_first(engine: Engine) -> None:
     first_answer = text.split("あなた> Facebook")[1]
     assert "パスワードを更新する" in first_answer
     assert "退会をご希望する方はこちら" in text
+
+
+def session_after(engine: Engine, inputs: list[str]) -> Session:
+    turn = engine.handle(None, StartInput(), 1_764_000_000)
+    for text in inputs:
+        turn = engine.handle(turn.session, TextInput(text), 1_764_000_000)
+    assert turn.session is not None
+    return turn.session
+
+
+def checklist_after(engine: Engine, inputs: list[str]) -> Checklist:
+    turn = engine.handle(None, StartInput(), 1_764_000_000)
+    for text in inputs:
+        turn = engine.handle(turn.session, TextInput(text), 1_764_000_000)
+    found = [r for r in turn.replies if isinstance(r, Checklist)]
+    assert found, "the last input must show 「状況」"
+    return found[-1]
+
+
+def test_a_client_s_three_requests_are_three_lines_each_closed_on_its_own(engine: Engine) -> None:
+    inputs = JOURNEYS["lancers_client_three_requests"]
+    at_pending = checklist_after(engine, inputs[: inputs.index("状況") + 1])
+    requests = [item for item in at_pending.items if item.label.startswith("依頼中の仕事")]
+    assert [item.status for item in requests] == [ItemStatus.WAITING, ItemStatus.DONE, ItemStatus.PENDING]
+    assert "コンペ" in requests[0].label and "ロゴ制作" in requests[1].label and "タスク" in requests[2].label
+    after_first = checklist_after(engine, inputs[: inputs.index("依頼1が終わった") + 2])
+    assert [i.status for i in after_first.items if i.label.startswith("依頼中")][0] is ItemStatus.DONE
+    text, templates = run(engine, inputs)
+    assert [t.name for t in templates] == ["decline_proposers"] * 3, "one message per proposer"
+    assert templates[1].body.startswith("株式会社ABC ご担当者様"), "a company is not addressed with 様 alone"
+    assert "選定中のコンペは、キャンセルできません" in text and "支払い管理" not in text.split("あなた> 選定中")[1].split("あなた>")[1]
+    assert "会員情報管理" in text.split("あなた> 依頼3が終わった")[-1]
+
+
+def test_a_worker_s_two_ongoing_jobs_have_their_own_status(engine: Engine) -> None:
+    inputs = JOURNEYS["lancers_worker_two_jobs"]
+    first = checklist_after(engine, inputs[: inputs.index("状況") + 1])
+    jobs = [item for item in first.items if item.label.startswith("進行中の仕事")]
+    assert [item.status for item in jobs] == [ItemStatus.PENDING, ItemStatus.WAITING]
+    assert "記事作成" in jobs[1].label
+    second = checklist_after(engine, inputs[: inputs.index("進行中2が済んだ") + 2])
+    assert [i.status for i in second.items if i.label.startswith("進行中")] == [ItemStatus.PENDING, ItemStatus.DONE]
+
+
+def test_both_platforms_reuse_the_tax_answer_and_say_what_is_still_waiting(engine: Engine) -> None:
+    inputs = JOURNEYS["both_payout_waiting"]
+    session = session_after(engine, inputs)
+    assert session.flow == "common" and session.state == "finish_waiting"
+    assert session.answers["crowdworks"]["withdrawn"] == "yes" and session.answers["lancers"]["payout"] == "wait"
+    text, _ = run(engine, inputs)
+    cw_part = text.split("あなた> 先にクラウドワークスへ")[1]
+    assert "年末調整を受けていますか" not in cw_part, "the tax question is asked once for both platforms"
+    assert "ランサーズはまだ退会できていません" in text.split("あなた> 退会できた")[-1]

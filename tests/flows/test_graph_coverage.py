@@ -16,7 +16,7 @@ from bot.core.fillins import SKIP
 from bot.core.machines import STUB_PREFIX
 from bot.core.messages import ChoiceInput, CommandInput, Question, StartInput
 from bot.core.model import Library
-from bot.core.session import Session
+from bot.core.session import PERSON, Session
 
 LIMIT = 60_000
 PER_PLACE = 6  # situations kept per place before only answer-novel ones are explored
@@ -34,6 +34,10 @@ class Frontier:
     def admit(self, session: Session) -> bool:
         place = (session.flow, session.state, session.queue, session.filling)
         pairs = {(f, k, v) for f, a in session.answers.items() for k, v in a.items()}
+        pairs |= {(i.flow, f"{i.kind}.{k}", v) for i in session.items for k, v in i.values.items()}
+        # answers of the person (reused on every platform) matter in combination with the flow's own
+        person = session.answers.get(PERSON, {})
+        pairs |= {(f, f"{k}+{pk}", f"{v}+{pv}") for f, k, v in set(pairs) for pk, pv in person.items() if f != PERSON}
         known = self.pairs.setdefault(place, set())
         novel = not pairs <= known
         if self.count.get(place, 0) >= PER_PLACE and not novel:
@@ -68,7 +72,7 @@ def walk(engine: Engine) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]
                     queue.append((turn.session, turn.replies[-1]))
                 continue
             if tap.choice != SKIP and not tap.choice.startswith("_"):
-                taken.add((tap.flow, tap.state, tap.choice))
+                taken.add((tap.flow, tap.state, tap.choice.partition("~")[0]))  # `each` buttons: id~item
             entered = list(turn.trace.entered)
             for here, there in itertools.pairwise(entered):
                 routed.add((here, there))
