@@ -9,10 +9,12 @@ from typing import TextIO
 
 from bot.conversation import Conversation
 from bot.core.messages import Checklist, Inbound, Question, Reply, StartInput, Template, Text, TextInput
+from bot.core.secrets import looks_personal, looks_secret
 from bot.core.session import SessionKey
 
 QUIT_WORDS = frozenset({"exit", "quit", ":q", "終了", "おわり"})
 RULE = "─" * 24
+HIDDEN = "＊＊＊（表示しません）"
 
 
 def render(reply: Reply) -> str:
@@ -63,5 +65,6 @@ async def run_chat(
         if not text.strip():
             continue
         if echo and not interactive:
-            stdout.write(f"あなた> {text}\n\n")
+            shown = HIDDEN if looks_secret(text) or looks_personal(text) else text  # never printed back
+            stdout.write(f"あなた> {shown}\n\n")
         await send(TextInput(text))

@@ -123,7 +123,7 @@ def checklist_blocks(checklist: Checklist) -> list[Block]:
     blocks: list[Block] = [HeaderBlock(text=plain(clip(checklist.title, MAX_HEADER_TEXT)))]
     groups: dict[str, list[str]] = {}
     for item in checklist.items:
-        groups.setdefault(item.group, []).append(f"{item.mark} {item.label}（{item.word}）")
+        groups.setdefault(item.group, []).append(f"{item.mark} {item.word}：{item.label}")
     for group, lines in groups.items():
         blocks.extend(text_blocks("\n".join([f"【{group}】", *lines]), emoji=False))
     blocks.extend(text_blocks(checklist.summary))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.engine import Engine
 from bot.core.messages import Checklist, ChoiceInput, ItemStatus, Question, Template, Text
+from bot.core.model import Library
 from tests.flows.driver import Chat, templates_in, texts_in
 
 
@@ -296,3 +297,44 @@ def test_templates_are_separate_replies(engine: Engine) -> None:
     for _ in range(3):
         chat.send("スキップ")
     assert any(isinstance(r, Template) for r in chat.last.replies)
+
+
+def test_after_erase_the_menu_is_shown(library: Library, engine: Engine) -> None:
+    chat = Chat(engine)
+    to_ongoing(chat)
+    chat.command("erase")
+    turn = chat.tap("はい、削除する")
+    assert turn.session is None
+    assert library.text("erased") in texts_in(turn)
+    assert chat.question.text == library.state("common:menu").ask  # the menu, not a dead end
+
+
+def test_back_to_an_advice_step_shows_all_of_its_text(library: Library, engine: Engine) -> None:
+    chat = Chat(engine)
+    to_ongoing(chat)
+    chat.tap("ある")
+    chat.tap("仕上げて完了する")  # ongoing_finish: advice with a lone 次へ
+    chat.tap("次へ")
+    turn = chat.command("back")
+    assert chat.where == "lancers:ongoing_finish"
+    advice = library.state("lancers:ongoing_finish").says[0]
+    assert advice in texts_in(turn)
+
+
+def test_a_lone_next_button_takes_yes_and_wakarimashita(engine: Engine) -> None:
+    for typed in ("はい", "わかりました", "了解です"):
+        chat = Chat(engine)
+        to_ongoing(chat)
+        chat.tap("ある")
+        chat.tap("仕上げて完了する")
+        assert chat.send(typed).trace.outcome == "answered", typed
+        assert chat.where == "lancers:ongoing_check"
+
+
+def test_a_reask_never_offers_a_range_of_one(library: Library, engine: Engine) -> None:
+    chat = Chat(engine)
+    to_ongoing(chat)
+    chat.tap("ある")
+    chat.tap("仕上げて完了する")
+    turn = chat.send("ほげほげ")
+    assert library.text("reask_one") in texts_in(turn) and "1〜1" not in texts_in(turn)

@@ -71,7 +71,8 @@ JOURNEYS: dict[str, list[str]] = {
         "次へ",
         "退会できた",
     ],
-    # A client with a コンペ in 選定中, a project with 3 proposers and a task with works: three items, each closed separately.
+    # A client with a コンペ in 選定中, a project with 3 proposers and a task with works:
+    # three items, each closed separately.
     "lancers_client_three_requests": [
         "ランサーズ",
         "その他",
@@ -248,11 +249,14 @@ def test_a_client_s_three_requests_are_three_lines_each_closed_on_its_own(engine
     assert [item.status for item in requests] == [ItemStatus.WAITING, ItemStatus.DONE, ItemStatus.PENDING]
     assert "コンペ" in requests[0].label and "ロゴ制作" in requests[1].label and "タスク" in requests[2].label
     after_first = checklist_after(engine, inputs[: inputs.index("依頼1が終わった") + 2])
-    assert [i.status for i in after_first.items if i.label.startswith("依頼中")][0] is ItemStatus.DONE
+    assert next(i.status for i in after_first.items if i.label.startswith("依頼中")) is ItemStatus.DONE
     text, templates = run(engine, inputs)
     assert [t.name for t in templates] == ["decline_proposers"] * 3, "one message per proposer"
     assert templates[1].body.startswith("株式会社ABC ご担当者様"), "a company is not addressed with 様 alone"
-    assert "選定中のコンペは、キャンセルできません" in text and "支払い管理" not in text.split("あなた> 選定中")[1].split("あなた>")[1]
+    assert (
+        "選定中のコンペは、キャンセルできません" in text
+        and "支払い管理" not in text.split("あなた> 選定中")[1].split("あなた>")[1]
+    )
     assert "会員情報管理" in text.split("あなた> 依頼3が終わった")[-1]
 
 

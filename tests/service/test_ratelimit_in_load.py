@@ -64,6 +64,8 @@ async def test_a_limiter_with_other_buckets_is_asked_itself(redis_url: str, engi
     conversation = Conversation(engine, store, limiter=limiter)
     user = SessionKey("line", "-", uuid.uuid4().hex)
     try:
+        await limiter.hit(SessionKey("line", "-", "warm-up"))  # its script is in Redis's cache (no SCRIPT LOAD)
+        await store.load(SessionKey("line", "-", "warm-up"), "w")
         sent = count_commands(store)
         assert not (await conversation.turn(user, StartInput(), "a")).limited
         assert sent == ["EVALSHA", "EVALSHA", "EVALSHA"], "load, the limiter's own script, save"

@@ -55,7 +55,8 @@ async def test_lancers_worker_with_ongoing_job_and_old_proposal(
         assert "quickReply" not in user.last[user.texts.index(first.body)]
 
         await user.tap("次へ")
-        await user.tap("まだ")
+        await user.tap("相手の返事待ち")  # the first job waits for the client's agreement
+        await user.tap("ない")  # no other ongoing job
         await user.tap("ある")  # proposals waiting
         await user.say("2時間前")  # typed: the proposal is over an hour old
         assert any("取り消してもらいましょう" in text for text in user.texts)
@@ -70,8 +71,8 @@ async def test_lancers_worker_with_ongoing_job_and_old_proposal(
 
         await user.say("状況")
         flex = [m for m in user.last if m["type"] == "flex"]
-        assert len(flex) == 1 and "進行中の仕事（要対応）" in flex[0]["altText"]
-        assert "提案中の仕事（要対応）" in flex[0]["altText"]
+        assert len(flex) == 1 and "待ち：進行中の仕事1" in flex[0]["altText"]
+        assert "要対応：提案中の仕事1" in flex[0]["altText"]
         assert user.last[-1]["quickReply"]["items"], "the question follows the checklist"
 
         # a redelivered typed message: nothing sent, nothing changed

@@ -117,7 +117,7 @@ async def test_home_tab_is_published_when_opened(library: Library, slack_api: Fa
             await slack.settle()
         await slack.event(opened)
         await slack.settle()
-        assert "❔ 終わっていない契約（未確認）" in slack_api.of("views.publish")[-1].text()
+        assert "❔ 未確認：終わっていない契約" in slack_api.of("views.publish")[-1].text()
         published = len(slack_api.of("views.publish"))
 
         await slack.event({**opened, "tab": "messages"})  # the Messages tab: nothing to publish

@@ -50,7 +50,7 @@ async def test_crowdworks_journey_with_facebook_login(library: Library, slack_ap
         assert "まだ終わっていない契約はありますか" in slack_api.last_question(DM).text()
         for _ in range(4):  # contract, settlement, escrow, balance
             await _type(slack, "ない")
-        assert "報酬の記録は保存しましたか" in slack_api.last_question(DM).text()
+        assert library.state("crowdworks:csv").ask in slack_api.last_question(DM).text()
         await _answer(slack, "保存した")
         await _type(slack, "税金の話は飛ばす")
         await _answer(slack, "次へ")
@@ -68,8 +68,8 @@ async def test_crowdworks_journey_with_facebook_login(library: Library, slack_ap
         # the Home tab follows each turn: the last one shows the cleared password step
         home = slack_api.of("views.publish")[-1]
         assert home.params["user_id"] == USER
-        assert "✅ クラウドワークスのパスワード設定（完了）" in home.text()
-        assert "✅ 支払いデータの保存（完了）" in home.text()
+        assert "✅ 完了：クラウドワークスのパスワード設定" in home.text()
+        assert "✅ 完了：支払いデータ・書類の保存" in home.text()
 
         session = await slack.services.conversation.session(SessionKey("slack", "T1", USER))
         assert session is not None and session.state == "procedure"

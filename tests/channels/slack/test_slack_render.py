@@ -104,7 +104,7 @@ def test_a_checklist_is_personal() -> None:
     [message] = render([checklist], owner="U1")
     assert message.personal
     assert [b["type"] for b in message.blocks] == ["header", "section", "section"]
-    assert "⬜ 契約（要対応）" in message.blocks[1]["text"]["text"]
+    assert "⬜ 要対応：契約" in message.blocks[1]["text"]["text"]
 
 
 def test_answered_blocks_replace_only_our_buttons() -> None:
