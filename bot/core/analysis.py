@@ -49,6 +49,7 @@ _HEDGE_WORDS = frozenset({"多分", "たぶん", "恐らく", "おそらく", "�
 _UNSURE_TEXTS = frozenset({"さあ", "さぁ", "不明", "わからん", "知らん", "しらん", "?", "わかりかねます"})
 _WHOLE_YES = frozenset({"ok", "おk", "おけ", "おっけ", "おけい", "おーけー", "りょ", "りょう", "yes", "いえす", "おす"})
 _WHOLE_NO = frozenset({"no", "のー", "なし", "だめ", "むり", "無理"})
+_LAUGH = re.compile(r"(?:[(]笑[)]|笑|(?<=[\u3040-\u30ff\u4e00-\u9fff])w+)(?=\s|$|[。、!?])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 
@@ -73,9 +74,9 @@ class TextAnalysis:
 
 
 def clean(text: str) -> str:
-    """NFKC, with control and invisible characters and lone surrogates removed."""
+    """NFKC, with control and invisible characters, lone surrogates and a trailing 「笑」「w」 removed."""
     text = text.encode("utf-8", "replace").decode("utf-8") if any(0xD800 <= ord(c) < 0xE000 for c in text) else text
-    return _CONTROL.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return _LAUGH.sub(" ", _CONTROL.sub(" ", unicodedata.normalize("NFKC", text))).strip()
 
 
 def _lemmas(tokens: tuple[Token, ...], extra: tuple[str | None, ...]) -> frozenset[str]:

@@ -231,6 +231,8 @@ def _hedge_frame(tokens: tuple[Token, ...], i: int) -> int | None:
     head = tokens[i]
     if head.base == "思う" and i >= 2 and tokens[i - 1].surface in ("と", "って", "っと"):
         return i - 1
+    if head.base == "しれる" and i >= 3 and tokens[i - 1].surface == "も" and tokens[i - 2].surface == "か":
+        return i - 2  # 「あるかもしれません」: the negation belongs to the frame, not the answer
     if head.base == "する" and i >= 3 and tokens[i - 1].surface == "が" and tokens[i - 2].surface == "気":
         start = i - 2
         while start > 0 and tokens[start - 1].surface in ("よう", "な", "様"):
@@ -262,10 +264,10 @@ def read_predicate(clause: Clause) -> Predicate | None:
     folded = kana(head.base.lower())
     if (head.kind == "副詞" and head.base == "まだ") or folded == "これから":
         return Predicate("まだ", "no", tail.past, "not_yet", False)
-    if head.sub == "数詞" or (i and tokens[i - 1].sub == "数詞"):
-        lemma: str | None = None
-    elif tail.nai_head or (tail.shika and head.kind in ("名詞", "代名詞") and cut is None):
-        lemma = "ある"
+    if tail.nai_head or (tail.shika and head.kind in ("名詞", "代名詞") and cut is None):
+        lemma: str | None = "ある"
+    elif head.sub == "数詞" or (i and tokens[i - 1].sub == "数詞"):
+        lemma = None  # 「1」「2件」: the number is in `quantities`
     else:
         lemma = _compound(tokens, i)
     affirmed = tail.shika or cut is not None
