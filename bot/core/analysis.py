@@ -98,6 +98,9 @@ def _question_word(tokens: tuple[Token, ...]) -> str | None:
             if word == "何" and after.surface == "で" and (i + 2 >= len(tokens) or tokens[i + 2].surface != "も"):
                 return "なんで"  # 「何で」: why
             continue  # 「何も」「いつでも」「何か」: not a question
+        then = tokens[i + 2] if i + 2 < len(tokens) else None
+        if word == "何" and after is not None and after.kind == "名詞" and then is not None and then.surface == "か":
+            continue  # 「何件か」「何回か」: some, not a question
         if word == "どう" and after is not None and after.base == "やる":
             return "どうやって"
         return word

@@ -286,6 +286,8 @@ def read_predicate(clause: Clause) -> Predicate | None:
         polarity = "no" if negative else "yes"
     else:
         polarity = "no" if negative else None  # a noun: 「会社員じゃない」 is no, 「会社員です」 is no yes/no
+    if head.base in ("いい", "良い", "よい") and not negative:
+        polarity = None  # 「いいです」: "yes, fine" or "no, thanks"; only the context can tell
     unsure = (head.base in UNSURE_VERBS and negative) or (head.base == "忘れる" and not negative)
     if unsure:
         polarity = None

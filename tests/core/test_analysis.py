@@ -89,6 +89,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ("ランサーズです", {"polarity": None, "main_lemma": "ランサーズ"}),
     ("大丈夫です", {"polarity": None}),
     ("ありがとう", {"polarity": None}),
+    ("いいです", {"polarity": None}),
+    ("何件かあります", {"polarity": Y, "is_question": False}),
     # --- しかない / obligation: not a plain negation
     ("やるしかない", {"polarity": Y, "main_lemma": "やる"}),
     ("1件しかないです", {"polarity": Y, "main_lemma": "ある", "q": [(1, "件")]}),
