@@ -40,6 +40,14 @@ def _main(argv: Sequence[str] | None) -> int:
     graph = flow_commands.add_parser("graph", help="print a mermaid diagram of a flow")
     graph.add_argument("flow", nargs="?", default=None, help="flow name (default: all flows)")
 
+    understand = commands.add_parser("understand", help="measure how typed replies are understood")
+    understand_commands = understand.add_subparsers(dest="understand_command", required=True)
+    evaluate = understand_commands.add_parser("eval", help="grade the engine on a corpus of typed replies")
+    evaluate.add_argument(
+        "corpus", nargs="?", default=None, help="YAML corpus (default: tests/understanding/corpus.yaml)"
+    )
+    evaluate.add_argument("--failures", action="store_true", help="list every reply not read correctly")
+
     line = commands.add_parser("line", help="LINE set-up")
     line_commands = line.add_subparsers(dest="line_command", required=True)
     line_commands.add_parser("richmenu", help="create the rich menu (最初から/状況/ヘルプ) and make it the default")
@@ -53,6 +61,8 @@ def _main(argv: Sequence[str] | None) -> int:
 
         return asyncio.run(richmenu_command(settings))
     library = _library_or_exit(settings)
+    if args.command == "understand":
+        return _understand(settings, library, args)
     if args.command == "chat":
         from bot.app import run_terminal_chat
 
@@ -60,6 +70,20 @@ def _main(argv: Sequence[str] | None) -> int:
     from bot.web.server import serve as run_server
 
     return run_server(settings, library, args.host, args.port)
+
+
+def _understand(settings: Settings, library: Library, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.app import build_engine
+    from bot.evaluation import evaluate, load_corpus, report
+
+    corpus = (
+        Path(args.corpus) if args.corpus else Path(__file__).resolve().parent.parent / "tests/understanding/corpus.yaml"
+    )
+    graded = evaluate(build_engine(settings, library), load_corpus(corpus))
+    print(report(graded, show_failures=args.failures))
+    return 0
 
 
 def _library_or_exit(settings: Settings) -> Library:

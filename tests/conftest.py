@@ -11,6 +11,7 @@ import pytest
 from bot.core.engine import Engine
 from bot.core.flows import load_library
 from bot.core.model import Library
+from bot.language import analyze_text
 from tests.redis_support import DEFAULT_URL, answers, no_redis, notices, redis_server
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
@@ -23,7 +24,7 @@ def library() -> Library:
 
 @pytest.fixture(scope="session")
 def engine(library: Library) -> Engine:
-    return Engine(library)
+    return Engine(library, analyzer=analyze_text)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -18,6 +18,7 @@ SPECIAL_TARGETS = ("@next", "@back")
 # Fixed lines the engine and the channels say; lexicon.yaml must define every one.
 REQUIRED_TEXTS = (
     "reask", "reask_one", "unsure_reask", "rename_label", "fill_personal", "fill_not_name", "items_full",
+    "understood", "ask_back", "faq_unknown", "faq_help",
     "stale_choice", "back_none", "back_done", "restarted", "resume", "erased",
     "secret", "help",
     "status_title", "status_empty", "status_pending_count", "status_clear", "next_label", "next_prompt",
@@ -95,6 +96,10 @@ def check_targets(
         return None
 
     for flow, (file, spec) in flows.items():
+        for faq in spec.faq + tuple(f for s in spec.states.values() for f in s.faq):
+            for fact in faq.facts:
+                if fact not in facts.facts:
+                    out.add(file, None, f"faq '{faq.ask[0]}': fact '{fact}' is not in facts.yaml")
         for name, state in spec.states.items():
             targets = [c.next for c in state.choices if c.next] + [b.next for b in state.route or ()]
             targets += [state.next] if state.next else []

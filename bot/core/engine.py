@@ -7,10 +7,12 @@ current question shown again, so the user is never left without something to ans
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from bot.core.checklist import build_checklist, facts_for, item_status_open, item_title, open_flow_names
 from bot.core.fillins import KEEP, RENAME, SKIP, FillIns, FillStep
+from bot.core.interpret import STOP, Analyzer, Meaning, Phrase, Reading, phrases_of, read
 from bot.core.machines import ROUTE_TRIGGER, STUB_PREFIX, Cursor, fire
 from bot.core.messages import (
     ChoiceInput,
@@ -31,6 +33,7 @@ from bot.core.understand import candidate, match_choice, normalize
 
 MAX_HOPS = 64  # route states passed in one turn; flows check rejects loops, this is the last guard
 EACH = "~"  # an `each` button's id: `<choice id>~<item index>`
+_PARTS = re.compile(r"[、。,.!?！？\s]+")
 OPEN = "{open}"
 
 
@@ -49,6 +52,8 @@ class _Out:
     entered: list[str] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)
     outcome: str = "answered"
+    echoed: bool = False  # this turn said what it understood: 「違う」 next undoes it
+    choice: str | None = None
 
     def say(self, text: str) -> None:
         if text:
@@ -56,8 +61,17 @@ class _Out:
 
 
 class Engine:
-    def __init__(self, library: Library, resume_after: int = 6 * 3600, max_text: int = 2000) -> None:
+    def __init__(
+        self,
+        library: Library,
+        resume_after: int = 6 * 3600,
+        max_text: int = 2000,
+        analyzer: Analyzer | None = None,
+    ) -> None:
         self.library = library
+        self.analyzer = analyzer  # None: labels, aliases and yes/no words only (no dictionary loaded)
+        self._phrases: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[Phrase, ...]] = {}
+        self.undo_words = frozenset(normalize(w) for w in library.lexicon.undo)
         self.resume_after = resume_after
         self.max_text = max_text
         self.book = TemplateBook(library.templates)
@@ -80,9 +94,9 @@ class Engine:
         before = f"{current.flow}:{current.state}"
         result = self._dispatch(current, inbound, out, fresh)
         if result is not None:
-            result = replace(result, updated=now)
+            result = replace(result, updated=now, echoed=out.echoed)
         after = "" if result is None else f"{result.flow}:{result.state}"
-        trace = TurnTrace(out.outcome, before, after, tuple(out.entered), tuple(out.templates))
+        trace = TurnTrace(out.outcome, before, after, tuple(out.entered), tuple(out.templates), out.choice)
         return Turn(result, tuple(out.replies), trace)
 
     def where(self, session: Session) -> str:
@@ -127,8 +141,20 @@ class Engine:
         state = self._state(session)
         if norm and norm == self.rename_word and self._renamable(session, state):
             return self._rename(session, out)
+        if session.echoed and norm in self.undo_words:  # 「違う」 right after 「〜ですね」: undo that answer
+            return self._command(session, "back", out)
         offered = self._offered(session, state)
-        chosen = match_choice(norm, [c.candidate for c in offered], self.library.vocabulary)
+        analysis = None
+        labelled = [c for c in offered if norm in c.candidate.words]
+        if len(labelled) == 1:  # a label or alias, typed: certain, nothing to echo
+            return self._choose(session, state, labelled[0], out)
+        if self.analyzer is not None and any(c.number for c in offered):  # 「1」 at a count is one, not button 1
+            analysis = self.analyzer(text)
+            reading = read(analysis, [c for c in offered if c.number], self._phrases_of)
+            if reading.meaning is Meaning.CHOICE:
+                return self._understood(session, state, offered, reading, out)
+        exact_only = self.analyzer is not None  # the analyzer reads anything but a label, number or yes/no word
+        chosen = match_choice(norm, [c.candidate for c in offered], self.library.vocabulary, exact_only)
         if chosen is not None:
             return self._choose(session, state, next(c for c in offered if c.id == chosen), out)
         if fresh:  # a first message that answers nothing: greet and show the menu
@@ -137,14 +163,97 @@ class Engine:
         if norm in self.greetings:  # 「こんにちは」「ありがとう」: not a wrong answer, just show where we are
             out.outcome = "command"
             return self._show(session, out)
-        if self.library.vocabulary.is_unsure(norm):  # 「わからない」: say how to find out, not "not understood"
-            out.outcome = "reask"
-            out.say(self.library.text("unsure_reask"))
-            return self._show(session, out)
+        command = self._natural_command(text)
+        if command is not None:  # 「あ、間違えました。戻る」
+            return self._command(session, command, out)
+        if self.analyzer is not None:
+            analysis = analysis or self.analyzer(text)
+            reading = read(analysis, offered, self._phrases_of)
+            if reading.meaning is not Meaning.NONE and not (
+                reading.meaning is Meaning.UNSURE and state.unsure is None and not self._is_unsure(norm)
+            ):
+                return self._act(session, state, offered, reading, analysis.lemmas, out)
+        if self._is_unsure(norm):  # 「わからない」: say how to find out, not "not understood"
+            return self._unsure(session, state, out)
         fallback = next((c for c in offered if c.fallback), None)
         if fallback is not None and norm:
             return self._choose(session, state, fallback, out)
         return self._reask(session, out)
+
+    # --- understanding -----------------------------------------------------------------------------
+
+    def _phrases_of(self, choice: Choice) -> tuple[Phrase, ...]:
+        key = (choice.label, choice.aliases, choice.examples)
+        found = self._phrases.get(key)
+        if found is None and self.analyzer is not None:
+            found = self._phrases[key] = phrases_of(choice, self.analyzer)
+        return found or ()
+
+    def _is_unsure(self, norm: str) -> bool:
+        return self.library.vocabulary.is_unsure(norm)
+
+    def _natural_command(self, text: str) -> str | None:
+        """A command word as the first or last part of a longer message: 「あ、間違えました。戻る」."""
+        parts = [normalize(p) for p in _PARTS.split(text) if normalize(p)]
+        for part in (parts[-1:] + parts[:1]) if len(parts) > 1 else ():
+            found = self.library.vocabulary.command(part)
+            if found is not None:
+                return found
+        return None
+
+    def _act(
+        self, session: Session, state: State, offered: list[Choice], reading: Reading, lemmas: frozenset[str], out: _Out
+    ) -> Session | None:
+        if reading.meaning is Meaning.CHOICE:
+            return self._understood(session, state, offered, reading, out)
+        if reading.meaning is Meaning.ASK_BACK:
+            return self._ask_back(session, state, offered, reading, out)
+        if reading.meaning is Meaning.QUESTION:
+            return self._answer_question(session, state, lemmas, out)
+        return self._unsure(session, state, out)
+
+    def _understood(
+        self, session: Session, state: State, offered: list[Choice], reading: Reading, out: _Out
+    ) -> Session | None:
+        """Take the choice, first saying in a few words what was understood, so a misreading shows."""
+        choice = next(c for c in offered if c.id == reading.choice)
+        out.say(self.library.text("understood", label=choice.label))
+        result = self._choose(session, state, choice, out)
+        out.echoed = out.outcome == "answered"
+        return result
+
+    def _ask_back(self, session: Session, state: State, offered: list[Choice], reading: Reading, out: _Out) -> Session:
+        """Cues conflict or the reply is hedged: offer the likely choices instead of guessing."""
+        out.outcome = "asked_back"
+        likely = [c for id_ in reading.others for c in offered if c.id == id_]
+        labels = {f"label{i}": c.label for i, c in enumerate(likely[:2], 1)}
+        options = tuple(Option(c.label, _value(state, c.id)) for c in likely[:2])
+        out.replies.append(Question(self.library.text("ask_back", **labels), options))
+        return session
+
+    def _answer_question(self, session: Session, state: State, lemmas: frozenset[str], out: _Out) -> Session:
+        """A question mid-flow: the state's, the flow's or the common FAQ answers it; else say so honestly."""
+        flow = self.library.flows[state.flow]
+        for faq in (*state.faq, *flow.faq, *self.library.flows[COMMON].faq):
+            if any(self._asks(phrase) <= lemmas for phrase in faq.asks):
+                out.outcome = "faq"
+                out.say(faq.say)
+                return self._show(session, out)
+        out.outcome = "faq_unknown"
+        out.say(self.library.text("faq_unknown", where=flow.confirm or self.library.text("faq_help")))
+        return self._show(session, out)
+
+    def _asks(self, phrase: str) -> frozenset[str]:
+        key = (phrase, (), ())
+        found = self._phrases.get(key)
+        if found is None and self.analyzer is not None:
+            found = self._phrases[key] = (Phrase(frozenset(self.analyzer(phrase).lemmas - STOP), None),)
+        return found[0].lemmas if found else frozenset({phrase})
+
+    def _unsure(self, session: Session, state: State, out: _Out) -> Session:
+        out.outcome = "unsure"
+        out.say(state.unsure or self.library.text("unsure_reask"))
+        return self._show(session, out)
 
     def _reask(self, session: Session, out: _Out) -> Session:
         out.outcome = "reask"
@@ -168,6 +277,7 @@ class Engine:
         return self._show(session, out)
 
     def _choose(self, session: Session, state: State, choice: Choice, out: _Out) -> Session | None:
+        out.choice = choice.id.partition(EACH)[0]
         if choice.action == "erase":
             out.say(self.library.text("erased"))
             self._go(self._new(session.updated), self.start, out)  # the menu, for a fresh start
@@ -220,6 +330,7 @@ class Engine:
 
     def _command(self, session: Session, name: str, out: _Out) -> Session | None:
         out.outcome = "command"
+        out.choice = f"@{name}"
         if name == "back":
             return self._back(session, out, announce=True)
         if name == "restart":

@@ -25,8 +25,8 @@ from bot.core.checks import (
 )
 from bot.core.conditions import Condition, ConditionError, compile_conditions
 from bot.core.machines import build_machine
-from bot.core.model import COMMON, ChecklistRule, Choice, Flow, ItemKind, Library, Route, State
-from bot.core.spec import ChoiceSpec, FactsSpec, FlowSpec, LexiconSpec, StateSpec, TemplatesSpec
+from bot.core.model import COMMON, ChecklistRule, Choice, Faq, Flow, ItemKind, Library, NumberRange, Route, State
+from bot.core.spec import ChoiceSpec, FactsSpec, FaqSpec, FlowSpec, LexiconSpec, NumberSpec, StateSpec, TemplatesSpec
 from bot.core.understand import Vocabulary, candidate, normalize
 from bot.core.yamlload import load_yaml
 
@@ -157,6 +157,7 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collecto
         checklist=checklist,
         machine=None,
         items=kinds,
+        faq=_faqs(spec.faq),
     )
     return flow.with_machine(build_machine(flow))
 
@@ -226,6 +227,9 @@ def _compile_state(
                 item=tuple(choice.item.items()),
                 each=choice.each,
                 reset=choice.reset,
+                examples=choice.examples,
+                aliases=choice.aliases,
+                number=_number(choice.number),
             )
         )
     routes: tuple[Route, ...] | None = None
@@ -249,7 +253,17 @@ def _compile_state(
         routes=routes,
         template=spec.template,
         checklist=spec.checklist,
+        faq=_faqs(spec.faq),
+        unsure=spec.unsure.strip() if spec.unsure else None,
     )
+
+
+def _number(spec: NumberSpec | None) -> NumberRange | None:
+    return None if spec is None else NumberRange(spec.unit, spec.min, spec.max, spec.below)
+
+
+def _faqs(specs: tuple[FaqSpec, ...]) -> tuple[Faq, ...]:
+    return tuple(Faq(f.ask, f.say.strip(), f.facts) for f in specs)
 
 
 def _next_choice(target: str, label: str) -> ChoiceSpec:

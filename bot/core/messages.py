@@ -142,8 +142,10 @@ Reply = Text | Question | Template | Checklist
 class TurnTrace:
     """What happened in a turn, for metrics and logs (no message text in here)."""
 
-    outcome: str  # answered | reask | command | stale | secret | start | erased | too_long
+    outcome: str  # answered | reask | asked_back | unsure | faq | faq_unknown | command | stale | secret | start
+    # | erased | too_long
     state_before: str
     state_after: str
     entered: tuple[str, ...] = field(default=())  # "flow:state" of every state entered, in order
     templates: tuple[str, ...] = field(default=())
+    choice: str | None = None  # the choice taken (`@back` for a command), for understanding metrics

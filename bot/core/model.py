@@ -33,6 +33,24 @@ class Choice:
     each: str | None = None  # expanded into one button per open item of this kind
     index: int | None = None  # the item an expanded `each` button stands for
     reset: bool = False
+    examples: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    number: NumberRange | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRange:
+    unit: str
+    min: float | None
+    max: float | None
+    below: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Faq:
+    asks: tuple[str, ...]
+    say: str
+    facts: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +73,8 @@ class State:
     routes: tuple[Route, ...] | None
     template: str | None
     checklist: bool = False
+    faq: tuple[Faq, ...] = ()
+    unsure: str | None = None
 
     @property
     def key(self) -> str:
@@ -98,6 +118,7 @@ class Flow:
     checklist: tuple[ChecklistRule, ...]
     machine: Any  # transitions.Machine: one per flow, built once, shared by every user
     items: Mapping[str, ItemKind] = field(default_factory=dict)
+    faq: tuple[Faq, ...] = ()
 
     def with_machine(self, machine: Any) -> Flow:
         return replace(self, machine=machine)

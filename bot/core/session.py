@@ -61,6 +61,7 @@ class Session:
     updated: int = 0  # unix seconds of the last turn
     items: tuple[Item, ...] = ()
     current: int | None = None  # index in `items` of the item being talked about
+    echoed: bool = False  # the last turn said what it understood (「〜ですね」): 「違う」 undoes it
 
     def answer(self, flow: str, key: str) -> str | None:
         if key.startswith(ITEM_PREFIX):
@@ -148,6 +149,8 @@ class Session:
             data["x"] = [[item.flow, item.kind, dict(item.values)] for item in self.items]
         if self.current is not None:
             data["c"] = self.current
+        if self.echoed:
+            data["e"] = 1
         return data
 
     @classmethod
@@ -169,6 +172,7 @@ class Session:
                     Item(str(f), str(k), {str(a): str(b) for a, b in dict(v).items()}) for f, k, v in data.get("x", ())
                 ),
                 current=int(data["c"]) if data.get("c") is not None else None,
+                echoed=bool(data.get("e")),
             )
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"malformed session: {exc}") from exc

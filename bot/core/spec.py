@@ -16,6 +16,24 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class NumberSpec(_Spec):
+    """A range a typed number must fall in to pick the choice: 「3500円」 → `{unit: 円, min: 1000}`.
+    `unit: 時間` also takes 分・日・週・か月 (converted); a bare number counts in the choice's unit."""
+
+    unit: str
+    min: float | None = None
+    max: float | None = None
+    below: float | None = None  # exclusive upper bound (「1時間以内」: below 1)
+
+
+class FaqSpec(_Spec):
+    """A question users ask at a state (or anywhere in a flow) and its answer, naming its facts."""
+
+    ask: tuple[str, ...] = Field(min_length=1)  # phrases; all content words of one must be in the question
+    say: str
+    facts: tuple[str, ...] = ()
+
+
 class ChoiceSpec(_Spec):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
     label: str = Field(min_length=1)
@@ -31,8 +49,10 @@ class ChoiceSpec(_Spec):
     item: dict[str, str | None] = Field(default_factory=dict)  # values set on the current item
     each: str | None = None  # one button per open item of this kind; `{item}` in the label names it
     reset: bool = False  # start this flow's checks again: its answers (but the decision) and items go
+    examples: tuple[str, ...] = ()  # replies people type that mean this choice (understanding, not exact match)
+    number: NumberSpec | None = None
 
-    _texts = field_validator("set", "item", "aliases", mode="before")(lambda cls, v: stringify(v))
+    _texts = field_validator("set", "item", "aliases", "examples", mode="before")(lambda cls, v: stringify(v))
 
 
 class RouteSpec(_Spec):
@@ -51,6 +71,8 @@ class StateSpec(_Spec):
     route: tuple[RouteSpec, ...] | None = None
     template: str | None = None
     checklist: bool = False  # show the 「状況」 checklist under the state's text
+    faq: tuple[FaqSpec, ...] = ()
+    unsure: str | None = None  # what to say to 「わからない」 here (else the lexicon's unsure_reask)
 
 
 class ChecklistSpec(_Spec):
@@ -87,6 +109,7 @@ class FlowSpec(_Spec):
     conditions: dict[str, Any] = Field(default_factory=dict)
     checklist: tuple[ChecklistSpec, ...] = ()
     items: dict[str, ItemKindSpec] = Field(default_factory=dict)
+    faq: tuple[FaqSpec, ...] = ()  # questions answered at any state of the flow
     states: dict[str, StateSpec]
 
 
@@ -123,8 +146,9 @@ class LexiconSpec(_Spec):
     greetings: tuple[str, ...] = ()  # 「こんにちは」「ありがとう」: show the question again, no re-ask line
     fill_suffixes: tuple[str, ...] = ()  # stripped from fill-ins: 様, さん, です, と申します …
     restart_target: str | None = None  # confirmation asked before 「最初から」 wipes answers
+    undo: tuple[str, ...] = ()  # 「違う」: right after the bot said what it understood, undo that answer
 
-    _texts = field_validator("yes", "no", "unsure", "greetings", "fill_suffixes", mode="before")(
+    _texts = field_validator("yes", "no", "unsure", "greetings", "fill_suffixes", "undo", mode="before")(
         lambda cls, v: stringify(v)
     )
 

@@ -89,8 +89,11 @@ class Vocabulary:
 _DIGITS = re.compile(r"^\d{1,3}$")
 
 
-def match_choice(normalized: str, offered: Sequence[Candidate], vocabulary: Vocabulary) -> str | None:
-    """The id of the offered choice the answer names, or None when it names none or is ambiguous."""
+def match_choice(
+    normalized: str, offered: Sequence[Candidate], vocabulary: Vocabulary, exact_only: bool = False
+) -> str | None:
+    """The id of the offered choice the answer names, or None when it names none or is ambiguous.
+    With `exact_only` (an analyzer reads the rest): a number, a label or alias, or a bare yes/no word."""
     if not normalized:
         return None
     if _DIGITS.match(normalized):
@@ -99,6 +102,10 @@ def match_choice(normalized: str, offered: Sequence[Candidate], vocabulary: Voca
     exact = [c.id for c in offered if normalized in c.words]
     if len(exact) == 1:
         return exact[0]
+    if exact_only:
+        word = "yes" if normalized in vocabulary.yes else "no" if normalized in vocabulary.no else None
+        meant = [c.id for c in offered if word and c.means == word]
+        return meant[0] if len(meant) == 1 else None
     if vocabulary.is_unsure(normalized):  # 「わからない」 is not 「ない」: only an exact label may take it
         return None
     polarity = vocabulary.polarity(normalized)

@@ -14,6 +14,9 @@ from bot.core.session import SessionKey
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+STRUGGLES = frozenset({"reask", "asked_back", "unsure", "faq", "faq_unknown"})
+
+
 class Metrics:
     content_type = CONTENT_TYPE_LATEST
 
@@ -28,6 +31,12 @@ class Metrics:
             "taikai_state_entries", "Entries into a flow state (the funnel)", ["flow", "state"], registry=r
         )
         self.exits = Counter("taikai_state_exits", "Exits from a flow state", ["flow", "state"], registry=r)
+        self.struggles = Counter(
+            "taikai_understanding_struggles",
+            "Typed replies a state did not take as an answer (asked back, not understood, unsure, questions)",
+            ["flow", "state", "outcome"],
+            registry=r,
+        )
         self.templates = Counter("taikai_templates", "Client-message templates produced", ["template"], registry=r)
         self.dedupe_hits = Counter("taikai_dedupe_hits", "Duplicate events ignored", ["channel"], registry=r)
         self.rate_limited = Counter(
@@ -57,6 +66,9 @@ class Metrics:
             self.entries.labels(flow, state).inc()
         for template in trace.templates:
             self.templates.labels(template).inc()
+        if trace.outcome in STRUGGLES and trace.state_before:  # counts only: never the text
+            flow, _, state = trace.state_before.partition(":")
+            self.struggles.labels(flow, state, trace.outcome).inc()
 
     def duplicate(self, key: SessionKey) -> None:
         self.dedupe_hits.labels(key.channel).inc()

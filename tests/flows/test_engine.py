@@ -110,7 +110,7 @@ def test_i_dont_know_is_never_read_as_no(engine: Engine) -> None:
         chat = Chat(engine)
         to_ongoing(chat)
         turn = chat.send(answer)
-        assert turn.trace.outcome == "reask", answer
+        assert turn.trace.outcome == "unsure", answer
         assert "確認してから答えてください" in texts_in(turn)
         assert chat.session is not None and chat.session.answer("lancers", "ongoing") is None
 

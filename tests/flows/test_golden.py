@@ -183,6 +183,56 @@ JOURNEYS: dict[str, list[str]] = {
         "次へ",
         "退会できた",
     ],
+    # Issue 10's examples typed as people write them, through a whole Lancers journey (with 「違う」 undoing a reading).
+    "typed_lancers_worker": [
+        "ランサーズやめたい",
+        "もう使わないので",
+        "進めます",
+        "受注者です",
+        "まだ終わってない案件が1件あります",
+        "キャンセルせずに最後までやります",
+        "わかりました",
+        "まだです",
+        "ないです",
+        "1件あります",
+        "2時間くらい前に提案しました",
+        "違う",
+        "30分前",
+        "撤回しました",
+        "ないです",
+        "納品待ちのものはありません",
+        "関連サービスって何ですか？",
+        "していません",
+        "3500円残ってます",
+        "手数料はいくら？",
+        "出金します",
+        "いつ振り込まれますか？",
+        "振り込まれました！",
+        "保存しました",
+        "会社員じゃないです",
+        "わかりました",
+        "はい",
+        "了解",
+        "進行中1が済んだ",
+        "退会できました",
+    ],
+    # Menu intents, 「わからない」 at the login help, a command inside a sentence, a hedge asked back, 「1」 as a count.
+    "typed_menu_and_client": [
+        "メールアドレスを忘れました",
+        "ランサーズ",
+        "わからない",
+        "あ、間違えました。戻る",
+        "メニューへ戻る",
+        "両方やめたいです",
+        "その他",
+        "はい",
+        "発注者",
+        "たぶんあると思います",
+        "ある",
+        "タスク",
+        "1",
+        "わかりました",
+    ],
 }
 
 
@@ -279,3 +329,14 @@ def test_both_platforms_reuse_the_tax_answer_and_say_what_is_still_waiting(engin
     cw_part = text.split("あなた> 先にクラウドワークスへ")[1]
     assert "年末調整を受けていますか" not in cw_part, "the tax question is asked once for both platforms"
     assert "ランサーズはまだ退会できていません" in text.split("あなた> 退会できた")[-1]
+
+
+def test_typed_replies_are_read_by_meaning_and_the_reading_is_said(engine: Engine) -> None:
+    inputs = JOURNEYS["typed_lancers_worker"]
+    session = session_after(engine, inputs[: inputs.index("まだ終わってない案件が1件あります") + 1])
+    assert session.answers["lancers"]["ongoing"] == "yes", "the main predicate あります decides, not a leading まだ"
+    session = session_after(engine, inputs[: inputs.index("違う") + 1])
+    assert session.state == "proposal_age", "「違う」 right after a reading undoes it"
+    text, _ = run(engine, inputs)
+    assert "「1,000円以上ある」ですね" in text and "「1時間以上前」ですね" in text
+    assert "振込手数料は" in text.split("あなた> 手数料はいくら？")[1].split("あなた>")[0]

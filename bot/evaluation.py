@@ -1,0 +1,100 @@
+"""`taikai-bot understand eval`: how well the engine reads the replies of a corpus (tests/understanding/).
+
+Each case is typed at a question (`at: flow:state`) by a user who chose to leave, in both roles; the
+engine's turn is then graded: correct, asked back (the bot asked again or offered the likely choices:
+safe), or wrong (it recorded another answer or ran another command: a silent misreading).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.engine import Engine
+from bot.core.messages import TextInput
+from bot.core.session import Session
+
+SAFE = frozenset({"asked_back", "reask", "unsure", "faq", "faq_unknown", "too_long", "secret"})
+QUESTION = frozenset({"faq", "faq_unknown"})
+NOW = 1_764_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    at: str
+    text: str
+    expect: str
+    category: str
+
+
+@dataclass(frozen=True, slots=True)
+class Graded:
+    case: Case
+    verdict: str  # correct | asked_back | wrong
+    got: str  # what the engine did: a choice id, @command, or its outcome
+
+
+def load_corpus(path: Path) -> list[Case]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [Case(str(e["at"]), str(e["text"]), str(e["expect"]), str(e.get("category", "other"))) for e in data]
+
+
+def situation(at: str) -> Session:
+    """A user at `at` who decided to leave and uses the platform in both roles."""
+    flow, _, state = at.partition(":")
+    answers: dict[str, Mapping[str, str]] = {}
+    if flow != "common":
+        answers[flow] = {"decision": "leave", "role": "both"}
+    return Session(flow=flow, state=state, answers=answers, updated=NOW)
+
+
+def grade(engine: Engine, case: Case) -> Graded:
+    turn = engine.handle(situation(case.at), TextInput(case.text), NOW + 10)
+    trace = turn.trace
+    got = trace.choice or trace.outcome
+    expect = case.expect.removeprefix("@menu:")
+    if case.expect == "@ask":
+        ok = trace.outcome == "asked_back"
+    elif case.expect == "@faq":
+        ok = trace.outcome in QUESTION
+    elif case.expect == "@unsure":
+        ok = trace.outcome == "unsure"
+    else:
+        ok = trace.choice == expect
+    if ok:
+        return Graded(case, "correct", got)
+    return Graded(case, "asked_back" if trace.choice is None and trace.outcome in SAFE else "wrong", got)
+
+
+def evaluate(engine: Engine, cases: Iterable[Case]) -> list[Graded]:
+    return [grade(engine, case) for case in cases]
+
+
+def summary(graded: list[Graded]) -> dict[str, Any]:
+    """Shares per verdict overall and per category (fractions of 1)."""
+
+    def shares(items: list[Graded]) -> dict[str, float]:
+        counts = Counter(g.verdict for g in items)
+        return {v: counts[v] / len(items) for v in ("correct", "asked_back", "wrong")} | {"n": len(items)}
+
+    by_category: dict[str, list[Graded]] = defaultdict(list)
+    for g in graded:
+        by_category[g.case.category].append(g)
+    return {"all": shares(graded), "categories": {k: shares(v) for k, v in sorted(by_category.items())}}
+
+
+def report(graded: list[Graded], show_failures: bool = True) -> str:
+    data = summary(graded)
+    lines = [f"{'category':<10} {'n':>4} {'correct':>8} {'asked':>8} {'wrong':>8}"]
+    for name, row in [*data["categories"].items(), ("ALL", data["all"])]:
+        lines.append(f"{name:<10} {row['n']:>4} {row['correct']:>8.1%} {row['asked_back']:>8.1%} {row['wrong']:>8.1%}")
+    if show_failures:
+        for g in graded:
+            if g.verdict != "correct":
+                lines.append(f"  {g.verdict:<10} {g.case.at:<32} {g.case.text!r} → {g.got} (expected {g.case.expect})")
+    return "\n".join(lines)
