@@ -217,7 +217,7 @@ class Engine:
     ) -> Session | None:
         """Take the choice, first saying in a few words what was understood, so a misreading shows."""
         choice = next(c for c in offered if c.id == reading.choice)
-        out.say(self.library.text("understood", label=choice.label))
+        out.say(self.library.text("understood", title=state.title, label=choice.label))
         result = self._choose(session, state, choice, out)
         out.echoed = out.outcome == "answered"
         return result
