@@ -72,6 +72,7 @@ class Engine:
         self.analyzer = analyzer  # None: labels, aliases and yes/no words only (no dictionary loaded)
         self._phrases: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[Phrase, ...]] = {}
         self.undo_words = frozenset(normalize(w) for w in library.lexicon.undo)
+        self._commands: list[tuple[frozenset[str], str]] | None = None
         self.resume_after = resume_after
         self.max_text = max_text
         self.book = TemplateBook(library.templates)
@@ -168,7 +169,11 @@ class Engine:
             return self._command(session, command, out)
         if self.analyzer is not None:
             analysis = analysis or self.analyzer(text)
-            reading = read(analysis, offered, self._phrases_of)
+            reading = read(analysis, offered, self._phrases_of, self._asks(state.ask or ""))
+            if reading.meaning is not Meaning.CHOICE and not analysis.is_question and analysis.polarity != "no":
+                command = self._lemma_command(analysis.lemmas)
+                if command is not None:  # 「ひとつ前に戻りたいです」「状況教えて」
+                    return self._command(session, command, out)
             if reading.meaning is not Meaning.NONE and not (
                 reading.meaning is Meaning.UNSURE and state.unsure is None and not self._is_unsure(norm)
             ):
@@ -249,6 +254,21 @@ class Engine:
         if found is None and self.analyzer is not None:
             found = self._phrases[key] = (Phrase(frozenset(self.analyzer(phrase).lemmas - STOP), None),)
         return found[0].lemmas if found else frozenset({phrase})
+
+    def _lemma_command(self, lemmas: frozenset[str]) -> str | None:
+        """A command whose words (as lemmas) are all in the reply, when only one command fits."""
+        if self.analyzer is None:
+            return None
+        if self._commands is None:
+            table: list[tuple[frozenset[str], str]] = []
+            for name, words in self.library.lexicon.commands.items():
+                for word in words:
+                    found = frozenset(self.analyzer(word).lemmas - STOP)
+                    if found and not word.isascii():
+                        table.append((found, str(name)))
+            self._commands = table
+        hits = {name for found, name in self._commands if found <= lemmas}
+        return hits.pop() if len(hits) == 1 else None
 
     def _unsure(self, session: Session, state: State, out: _Out) -> Session:
         out.outcome = "unsure"

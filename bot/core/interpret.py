@@ -43,12 +43,14 @@ class Reading:
     meaning: Meaning
     choice: str | None = None
     others: tuple[str, ...] = field(default=())  # for ASK_BACK: the candidates, best first
+    certain: bool = False  # a number in range, or a phrase of the choice wholly in the reply
 
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
     lemmas: frozenset[str]
     polarity: str | None
+    unsure: bool = False  # 「覚えていない」: a choice that is itself "I don't know"
 
 
 def phrases_of(choice: Choice, analyze: Analyzer) -> tuple[Phrase, ...]:
@@ -58,23 +60,33 @@ def phrases_of(choice: Choice, analyze: Analyzer) -> tuple[Phrase, ...]:
         analysis = analyze(text)
         lemmas = frozenset(analysis.lemmas - STOP)
         if lemmas:
-            found.append(Phrase(lemmas, analysis.polarity))
+            found.append(Phrase(lemmas, analysis.polarity, analysis.unsure))
     return tuple(found)
+
+
+EXISTENTIAL = frozenset({"ある", "有る", "いる", "居る", "ない", "無い", "できる", "出来る", "する", "為る"})
 
 
 def read(
     analysis: TextAnalysis,
     offered: Sequence[Choice],
     phrases: Callable[[Choice], tuple[Phrase, ...]],
+    asked: frozenset[str] = frozenset(),
 ) -> Reading:
-    """The meaning of `analysis` at a question offering `offered`."""
-    numbered = _by_number(analysis, offered)
-    if numbered is not None:
-        return numbered
+    """The meaning of `analysis` at a question offering `offered`; `asked` are the question's lemmas
+    (a bare yes/no answers it only when its predicate is the question's, or ある・いる・できる)."""
     if analysis.is_question and analysis.lemmas - STOP:  # 「？？？」 asks nothing
         return Reading(Meaning.QUESTION)
+    if analysis.unsure:  # 「確定したかわからない」: not an answer, unless a choice is about not knowing
+        knowing = [c.id for c in offered if any(p.unsure and p.lemmas <= analysis.lemmas for p in phrases(c))]
+        return Reading(Meaning.CHOICE, knowing[0], certain=True) if len(knowing) == 1 else Reading(Meaning.UNSURE)
+    if not (analysis.hedge or analysis.contrast) and analysis.polarity != "no":
+        numbered = _by_number(analysis, offered)
+        if numbered is not None:
+            return numbered
     scored = _by_lemma(analysis, offered, phrases)
-    by_polarity = _by_polarity(analysis, offered)
+    relevant = analysis.main_lemma is None or analysis.main_lemma in EXISTENTIAL | asked or analysis.aspect == "not_yet"
+    by_polarity = _by_polarity(analysis, offered) if relevant else []
     if analysis.hedge or analysis.contrast:
         likely = [c for c, _ in scored] + [c for c in by_polarity if c not in {s for s, _ in scored}]
         likely += [c.id for c in offered if c.means and c.id not in likely]
@@ -84,11 +96,9 @@ def read(
         if len(scored) > 1 and scored[1][1] == score:
             return Reading(Meaning.ASK_BACK, others=(best, scored[1][0]))
         if score >= 1.0 or not by_polarity:
-            return Reading(Meaning.CHOICE, best)
+            return Reading(Meaning.CHOICE, best, certain=score >= 1.0)
     if len(by_polarity) == 1:
         return Reading(Meaning.CHOICE, by_polarity[0])
-    if analysis.unsure:
-        return Reading(Meaning.UNSURE)
     return Reading(Meaning.NONE)
 
 
@@ -99,7 +109,7 @@ def _by_number(analysis: TextAnalysis, offered: Sequence[Choice]) -> Reading | N
     for quantity in analysis.quantities:
         fits = [c.id for c in ranged if c.number is not None and _fits(c.number, quantity.value, quantity.unit)]
         if len(fits) == 1:
-            return Reading(Meaning.CHOICE, fits[0])
+            return Reading(Meaning.CHOICE, fits[0], certain=True)
     return None
 
 
@@ -126,11 +136,11 @@ def _by_lemma(
         return []
     scores: dict[str, float] = {}
     for choice in offered:
-        if choice.means and analysis.polarity and choice.means != analysis.polarity:
-            continue  # 「ない」 never takes the 「ある」 choice through a shared word
         for phrase in phrases(choice):
             if phrase.polarity and analysis.polarity and phrase.polarity != analysis.polarity:
                 continue
+            if analysis.polarity == "no" and choice.means == "yes" and not phrase.polarity:
+                continue  # 「正社員ではないです」 is not the 正社員 choice
             overlap = len(phrase.lemmas & reply)
             coverage = overlap / len(phrase.lemmas)
             if coverage < 0.5:
