@@ -11,8 +11,9 @@ Every Web API client Bolt uses is built here on one `AsyncWebClient` whose ``bas
 ``SLACK_API_BASE_URL``: the app's client (and so each request's client), the OAuth flow's client
 (oauth.v2.access, auth.test) and the authorize step's (auth.test, token rotation). Nothing is left to
 Bolt's defaults, which would call slack.com and read ``SLACK_*`` variables from the environment behind the
-settings' back. Bolt verifies the signing secret and the timestamp (5 minutes) of every HTTP request and
-answers 401 before any listener runs; Socket Mode (``SLACK_APP_TOKEN``) feeds the same app.
+settings' back. Every POST is verified by `slack_guard` on the raw bytes (signature and 5-minute timestamp:
+401) and its body checked (UTF-8, JSON, depth, types: 400) before Bolt sees it, so no request can make Bolt
+raise or log a body; Bolt verifies again (harmless). Socket Mode (``SLACK_APP_TOKEN``) feeds the same app.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler, to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
@@ -33,11 +34,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.channels.slack_guard import Refusal, bolt_request, verify
 from bot.channels.slack_listeners import SlackListeners
 from bot.config import Settings
 from bot.store.base import SessionStore
@@ -48,10 +51,13 @@ from bot.store.slack_installations import (
     RedisInstallationStore,
     RedisOAuthStateStore,
 )
+from bot.telemetry.logs import Throttle
 from bot.web.services import Services
 
 log = logging.getLogger(__name__)
-bolt_log = logging.getLogger("bot.channels.slack.bolt")
+# Bolt's and slack_sdk's own lines: a third-party namespace, so the log filter (bot.telemetry.logs) keeps only
+# their warnings and errors, bounded — their INFO/DEBUG lines carry request bodies and API payloads.
+bolt_log = logging.getLogger("slack_bolt.taikai")
 
 APP_NAME = "taikai-bot"
 EVENTS_PATH = "/slack/events"
@@ -161,12 +167,37 @@ class SlackChannel:
         self.installations = installations
         self.handler = AsyncSlackRequestHandler(app)
         self.socket_mode: AsyncSocketModeHandler | None = None
+        self.verifier = SignatureVerifier(_secret(services.settings.slack_signing_secret) or "-")
+        self._refusals = Throttle()
+
+    def _refuse(self, refusal: Refusal) -> Response:
+        """One short line (reason only, throttled: a flood writes a few lines a minute) and a counter."""
+        self.services.metrics.refused("slack", refusal.status)
+        if (skipped := self._refusals.allow()) is not None:
+            log.warning("slack request refused: %d %s (%d not logged before)", refusal.status, refusal.reason, skipped)
+        return PlainTextResponse(refusal.reason, status_code=refusal.status)
+
+    async def events(self, request: Request) -> Response:
+        """`POST /slack/events`: verified and checked here (`slack_guard`), then dispatched by Bolt."""
+        try:
+            body = await request.body()
+        except ClientDisconnect:
+            return self._refuse(Refusal(400, "client went away"))
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        refusal = verify(body, headers, self.verifier)
+        if refusal is not None:
+            return self._refuse(refusal)
+        checked = bolt_request(body, request.url.query, headers)
+        if isinstance(checked, Refusal):
+            return self._refuse(checked)
+        return to_starlette_response(await self.app.async_dispatch(checked))
 
     async def endpoint(self, request: Request) -> Response:
+        """The OAuth pages (GET): unsigned by nature, handled by Bolt's OAuth flow."""
         return await self.handler.handle(request)
 
     def routes(self) -> Sequence[BaseRoute]:
-        routes: list[BaseRoute] = [Route(EVENTS_PATH, self.endpoint, methods=["POST"])]
+        routes: list[BaseRoute] = [Route(EVENTS_PATH, self.events, methods=["POST"])]
         if self.app.oauth_flow is not None:
             routes.append(Route(INSTALL_PATH, self.endpoint, methods=["GET"]))
             routes.append(Route(REDIRECT_PATH, self.endpoint, methods=["GET"]))
