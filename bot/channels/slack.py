@@ -19,9 +19,12 @@ raise or log a body; Bolt verifies again (harmless). Socket Mode (``SLACK_APP_TO
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import SecretStr
+from slack_bolt import BoltResponse
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler, to_starlette_response
 from slack_bolt.async_app import AsyncApp
@@ -34,7 +37,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncServerErrorRetryHandler,
 )
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
@@ -167,7 +169,7 @@ class SlackChannel:
         self.installations = installations
         self.handler = AsyncSlackRequestHandler(app)
         self.socket_mode: AsyncSocketModeHandler | None = None
-        self.verifier = SignatureVerifier(_secret(services.settings.slack_signing_secret) or "-")
+        self.signing_secret = (_secret(services.settings.slack_signing_secret) or "").encode()
         self._refusals = Throttle()
 
     def _refuse(self, refusal: Refusal) -> Response:
@@ -184,13 +186,20 @@ class SlackChannel:
         except ClientDisconnect:
             return self._refuse(Refusal(400, "client went away"))
         headers = {k.lower(): v for k, v in request.headers.items()}
-        refusal = verify(body, headers, self.verifier)
+        refusal = verify(body, headers, self.signing_secret) if self.signing_secret else Refusal(401, "no secret")
         if refusal is not None:
             return self._refuse(refusal)
         checked = bolt_request(body, request.url.query, headers)
         if isinstance(checked, Refusal):
             return self._refuse(checked)
-        return to_starlette_response(await self.app.async_dispatch(checked))
+        if checked.body.get("type") == "app_rate_limited":  # no Bolt listener exists for it: ack, and say so
+            log.warning("slack: the app's event deliveries are being rate limited by Slack")
+            return PlainTextResponse("")
+        try:
+            answer = await self.app.async_dispatch(checked)
+        except _MALFORMED as error:  # raised by Bolt while preparing its own error handler's arguments
+            return self._refuse(Refusal(400, f"not understood: {_raised(error)}"))
+        return to_starlette_response(answer)
 
     async def endpoint(self, request: Request) -> Response:
         """The OAuth pages (GET): unsigned by nature, handled by Bolt's OAuth flow."""
@@ -219,6 +228,28 @@ class SlackChannel:
             await self.installations.close()
 
 
+_MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError, RecursionError)
+
+
+def _raised(error: BaseException) -> str:
+    """The exception's type and the function that raised it; never its message (it may quote the payload)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f"{Path(frames[-1].filename).name}:{frames[-1].name}" if frames else "?"
+    return f"{type(error).__name__} in {where}"
+
+
+async def on_bolt_error(error: Exception) -> BoltResponse:
+    """Bolt's error handler (middleware and listeners). A signed body that passed `slack_guard` but still
+    lacks a field Bolt's matchers assume (e.g. a view without a type) is malformed: 400 and one line naming
+    the exception type and where it was raised, with no traceback or message (they may quote the payload).
+    Anything else is a failure of ours: 500, so that Slack retries, logged with its (bounded) frames."""
+    if isinstance(error, _MALFORMED):
+        log.warning("slack request not understood: %s", _raised(error))
+        return BoltResponse(status=400, body="malformed payload")
+    log.error("slack request failed", exc_info=error)
+    return BoltResponse(status=500, body="")
+
+
 def build_slack_channel(services: Services) -> SlackChannel:
     """The Slack channel for the server (called by `bot.web.app` when Slack settings are present)."""
     settings = services.settings
@@ -230,6 +261,7 @@ def build_slack_channel(services: Services) -> SlackChannel:
     if installations is not None and settings.slack_bot_token:
         log.warning("SLACK_BOT_TOKEN is ignored: OAuth settings are present, tokens come from installations")
     app = build_bolt_app(settings, installations, states)
+    app.error(on_bolt_error)
     SlackListeners(services, installations).register(app)
     log.info("Slack mode: %s", "OAuth (multi-workspace)" if installations is not None else "single workspace")
     return SlackChannel(services, app, installations)

@@ -95,10 +95,11 @@ class SlackDelivery:
         event_id: str | None,
         place: Place,
         tap: Tap | None = None,
+        event_at: int | None = None,
     ) -> None:
         """The turn, then (unless it was a duplicate) the tapped question's update, the answers, the Home tab."""
         try:
-            result = await self.services.conversation.turn(key, inbound, event_id)
+            result = await self.services.conversation.turn(key, inbound, event_id, event_at)
         except Exception:  # endless conflicts, a bug: tell the user rather than go silent
             log.exception("slack turn failed")
             await self.send(client, place, render([Text(self.library.text("busy"))], key.user))

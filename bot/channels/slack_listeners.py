@@ -22,6 +22,7 @@ a response URL is used only when it points at Slack (`slack_delivery.allowed_res
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -68,6 +69,20 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _event_key(value: str | None) -> str | None:
+    """An exactly-once key of bounded length (a digest of a long one): it is stored in Redis per turn."""
+    if not value:
+        return None
+    return value if len(value) <= 200 else "h:" + hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _event_time(body: dict[str, Any]) -> int | None:
+    """The event's own time (unix ms) from an Events API body: Slack's retries keep it, so a retry of an
+    event older than the dedupe window, or than the ids the dedupe set let go, is refused."""
+    value = body.get("event_time")
+    return value * 1000 if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
 def _is_user_dm(event: dict[str, Any]) -> bool:
     """A message a person typed in the bot's DM: no bot, no edit or deletion, no other subtype."""
     return (
@@ -105,6 +120,7 @@ class SlackListeners:
         app.action(anything)(self.ack_only)
         app.shortcut(anything)(self.ack_only)
         app.view(anything)(self.ack_only)
+        app.view_closed(anything)(self.ack_only)
         app.options(anything)(self.ack_only)
 
     @staticmethod
@@ -127,7 +143,8 @@ class SlackListeners:
         if text:
             user, channel = str(event["user"]), str(event["channel"])
             place = Place(channel, user, thread_ts=_str(event.get("thread_ts")), private=True)
-            self._spawn(context.client, self.key(context, user), TextInput(text), _str(body.get("event_id")), place)
+            key, event_id = self.key(context, user), _event_key(_str(body.get("event_id")))
+            self._spawn(context.client, key, TextInput(text), event_id, place, event_at=_event_time(body))
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
         """A mention in a channel is answered in a thread; checklists there go ephemerally to the asker."""
@@ -138,7 +155,8 @@ class SlackListeners:
         inbound: Inbound = TextInput(text) if text else StartInput()
         thread = _str(event.get("thread_ts")) or _str(event.get("ts"))
         place = Place(channel, user, thread_ts=thread, private=False)
-        self._spawn(context.client, self.key(context, user), inbound, _str(body.get("event_id")), place)
+        key, event_id = self.key(context, user), _event_key(_str(body.get("event_id")))
+        self._spawn(context.client, key, inbound, event_id, place, event_at=_event_time(body))
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
         """Answers go ephemerally through the response URL: that works in any channel, member or not."""
@@ -150,7 +168,8 @@ class SlackListeners:
         response_url = self.delivery.allowed_response_url(command.get("response_url"))
         place = Place(_str(command.get("channel_id")), user, private=True, response_url=response_url)
         trigger = _str(command.get("trigger_id"))
-        self._spawn(context.client, self.key(context, user), inbound, f"command:{trigger}" if trigger else None, place)
+        event_id = _event_key(f"command:{trigger}" if trigger else None)
+        self._spawn(context.client, self.key(context, user), inbound, event_id, place)
 
     async def on_action(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
@@ -187,7 +206,7 @@ class SlackListeners:
             response_url=response_url if ephemeral else None,
         )
         # One answer per question message: a second tap on it (double click, another button) is a duplicate.
-        event_id = f"action:{channel}:{tap.ts}" if tap.ts else None
+        event_id = _event_key(f"action:{channel}:{tap.ts}" if tap.ts else None)
         self._spawn(context.client, self.key(context, user), choice, event_id, place, tap)
 
     async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -200,7 +219,7 @@ class SlackListeners:
             self.services.tasks.spawn(self.delivery.refresh_home(context.client, key), name="slack-home")
         elif tab == "messages" and channel:
             place = Place(channel, user, private=True)
-            greeting = self.delivery.greet(context.client, key, _str(body.get("event_id")), place)
+            greeting = self.delivery.greet(context.client, key, _event_key(_str(body.get("event_id"))), place)
             self.services.tasks.spawn(greeting, name="slack-greet")
 
     async def on_uninstalled(self, context: AsyncBoltContext) -> None:
@@ -228,8 +247,10 @@ class SlackListeners:
         event_id: str | None,
         place: Place,
         tap: Tap | None = None,
+        event_at: int | None = None,
     ) -> None:
-        self.services.tasks.spawn(self.delivery.turn(client, key, inbound, event_id, place, tap), name="slack-turn")
+        turn = self.delivery.turn(client, key, inbound, event_id, place, tap, event_at)
+        self.services.tasks.spawn(turn, name="slack-turn")
 
     async def _forget(self, enterprise_id: str | None, team_id: str | None) -> None:
         """Uninstall: the workspace's installation and every session of its users."""
