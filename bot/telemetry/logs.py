@@ -182,7 +182,10 @@ class TurnLog:
         turn_log.info("duplicate event ignored", extra=_who(key))
 
     def limited(self, key: SessionKey, verdict: str) -> None:
-        turn_log.warning("rate limited", extra={**_who(key), "verdict": verdict})
+        # The first message over the limit is worth a warning; the rest of a flood only at DEBUG (counted in
+        # /metrics), or the flood would be copied line for line into the log.
+        level = logging.WARNING if verdict == "notice" else logging.DEBUG
+        turn_log.log(level, "rate limited", extra={**_who(key), "verdict": verdict})
 
     def store_failed(self, key: SessionKey, operation: str) -> None:
         turn_log.error("session store unavailable", extra={**_who(key), "operation": operation})

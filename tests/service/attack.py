@@ -74,9 +74,9 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Starlette) -> AsyncIterator[str]:
+async def serve(app: Starlette, access_log: bool = False) -> AsyncIterator[str]:
     """`app` under uvicorn on a loopback port, logging as `serve` does (log_config=None: our handler only)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_config=None, access_log=False)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_config=None, access_log=access_log)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(10):
@@ -94,9 +94,11 @@ async def serve(app: Starlette) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def running(settings: Settings, library: Library, store: SessionStore | None = None) -> AsyncIterator[Server]:
+async def running(
+    settings: Settings, library: Library, store: SessionStore | None = None, access_log: bool = False
+) -> AsyncIterator[Server]:
     app = create_app(settings, library, store)
-    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
+    async with serve(app, access_log) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
         yield Server(app, url, http)
 
 
