@@ -2,8 +2,10 @@
 
 This is the only place that joins the pure engine to a store, so every channel gets the same
 guarantees without code of its own:
-- a concurrent save by another replica (or another message of the same user) makes `save` report a
-  conflict, and the turn runs again on the fresh session: no answer is lost, no lock is left behind;
+- inside one process, one user's turns run one at a time, in the order they arrived (a FIFO lock per user,
+  forgotten when idle): a burst of N messages is applied in order, for any N, without retries;
+- across replicas, a concurrent save makes `save` report a conflict (the atomic version check), and the
+  turn runs again on the fresh session: no answer is lost, no lock is left behind in the store;
 - a redelivered event (same event id) is dropped atomically with the save: never two replies;
 - when the store is down, the user gets a short "busy" reply and nothing is half-written;
 - a user flooding messages gets one notice, then nothing until the rate limit lets them through;
@@ -16,7 +18,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -54,6 +57,30 @@ class TurnResult:
     failed: bool = False  # the store was unavailable: `replies` holds the "busy" line
 
 
+class UserQueue:
+    """One FIFO lock per user, held for a whole turn. asyncio's Lock wakes its waiters in arrival order, and
+    a turn takes it before its first await, so turns run in the order their tasks started. An entry lives only
+    while a turn of that user is running or waiting: memory stays proportional to the users in flight."""
+
+    def __init__(self) -> None:
+        self._locks: dict[SessionKey, tuple[asyncio.Lock, list[int]]] = {}
+
+    @asynccontextmanager
+    async def turn_of(self, key: SessionKey) -> AsyncIterator[None]:
+        lock, holders = self._locks.get(key) or self._locks.setdefault(key, (asyncio.Lock(), [0]))
+        holders[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            holders[0] -= 1
+            if not holders[0]:
+                del self._locks[key]
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 class Conversation:
     def __init__(
         self,
@@ -70,28 +97,36 @@ class Conversation:
         self.max_attempts = max_attempts
         self.limiter = limiter
         self.observers = tuple(observers)
+        self.queue = UserQueue()
 
-    async def turn(self, key: SessionKey, inbound: Inbound, event_id: str | None = None) -> TurnResult:
+    async def turn(
+        self, key: SessionKey, inbound: Inbound, event_id: str | None = None, event_at: int | None = None
+    ) -> TurnResult:
         """Apply one user input exactly once (per `event_id`) and return what to send back.
 
+        `event_at` is the event's own time (unix ms) when the platform sends one: events older than the
+        dedupe window are refused as replays. Turns of one user wait for each other (arrival order).
         A new turn id is set in the caller's context and left there, so the channel's own log lines
         about delivering this turn carry it too (each task and request has its own context).
         """
         turn_id.set(new_turn_id())
         started = time.perf_counter()
         try:
-            return await self._turn(key, inbound, event_id, started)
+            async with self.queue.turn_of(key):
+                return await self._turn(key, inbound, event_id, event_at, started)
         except StoreUnavailable:
             for observer in self.observers:
                 observer.store_failed(key, "turn")
             return TurnResult((Text(self.engine.library.text("busy")),), None, failed=True)
 
-    async def _turn(self, key: SessionKey, inbound: Inbound, event_id: str | None, started: float) -> TurnResult:
+    async def _turn(
+        self, key: SessionKey, inbound: Inbound, event_id: str | None, event_at: int | None, started: float
+    ) -> TurnResult:
         limit_checked = self.limiter is None
         for attempt in range(self.max_attempts):
             # the first load takes the user's token too when the store holds the limiter's buckets (Redis):
             # one round trip fewer per turn
-            loaded = await self.store.load(key, event_id, None if limit_checked else self.limiter)
+            loaded = await self.store.load(key, event_id, None if limit_checked else self.limiter, event_at)
             if loaded.duplicate:  # before the rate limit: a redelivery must not use up the user's allowance
                 return self._duplicate(key)
             if not limit_checked and self.limiter is not None:
@@ -103,7 +138,7 @@ class Conversation:
                     notice = (Text(self.engine.library.text("rate_limited")),) if verdict is Verdict.NOTICE else ()
                     return TurnResult(notice, None, limited=True)
             turn = self.engine.handle(loaded.session, inbound, int(self.clock()))
-            outcome = await self.store.save(key, turn.session, loaded.version, event_id)
+            outcome = await self.store.save(key, turn.session, loaded.version, event_id, event_at)
             if outcome is SaveOutcome.SAVED:
                 seconds = time.perf_counter() - started
                 for observer in self.observers:
@@ -130,5 +165,7 @@ class Conversation:
             return None
 
     async def erase(self, key: SessionKey) -> None:
-        """Forget the user (LINE unfollow); raises StoreUnavailable if the store is down."""
-        await self.store.erase(key)
+        """Forget the user (LINE unfollow), after their turns already queued; raises StoreUnavailable if the
+        store is down."""
+        async with self.queue.turn_of(key):
+            await self.store.erase(key)

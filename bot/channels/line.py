@@ -2,16 +2,22 @@
 
 Order of checks, each before anything is processed or stored: the body size (413), the signature
 (400 without one, 401 when wrong: the SDK's `SignatureValidator` over the exact bytes received), the
-content type (415), then the JSON shape (400). A verified body is answered 200 straight away: LINE
-waits only a few seconds and retries slow answers. Its events run afterwards in `TaskTracker` tasks,
-one per chat so that two messages of one user keep their order.
+content type (415), then the JSON shape (400: malformed, nested too deeply, a huge integer — never a 500).
+A verified body is answered 200 straight away: LINE waits only a few seconds and retries slow answers. Its
+events run afterwards in `TaskTracker` tasks, one per chat so that two messages of one user keep their order
+(and `Conversation` runs one user's turns one at a time).
+
+Replays: an event older than the dedupe window (by LINE's signed `timestamp`) is refused, and the store
+refuses one not newer than the ids its dedupe set had to forget. An event without a `webhookEventId` gets a
+digest of itself as its id, so its redeliveries are deduplicated too.
 
 Exactly once: every turn passes the event's `webhookEventId` to `Conversation.turn`, which records it
 in the same atomic store write as the new session. A redelivered or duplicated event comes back as
 `duplicate` and nothing is sent. Groups and rooms get an explanation and no state at all.
 
 Logs carry the event type, a keyed hash of the user id and the outcome; never a token, a secret, or
-the message text (unless the operator sets `LOG_MESSAGE_TEXT`).
+the message text (unless the operator sets `LOG_MESSAGE_TEXT`). Events that are ignored (unreadable,
+unhandled types, stale) are summarised in one line per request, and refusals are throttled.
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from collections import Counter
 from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
@@ -44,6 +52,8 @@ from bot.conversation import TurnResult
 from bot.core.messages import CommandInput, Inbound, Question, Reply, StartInput, Text, TextInput
 from bot.core.session import SessionKey
 from bot.telemetry.context import user_hash
+from bot.telemetry.logs import Throttle
+from bot.web.limits import too_deep
 from bot.web.services import Services, WebChannel
 
 log = logging.getLogger(__name__)
@@ -70,6 +80,7 @@ class LineChannel:
         self._validator = SignatureValidator(secret)
         self._client: AsyncApiClient | None = None
         self._sender: LineSender | None = None
+        self._refusals = Throttle()
 
     # --- WebChannel --------------------------------------------------------------------------------
 
@@ -110,50 +121,66 @@ class LineChannel:
             return body
         signature = request.headers.get("x-line-signature")
         if not signature:
-            return _refuse(400, "missing signature")
+            return self._refuse(400, "missing signature")
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            return _refuse(400, "body is not UTF-8")
+            return self._refuse(400, "body is not UTF-8")
         if not self._validator.validate(text, signature):
-            return _refuse(401, "bad signature")
+            return self._refuse(401, "bad signature")
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            return _refuse(415, "not JSON")
+            return self._refuse(415, "not JSON")
         try:
             payload = json.loads(text)
-        except ValueError:
-            return _refuse(400, "malformed JSON")
+        except (ValueError, RecursionError):  # malformed, 4,300-digit integers, ~1,000-deep nesting
+            return self._refuse(400, "malformed JSON")
         if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
-            return _refuse(400, "not a webhook body")
+            return self._refuse(400, "not a webhook body")
+        if too_deep(payload):
+            return self._refuse(400, "nested too deeply")
         self._dispatch(destination(payload), parse_events(payload["events"]))
         return PlainTextResponse("OK")
+
+    def _refuse(self, status: int, reason: str) -> Response:
+        """One short line (reason only, throttled: a flood writes a few lines a minute) and a counter."""
+        self.services.metrics.refused("line", status)
+        if (skipped := self._refusals.allow()) is not None:
+            log.warning("line webhook refused: %d %s (%d not logged before)", status, reason, skipped)
+        return PlainTextResponse(reason, status_code=status)
 
     async def _read_body(self, request: Request) -> bytes | Response:
         """The body, read no further than the limit (a declared length over it is refused unread)."""
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            return _refuse(413, "body too large")
+            return self._refuse(413, "body too large")
         chunks: list[bytes] = []
         size = 0
         try:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > self.max_body_bytes:
-                    return _refuse(413, "body too large")
+                    return self._refuse(413, "body too large")
                 chunks.append(chunk)
         except ClientDisconnect:
-            return _refuse(400, "client went away")
+            return self._refuse(400, "client went away")
         return b"".join(chunks)
 
     def _dispatch(self, workspace: str, events: list[Incoming]) -> None:
-        """One tracked task per chat, handling that chat's events in order."""
+        """One tracked task per chat, handling that chat's events in order; ignored events in one line."""
         by_chat: dict[str, list[Incoming]] = {}
+        ignored: Counter[str] = Counter()
+        oldest = (time.time() - self.services.settings.dedupe_seconds) * 1000
         for event in events:
             if isinstance(event.action, Ignore):
-                self._log(event, f"ignored:{event.action.reason}")
+                ignored[event.action.reason] += 1
+            elif event.timestamp is not None and event.timestamp <= oldest:
+                ignored["stale"] += 1  # older than the dedupe window: a replay, or far too late to answer
             else:
                 by_chat.setdefault(event.chat.id or "-", []).append(event)
+        if ignored:
+            summary = " ".join(f"{reason}={count}" for reason, count in sorted(ignored.items()))
+            log.info("line webhook: %d event(s), %d ignored: %s", len(events), ignored.total(), summary)
         for chat_events in by_chat.values():
             self.services.tasks.spawn(self._run(workspace, chat_events), name="line-events")
 
@@ -194,7 +221,7 @@ class LineChannel:
     async def _turn(self, key: SessionKey, inbound: Inbound, event: Incoming) -> TurnResult:
         if self.services.settings.log_message_text and isinstance(inbound, TextInput):
             log.info("line text: user=%s text=%r", self._who(event), inbound.text)
-        return await self.services.conversation.turn(key, inbound, event.event_id or None)
+        return await self.services.conversation.turn(key, inbound, event.event_id or None, event.timestamp)
 
     async def _repeat(self, key: SessionKey, event: Incoming) -> TurnResult:
         """The current question again; a user with no session yet gets the greeting instead."""
@@ -208,7 +235,7 @@ class LineChannel:
         if result.limited or result.failed:  # a flood gets one notice then silence; an outage one "busy"
             preface = ()
         if not (preface or result.replies):
-            self._log(event, "limited:silent")
+            self._log(event, "limited:silent", logging.DEBUG)  # a flood: one line per message would be its echo
             return
         outcome = await self._send(event, [*preface, *result.replies], page)
         trace = result.trace.outcome if result.trace else "-"
@@ -251,8 +278,9 @@ class LineChannel:
             return "-"
         return user_hash("line", user)
 
-    def _log(self, event: Incoming, outcome: str) -> None:
-        log.info(
+    def _log(self, event: Incoming, outcome: str, level: int = logging.INFO) -> None:
+        log.log(
+            level,
             "line event: type=%s chat=%s user=%s redelivery=%s outcome=%s",
             event.type,
             event.chat.kind,
@@ -260,11 +288,6 @@ class LineChannel:
             event.redelivery,
             outcome,
         )
-
-
-def _refuse(status: int, reason: str) -> Response:
-    log.warning("line webhook refused: %d %s", status, reason)
-    return PlainTextResponse(reason, status_code=status)
 
 
 def build_line_channel(services: Services) -> WebChannel:

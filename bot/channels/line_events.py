@@ -8,9 +8,11 @@ An event the SDK cannot parse, an event type it does not know and an event in st
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from linebot.v3.webhooks import (
@@ -81,11 +83,23 @@ Action = Turn | Repeat | Erase | GroupNotice | Ignore
 @dataclass(frozen=True, slots=True)
 class Incoming:
     type: str  # the LINE event type (for logs)
-    event_id: str  # webhookEventId: the exactly-once key
+    event_id: str  # webhookEventId, or a digest of the event when LINE sends none: the exactly-once key
     redelivery: bool
     chat: Chat
     reply_token: str | None
     action: Action
+    timestamp: int | None = None  # when the event happened (unix ms, LINE's clock): replays are refused by it
+
+
+def fallback_event_id(raw: Mapping[str, Any]) -> str:
+    """An exactly-once key for an event without a webhookEventId: a digest of the event as LINE sent it, minus
+    the delivery context (the only part a redelivery changes), so a redelivery gets the same key."""
+    stable = {k: v for k, v in raw.items() if k != "deliveryContext"}
+    try:
+        text = json.dumps(stable, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        text = repr(sorted(stable))
+    return "h:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
 
 
 def destination(payload: Mapping[str, Any]) -> str:
@@ -103,10 +117,13 @@ def parse_events(raw_events: Sequence[Any]) -> list[Incoming]:
             continue
         try:
             event = Event.from_dict(raw)
-        except Exception:  # the SDK raises ValueError, KeyError, TypeError or pydantic errors
+        except Exception:  # the SDK raises ValueError, KeyError, TypeError, RecursionError or pydantic errors
             found.append(_unreadable(raw, "unparsed"))
             continue
-        found.append(classify(event))
+        incoming = classify(event)
+        if not incoming.event_id:
+            incoming = replace(incoming, event_id=fallback_event_id(raw))
+        found.append(incoming)
     return found
 
 
@@ -129,9 +146,12 @@ def classify(event: Any) -> Incoming:
     context = getattr(event, "delivery_context", None)
     mode = getattr(event, "mode", None)
     token = getattr(event, "reply_token", None)
+    timestamp = getattr(event, "timestamp", None)
+    webhook_event_id = getattr(event, "webhook_event_id", None)
     return Incoming(
         type=str(event.type)[:32],
-        event_id=str(event.webhook_event_id),
+        event_id=webhook_event_id[:128] if isinstance(webhook_event_id, str) else "",
+        timestamp=timestamp if isinstance(timestamp, int) and not isinstance(timestamp, bool) else None,
         redelivery=bool(context is not None and context.is_redelivery),
         chat=chat,
         reply_token=token if isinstance(token, str) and token else None,

@@ -11,18 +11,22 @@ Every Web API client Bolt uses is built here on one `AsyncWebClient` whose ``bas
 ``SLACK_API_BASE_URL``: the app's client (and so each request's client), the OAuth flow's client
 (oauth.v2.access, auth.test) and the authorize step's (auth.test, token rotation). Nothing is left to
 Bolt's defaults, which would call slack.com and read ``SLACK_*`` variables from the environment behind the
-settings' back. Bolt verifies the signing secret and the timestamp (5 minutes) of every HTTP request and
-answers 401 before any listener runs; Socket Mode (``SLACK_APP_TOKEN``) feeds the same app.
+settings' back. Every POST is verified by `slack_guard` on the raw bytes (signature and 5-minute timestamp:
+401) and its body checked (UTF-8, JSON, depth, types: 400) before Bolt sees it, so no request can make Bolt
+raise or log a body; Bolt verifies again (harmless). Socket Mode (``SLACK_APP_TOKEN``) feeds the same app.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import SecretStr
+from slack_bolt import BoltResponse
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler, to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
@@ -34,10 +38,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.channels.slack_guard import Refusal, bolt_request, verify
 from bot.channels.slack_listeners import SlackListeners
 from bot.config import Settings
 from bot.store.base import SessionStore
@@ -48,10 +53,13 @@ from bot.store.slack_installations import (
     RedisInstallationStore,
     RedisOAuthStateStore,
 )
+from bot.telemetry.logs import Throttle
 from bot.web.services import Services
 
 log = logging.getLogger(__name__)
-bolt_log = logging.getLogger("bot.channels.slack.bolt")
+# Bolt's and slack_sdk's own lines: a third-party namespace, so the log filter (bot.telemetry.logs) keeps only
+# their warnings and errors, bounded — their INFO/DEBUG lines carry request bodies and API payloads.
+bolt_log = logging.getLogger("slack_bolt.taikai")
 
 APP_NAME = "taikai-bot"
 EVENTS_PATH = "/slack/events"
@@ -161,12 +169,44 @@ class SlackChannel:
         self.installations = installations
         self.handler = AsyncSlackRequestHandler(app)
         self.socket_mode: AsyncSocketModeHandler | None = None
+        self.signing_secret = (_secret(services.settings.slack_signing_secret) or "").encode()
+        self._refusals = Throttle()
+
+    def _refuse(self, refusal: Refusal) -> Response:
+        """One short line (reason only, throttled: a flood writes a few lines a minute) and a counter."""
+        self.services.metrics.refused("slack", refusal.status)
+        if (skipped := self._refusals.allow()) is not None:
+            log.warning("slack request refused: %d %s (%d not logged before)", refusal.status, refusal.reason, skipped)
+        return PlainTextResponse(refusal.reason, status_code=refusal.status)
+
+    async def events(self, request: Request) -> Response:
+        """`POST /slack/events`: verified and checked here (`slack_guard`), then dispatched by Bolt."""
+        try:
+            body = await request.body()
+        except ClientDisconnect:
+            return self._refuse(Refusal(400, "client went away"))
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        refusal = verify(body, headers, self.signing_secret) if self.signing_secret else Refusal(401, "no secret")
+        if refusal is not None:
+            return self._refuse(refusal)
+        checked = bolt_request(body, request.url.query, headers)
+        if isinstance(checked, Refusal):
+            return self._refuse(checked)
+        if checked.body.get("type") == "app_rate_limited":  # no Bolt listener exists for it: ack, and say so
+            log.warning("slack: the app's event deliveries are being rate limited by Slack")
+            return PlainTextResponse("")
+        try:
+            answer = await self.app.async_dispatch(checked)
+        except _MALFORMED as error:  # raised by Bolt while preparing its own error handler's arguments
+            return self._refuse(Refusal(400, f"not understood: {_raised(error)}"))
+        return to_starlette_response(answer)
 
     async def endpoint(self, request: Request) -> Response:
+        """The OAuth pages (GET): unsigned by nature, handled by Bolt's OAuth flow."""
         return await self.handler.handle(request)
 
     def routes(self) -> Sequence[BaseRoute]:
-        routes: list[BaseRoute] = [Route(EVENTS_PATH, self.endpoint, methods=["POST"])]
+        routes: list[BaseRoute] = [Route(EVENTS_PATH, self.events, methods=["POST"])]
         if self.app.oauth_flow is not None:
             routes.append(Route(INSTALL_PATH, self.endpoint, methods=["GET"]))
             routes.append(Route(REDIRECT_PATH, self.endpoint, methods=["GET"]))
@@ -188,6 +228,28 @@ class SlackChannel:
             await self.installations.close()
 
 
+_MALFORMED = (KeyError, TypeError, AttributeError, IndexError, ValueError, RecursionError)
+
+
+def _raised(error: BaseException) -> str:
+    """The exception's type and the function that raised it; never its message (it may quote the payload)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f"{Path(frames[-1].filename).name}:{frames[-1].name}" if frames else "?"
+    return f"{type(error).__name__} in {where}"
+
+
+async def on_bolt_error(error: Exception) -> BoltResponse:
+    """Bolt's error handler (middleware and listeners). A signed body that passed `slack_guard` but still
+    lacks a field Bolt's matchers assume (e.g. a view without a type) is malformed: 400 and one line naming
+    the exception type and where it was raised, with no traceback or message (they may quote the payload).
+    Anything else is a failure of ours: 500, so that Slack retries, logged with its (bounded) frames."""
+    if isinstance(error, _MALFORMED):
+        log.warning("slack request not understood: %s", _raised(error))
+        return BoltResponse(status=400, body="malformed payload")
+    log.error("slack request failed", exc_info=error)
+    return BoltResponse(status=500, body="")
+
+
 def build_slack_channel(services: Services) -> SlackChannel:
     """The Slack channel for the server (called by `bot.web.app` when Slack settings are present)."""
     settings = services.settings
@@ -199,6 +261,7 @@ def build_slack_channel(services: Services) -> SlackChannel:
     if installations is not None and settings.slack_bot_token:
         log.warning("SLACK_BOT_TOKEN is ignored: OAuth settings are present, tokens come from installations")
     app = build_bolt_app(settings, installations, states)
+    app.error(on_bolt_error)
     SlackListeners(services, installations).register(app)
     log.info("Slack mode: %s", "OAuth (multi-workspace)" if installations is not None else "single workspace")
     return SlackChannel(services, app, installations)

@@ -4,14 +4,19 @@ Places: a DM (everything inline), a channel thread (the conversation in the thre
 ephemerally, never to the channel), or a response URL (slash commands and ephemeral buttons: everything
 ephemeral). Failures are logged with Slack's error code or the exception type only: message text, tokens
 and secrets never reach the log.
+
+A response URL comes from the request body; it is signed by Slack, but the server must still never POST
+wherever a payload says (SSRF): only ``https://hooks.slack.com/…`` (and GovSlack's host), or the host of
+the configured ``SLACK_API_BASE_URL`` (the tests' local fake), is ever called.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -25,6 +30,31 @@ from bot.core.session import SessionKey
 from bot.web.services import Services
 
 log = logging.getLogger(__name__)
+
+SLACK_HOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+
+
+def response_url_checker(api_base_url: str) -> Callable[[Any], str | None]:
+    """A check that keeps a response URL only when it is Slack's (https, a Slack hooks host, no credentials,
+    default port) or on the configured API base URL's scheme and host (a local fake in tests)."""
+    base = urlsplit(api_base_url)
+    own = (base.scheme, base.netloc.lower()) if base.scheme and base.netloc else None
+
+    def check(url: Any) -> str | None:
+        if not isinstance(url, str) or len(url) > 2048:
+            return None
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return None
+        if parts.username is not None or parts.password is not None:
+            return None
+        slack = parts.scheme == "https" and (parts.hostname or "") in SLACK_HOOK_HOSTS and port in (None, 443)
+        configured = own is not None and (parts.scheme, parts.netloc.lower()) == own
+        return url if slack or configured else None
+
+    return check
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +85,7 @@ class SlackDelivery:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.library = services.engine.library
+        self.allowed_response_url = response_url_checker(services.settings.slack_api_base_url)
 
     async def turn(
         self,
@@ -64,10 +95,11 @@ class SlackDelivery:
         event_id: str | None,
         place: Place,
         tap: Tap | None = None,
+        event_at: int | None = None,
     ) -> None:
         """The turn, then (unless it was a duplicate) the tapped question's update, the answers, the Home tab."""
         try:
-            result = await self.services.conversation.turn(key, inbound, event_id)
+            result = await self.services.conversation.turn(key, inbound, event_id, event_at)
         except Exception:  # endless conflicts, a bug: tell the user rather than go silent
             log.exception("slack turn failed")
             await self.send(client, place, render([Text(self.library.text("busy"))], key.user))
@@ -151,8 +183,9 @@ class SlackDelivery:
         log.info("slack workspace removed: %d user(s) erased", count)
         return count
 
-    @staticmethod
-    async def _webhook(url: str, text: str, blocks: Sequence[dict[str, Any]], replace: bool) -> None:
+    async def _webhook(self, url: str, text: str, blocks: Sequence[dict[str, Any]], replace: bool) -> None:
+        if self.allowed_response_url(url) is None:  # checked by the listeners too: this is the last gate
+            raise WebhookFailed("refused")
         response = await AsyncWebhookClient(url).send(
             text=text,
             blocks=list(blocks) or None,
@@ -175,5 +208,5 @@ def _error_code(exc: Exception) -> str:
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error", "unknown"))
     if isinstance(exc, WebhookFailed):
-        return f"response URL status {exc}"
+        return f"response URL {exc}"
     return type(exc).__name__

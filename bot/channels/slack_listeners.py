@@ -12,10 +12,17 @@ channel + ts; for a slash command its trigger id) and `Conversation.turn` record
 session. A retry (``X-Slack-Retry-Num``) or a second tap on the same question is then a duplicate: no
 second reply and no state change. Retries are not dropped by their header, since the first delivery may
 never have reached us.
+
+Every request Slack may send is acknowledged: events, actions, shortcuts, views and commands without a
+listener of their own get a catch-all that acks and does nothing (a 404 would count as a failed delivery,
+and Slack disables event subscriptions that keep failing). Payload fields are read with their types checked
+(`slack_guard` has refused bodies with wrong types already; this keeps the listeners safe on their own), and
+a response URL is used only when it points at Slack (`slack_delivery.allowed_response_url`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -53,13 +60,37 @@ def command_input(text: str, vocabulary: Vocabulary) -> Inbound:
     return CommandInput(name) if name else TextInput(arg)
 
 
+def _str(value: Any) -> str | None:
+    """`value` when it is a non-empty string, else None: ids and texts from a payload, type-checked."""
+    return value if isinstance(value, str) and value else None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _event_key(value: str | None) -> str | None:
+    """An exactly-once key of bounded length (a digest of a long one): it is stored in Redis per turn."""
+    if not value:
+        return None
+    return value if len(value) <= 200 else "h:" + hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def _event_time(body: dict[str, Any]) -> int | None:
+    """The event's own time (unix ms) from an Events API body: Slack's retries keep it, so a retry of an
+    event older than the dedupe window, or than the ids the dedupe set let go, is refused."""
+    value = body.get("event_time")
+    return value * 1000 if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
 def _is_user_dm(event: dict[str, Any]) -> bool:
     """A message a person typed in the bot's DM: no bot, no edit or deletion, no other subtype."""
     return (
         event.get("channel_type") == "im"
         and not event.get("subtype")
         and not event.get("bot_id")
-        and bool(event.get("user"))
+        and _str(event.get("user")) is not None
+        and _str(event.get("channel")) is not None
         and "edited" not in event
     )
 
@@ -82,65 +113,87 @@ class SlackListeners:
         app.event("tokens_revoked")(self.on_tokens_revoked)
         app.command("/taikai")(self.on_command)
         app.action(re.compile(f"^{re.escape(ACTION_PREFIX)}"))(self.on_action)
+        # last, so they match only what nothing above took: acknowledge, do nothing
+        anything = re.compile(".*")
+        app.event(anything)(self.ignore)
+        app.command(anything)(self.ack_only)
+        app.action(anything)(self.ack_only)
+        app.shortcut(anything)(self.ack_only)
+        app.view(anything)(self.ack_only)
+        app.view_closed(anything)(self.ack_only)
+        app.options(anything)(self.ack_only)
 
     @staticmethod
     def key(context: AsyncBoltContext, user: str) -> SessionKey:
         """Sessions are per workspace and user, so workspaces never see each other's data."""
-        return SessionKey(CHANNEL, context.team_id or context.enterprise_id or "-", user)
+        return SessionKey(CHANNEL, _str(context.team_id) or _str(context.enterprise_id) or "-", user)
+
+    async def ignore(self) -> None:
+        """An event type the bot does not use (Bolt acks it when this returns)."""
+
+    async def ack_only(self, ack: AsyncAck) -> None:
+        await ack()
 
     # --- listeners (each returns at once; Bolt acks when it returns) ----------------------------
 
     async def on_message(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
         if not _is_user_dm(event):
             return
-        text = clean_text(str(event.get("text", "")))
+        text = clean_text(_str(event.get("text")) or "")
         if text:
-            user = str(event["user"])
-            place = Place(str(event["channel"]), user, thread_ts=event.get("thread_ts"), private=True)
-            self._spawn(context.client, self.key(context, user), TextInput(text), body.get("event_id"), place)
+            user, channel = str(event["user"]), str(event["channel"])
+            place = Place(channel, user, thread_ts=_str(event.get("thread_ts")), private=True)
+            key, event_id = self.key(context, user), _event_key(_str(body.get("event_id")))
+            self._spawn(context.client, key, TextInput(text), event_id, place, event_at=_event_time(body))
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
         """A mention in a channel is answered in a thread; checklists there go ephemerally to the asker."""
-        channel, user = str(event.get("channel", "")), event.get("user")
-        if not user or event.get("bot_id") or "edited" in event or channel.startswith("D"):
+        channel, user = _str(event.get("channel")), _str(event.get("user"))
+        if not user or not channel or event.get("bot_id") or "edited" in event or channel.startswith("D"):
             return  # in a DM the message event already carries it
-        text = clean_text(str(event.get("text", "")), context.bot_user_id)
+        text = clean_text(_str(event.get("text")) or "", context.bot_user_id)
         inbound: Inbound = TextInput(text) if text else StartInput()
-        place = Place(channel, str(user), thread_ts=event.get("thread_ts") or event.get("ts"), private=False)
-        self._spawn(context.client, self.key(context, str(user)), inbound, body.get("event_id"), place)
+        thread = _str(event.get("thread_ts")) or _str(event.get("ts"))
+        place = Place(channel, user, thread_ts=thread, private=False)
+        key, event_id = self.key(context, user), _event_key(_str(body.get("event_id")))
+        self._spawn(context.client, key, inbound, event_id, place, event_at=_event_time(body))
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
         """Answers go ephemerally through the response URL: that works in any channel, member or not."""
         await ack()
-        user = str(command["user_id"])
-        inbound = command_input(str(command.get("text", "")), self.library.vocabulary)
-        place = Place(command.get("channel_id"), user, private=True, response_url=command.get("response_url"))
-        trigger = command.get("trigger_id")
-        self._spawn(context.client, self.key(context, user), inbound, f"command:{trigger}" if trigger else None, place)
+        user = _str(command.get("user_id"))
+        if user is None:
+            return
+        inbound = command_input(_str(command.get("text")) or "", self.library.vocabulary)
+        response_url = self.delivery.allowed_response_url(command.get("response_url"))
+        place = Place(_str(command.get("channel_id")), user, private=True, response_url=response_url)
+        trigger = _str(command.get("trigger_id"))
+        event_id = _event_key(f"command:{trigger}" if trigger else None)
+        self._spawn(context.client, self.key(context, user), inbound, event_id, place)
 
     async def on_action(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         await ack()
-        choice = ChoiceInput.decode(str(action.get("value", "")))
-        user = str(body.get("user", {}).get("id", ""))
+        choice = ChoiceInput.decode(_str(action.get("value")) or "")
+        user = _str(_dict(body.get("user")).get("id"))
         if choice is None or not user:
             return
-        container: dict[str, Any] = body.get("container") or {}
-        message: dict[str, Any] = body.get("message") or {}
-        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-        ephemeral = bool(container.get("is_ephemeral"))
-        response_url = body.get("response_url")
-        owner = question_owner(action.get("block_id"))
+        container = _dict(body.get("container"))
+        message = _dict(body.get("message"))
+        channel = _str(container.get("channel_id")) or _str(_dict(body.get("channel")).get("id"))
+        ephemeral = container.get("is_ephemeral") is True
+        response_url = self.delivery.allowed_response_url(body.get("response_url"))
+        owner = question_owner(_str(action.get("block_id")))
         if owner is not None and owner != user:  # someone else's question in a channel thread
             self.services.tasks.spawn(self.delivery.not_yours(response_url), name="slack-not-yours")
             return
         tap = Tap(
             channel=channel,
-            ts=container.get("message_ts"),
-            blocks=tuple(message.get("blocks") or ()),
-            text=str(message.get("text", "")),
-            label=str((action.get("text") or {}).get("text", "")),
+            ts=_str(container.get("message_ts")),
+            blocks=tuple(b for b in message.get("blocks") or () if isinstance(b, dict)),
+            text=_str(message.get("text")) or "",
+            label=_str(_dict(action.get("text")).get("text")) or "",
             response_url=response_url,
             ephemeral=ephemeral,
         )
@@ -148,37 +201,40 @@ class SlackListeners:
         place = Place(
             channel,
             user,
-            thread_ts=message.get("thread_ts"),
+            thread_ts=_str(message.get("thread_ts")),
             private=private,
             response_url=response_url if ephemeral else None,
         )
         # One answer per question message: a second tap on it (double click, another button) is a duplicate.
-        event_id = f"action:{channel}:{tap.ts}" if tap.ts else None
+        event_id = _event_key(f"action:{channel}:{tap.ts}" if tap.ts else None)
         self._spawn(context.client, self.key(context, user), choice, event_id, place, tap)
 
     async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
         """The Home tab: publish the checklist. The Messages tab, first time: greet (the DM was opened)."""
-        user, tab, channel = event.get("user"), event.get("tab"), event.get("channel")
+        user, tab, channel = _str(event.get("user")), event.get("tab"), _str(event.get("channel"))
         if not user:
             return
-        key = self.key(context, str(user))
+        key = self.key(context, user)
         if tab == "home":
             self.services.tasks.spawn(self.delivery.refresh_home(context.client, key), name="slack-home")
         elif tab == "messages" and channel:
-            place = Place(str(channel), str(user), private=True)
-            greeting = self.delivery.greet(context.client, key, body.get("event_id"), place)
+            place = Place(channel, user, private=True)
+            greeting = self.delivery.greet(context.client, key, _event_key(_str(body.get("event_id"))), place)
             self.services.tasks.spawn(greeting, name="slack-greet")
 
     async def on_uninstalled(self, context: AsyncBoltContext) -> None:
-        self.services.tasks.spawn(self._forget(context.enterprise_id, context.team_id), name="slack-uninstall")
+        self.services.tasks.spawn(
+            self._forget(_str(context.enterprise_id), _str(context.team_id)), name="slack-uninstall"
+        )
 
     async def on_tokens_revoked(self, event: dict[str, Any], context: AsyncBoltContext) -> None:
         """Revoked user tokens drop those installers; a revoked bot token ends the workspace like an uninstall."""
-        tokens: dict[str, Any] = event.get("tokens") or {}
-        users = [str(u) for u in tokens.get("oauth") or ()]
+        tokens = _dict(event.get("tokens"))
+        oauth = tokens.get("oauth")
+        users = [u for u in oauth if isinstance(u, str)] if isinstance(oauth, list) else []
         bots = bool(tokens.get("bot"))
         self.services.tasks.spawn(
-            self._revoke(context.enterprise_id, context.team_id, users, bots), name="slack-revoke"
+            self._revoke(_str(context.enterprise_id), _str(context.team_id), users, bots), name="slack-revoke"
         )
 
     # --- background work ----------------------------------------------------------------------
@@ -191,8 +247,10 @@ class SlackListeners:
         event_id: str | None,
         place: Place,
         tap: Tap | None = None,
+        event_at: int | None = None,
     ) -> None:
-        self.services.tasks.spawn(self.delivery.turn(client, key, inbound, event_id, place, tap), name="slack-turn")
+        turn = self.delivery.turn(client, key, inbound, event_id, place, tap, event_at)
+        self.services.tasks.spawn(turn, name="slack-turn")
 
     async def _forget(self, enterprise_id: str | None, team_id: str | None) -> None:
         """Uninstall: the workspace's installation and every session of its users."""

@@ -36,8 +36,17 @@ class SaveOutcome(StrEnum):
 
 
 class SessionStore(Protocol):
-    async def load(self, key: SessionKey, event_id: str | None = None, limiter: RateLimiter | None = None) -> Loaded:
+    async def load(
+        self,
+        key: SessionKey,
+        event_id: str | None = None,
+        limiter: RateLimiter | None = None,
+        event_at: int | None = None,
+    ) -> Loaded:
         """Read the session and, when `event_id` is given, whether that event was already processed.
+
+        `event_at` is the event's own time (unix ms) when the platform gives one: an event older than the
+        dedupe window, or than the newest id the dedupe set had to forget, counts as processed (a replay).
 
         With a `limiter` whose buckets this store holds, a load of an event that is not a duplicate also
         takes the user's token, in the same atomic step, and reports it in `Loaded.verdict`; otherwise
@@ -46,17 +55,23 @@ class SessionStore(Protocol):
         ...
 
     async def save(
-        self, key: SessionKey, session: Session | None, version: int, event_id: str | None = None
+        self,
+        key: SessionKey,
+        session: Session | None,
+        version: int,
+        event_id: str | None = None,
+        event_at: int | None = None,
     ) -> SaveOutcome:
         """Write `session` (refreshing its TTL) if the stored version is still `version`.
 
-        `session=None` erases every key of the user instead. `event_id`, when given, is marked as
-        processed in the same atomic step.
+        `event_id`, when given, is marked as processed (at `event_at`) in the same atomic step.
+        `session=None` (削除) erases the session and the dedupe set instead and records nothing, so no key
+        naming the user is left but the rate-limit bucket (kept until it refills: erasing must not reset it).
         """
         ...
 
     async def erase(self, key: SessionKey) -> None:
-        """Delete every key of the user, unconditionally (unfollow, uninstall)."""
+        """Delete the user's session and dedupe set, unconditionally (unfollow); the rate bucket expires alone."""
         ...
 
     async def erase_workspace(self, channel: str, workspace: str) -> int:

@@ -2,8 +2,9 @@
 
 It keeps the Redis store's semantics so that code tested against it behaves the same in production:
 optimistic versions, a TTL refreshed by every save, per-user event-id dedupe for a window (newest
-`dedupe_limit` ids kept), and erase. Sessions are kept encoded (`codec`), as in Redis: a session that
-cannot be serialised fails here too, and no caller can mutate a stored session through a shared dict.
+`dedupe_limit` ids kept, and a floor refusing anything not newer than the ids let go), and erase.
+Sessions are kept encoded (`codec`), as in Redis: a session that cannot be serialised fails here too,
+and no caller can mutate a stored session through a shared dict.
 
 Async safety: no method awaits anything, so each runs to completion without interleaving with another
 task of the same event loop; a load→save race still shows up as a CONFLICT, exactly as with Redis.
@@ -35,19 +36,33 @@ class _Entry:
 
 @dataclass(slots=True)
 class _Seen:
-    ids: dict[str, float] = field(default_factory=dict)  # event id -> time; insertion order = time order
+    ids: dict[str, float] = field(default_factory=dict)  # event id -> event time (s)
+    floor: float = 0.0  # the newest time of an id evicted by the cap: nothing at or before it is new
 
-    def contains(self, event_id: str, since: float) -> bool:
+    def contains(self, event_id: str, at: float, since: float, timed: bool) -> bool:
+        if timed and (at <= since or at <= self.floor):
+            return True
         seen_at = self.ids.get(event_id)
         return seen_at is not None and seen_at > since
 
-    def add(self, event_id: str, now: float, since: float, limit: int) -> None:
+    def add(self, event_id: str, at: float, since: float, limit: int) -> None:
         self.ids.pop(event_id, None)
-        self.ids[event_id] = now
-        for old in [eid for eid, at in self.ids.items() if at <= since]:
+        for old in [eid for eid, seen_at in self.ids.items() if seen_at <= since]:
             del self.ids[old]
-        while len(self.ids) > limit:
-            del self.ids[next(iter(self.ids))]
+        room = max(limit - 2, 0)  # the same cap as Redis, where the floor takes a member too
+        if len(self.ids) > room:
+            ordered = sorted(self.ids.items(), key=lambda item: item[1])
+            for eid, seen_at in ordered[: len(self.ids) - room]:
+                del self.ids[eid]
+                self.floor = max(self.floor, seen_at)
+        self.ids[event_id] = at
+
+
+def _event_time(event_at: int | None, now: float) -> float:
+    """The event's own time in seconds (its platform timestamp in ms), or now when unknown or in the future."""
+    if event_at is None or event_at <= 0:
+        return now
+    return min(event_at / 1000, now)
 
 
 class MemorySessionStore:
@@ -71,35 +86,48 @@ class MemorySessionStore:
         self._seen: dict[SessionKey, _Seen] = {}
         self._saves = 0
 
-    async def load(self, key: SessionKey, event_id: str | None = None, limiter: RateLimiter | None = None) -> Loaded:
+    async def load(
+        self,
+        key: SessionKey,
+        event_id: str | None = None,
+        limiter: RateLimiter | None = None,
+        event_at: int | None = None,
+    ) -> Loaded:
         """The stored session (None when absent or expired) and whether `event_id` was processed.
 
         No rate buckets live here: `limiter` is ignored (the conversation asks it directly)."""
         now = self._clock()
-        duplicate = event_id is not None and self._is_duplicate(key, event_id, now)
+        duplicate = event_id is not None and self._is_duplicate(key, event_id, event_at, now)
         entry = self._live(key, now)
         if entry is None:
             return Loaded(None, 0, duplicate)
         return Loaded(codec.decode(entry.body), entry.version, duplicate)
 
     async def save(
-        self, key: SessionKey, session: Session | None, version: int, event_id: str | None = None
+        self,
+        key: SessionKey,
+        session: Session | None,
+        version: int,
+        event_id: str | None = None,
+        event_at: int | None = None,
     ) -> SaveOutcome:
         """Write `session` with a fresh TTL if the stored version is still `version` (see `SessionStore`)."""
         now = self._clock()
-        if event_id is not None and self._is_duplicate(key, event_id, now):
+        at = _event_time(event_at, now)
+        if event_id is not None and self._is_duplicate(key, event_id, event_at, now):
             return SaveOutcome.DUPLICATE
         entry = self._live(key, now)
         if (entry.version if entry else 0) != version:
             return SaveOutcome.CONFLICT
-        if session is None:
+        if session is None:  # 削除: nothing of the user is kept, not even this event's id
             self._sessions.pop(key, None)
             self._seen.pop(key, None)
-        else:
-            self._sessions[key] = _Entry(version + 1, codec.encode(session), now + self._ttl)
+            self._count_save(now)
+            return SaveOutcome.SAVED
+        self._sessions[key] = _Entry(version + 1, codec.encode(session), now + self._ttl)
         if event_id is not None:
             seen = self._seen.setdefault(key, _Seen())
-            seen.add(event_id, now, now - self._dedupe_seconds, self._dedupe_limit)
+            seen.add(event_id, at, now - self._dedupe_seconds, self._dedupe_limit)
         self._count_save(now)
         return SaveOutcome.SAVED
 
@@ -126,9 +154,13 @@ class MemorySessionStore:
             return None
         return entry
 
-    def _is_duplicate(self, key: SessionKey, event_id: str, now: float) -> bool:
+    def _is_duplicate(self, key: SessionKey, event_id: str, event_at: int | None, now: float) -> bool:
+        since = now - self._dedupe_seconds
+        at, timed = _event_time(event_at, now), event_at is not None and event_at > 0
+        if timed and at <= since:
+            return True
         seen = self._seen.get(key)
-        return seen is not None and seen.contains(event_id, now - self._dedupe_seconds)
+        return seen is not None and seen.contains(event_id, at, since, timed)
 
     def _count_save(self, now: float) -> None:
         self._saves += 1

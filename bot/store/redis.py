@@ -16,9 +16,11 @@ Values: the session key holds the string ``"<version>|<json>"`` (see `codec`) ra
 short string costs less memory than a hash's header and field names. Lua reads the version with
 ``string.match``; the body is never parsed on the server.
 
-Dedupe: per user, a sorted set of event ids scored by server time (ms), trimmed to the window and
-capped at `dedupe_limit` entries, so it stays a small listpack; it expires a window after the last save.
-Server time (``TIME`` in the scripts) is used so that replicas whose clocks drift agree.
+Dedupe: per user, a sorted set of event ids scored by the event's time (the platform's timestamp, else
+server time), trimmed to the window and capped at `dedupe_limit` members so it stays a small listpack; a
+floor (the newest evicted time) refuses whatever the cap let go, so the cap never reopens a replay. It
+expires a window after the last save. Server time (``TIME`` in the scripts) is used for "now", so that
+replicas whose clocks drift agree.
 """
 
 from __future__ import annotations
@@ -43,42 +45,77 @@ from bot.store.redis_ratelimit import TAKE_TOKEN, RedisRateLimiter
 
 DEFAULT_KEYS = KeyBuilder()
 
-# KEYS: session, seen. ARGV: event id, dedupe window (ms). Returns {duplicate 0/1, value or nil}.
-_LOAD = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local at = redis.call('ZSCORE', KEYS[2], ARGV[1])
-local duplicate = 0
-if at and tonumber(at) > now - tonumber(ARGV[2]) then duplicate = 1 end
-return {duplicate, redis.call('GET', KEYS[1])}
+# Dedupe, shared by every script. The user's `seen` sorted set holds processed event ids scored by the
+# event's own time (ms; the platform's timestamp when it gives one, else server time), plus one member ""
+# whose score is the *floor*: the newest time of any id evicted by the cap. An event is refused as seen when
+# its id is in the set or, when the platform gave its time, when it is older than the window or not newer
+# than the floor — so evicting
+# old ids to keep the set small (a listpack) never lets a replay of an evicted event through.
+# Event ids are never empty (the channels derive one from the event when the platform sends none).
+_SEEN = """
+local function event_time(arg, now)
+  local at = tonumber(arg) or 0
+  if at <= 0 or at > now then return now end
+  return at
+end
+local function seen_before(seen, event, at, since, timed)
+  if timed then
+    if at <= since then return true end
+    local floor = redis.call('ZSCORE', seen, '')
+    if floor and at <= tonumber(floor) then return true end
+  end
+  local score = redis.call('ZSCORE', seen, event)
+  return score and tonumber(score) > since
+end
+local function server_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 """
 
+# KEYS: session, seen. ARGV: event id, dedupe window (ms), event time (ms, 0: unknown).
+# Returns {duplicate 0/1, value or nil}.
+_LOAD = (
+    _SEEN
+    + """
+local now = server_now()
+local at = event_time(ARGV[3], now)
+local duplicate = 0
+if seen_before(KEYS[2], ARGV[1], at, now - tonumber(ARGV[2]), (tonumber(ARGV[3]) or 0) > 0) then duplicate = 1 end
+return {duplicate, redis.call('GET', KEYS[1])}
+"""
+)
+
 # The same, and the rate limit in the same round trip. KEYS: session, seen, rate (one slot).
-# ARGV: event id, dedupe window (ms), burst, tokens per ms, bucket expiry (ms).
+# ARGV: event id, dedupe window (ms), event time (ms, 0: unknown), burst, tokens per ms, bucket expiry (ms).
 # Returns {duplicate 0/1, value or nil, verdict or nil}: a duplicate takes no token.
 _LOAD_AND_TAKE = (
     TAKE_TOKEN
+    + _SEEN
     + """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local at = redis.call('ZSCORE', KEYS[2], ARGV[1])
-if at and tonumber(at) > now - tonumber(ARGV[2]) then return {1, redis.call('GET', KEYS[1]), false} end
-local verdict = take_token(KEYS[3], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5], now)
+local now = server_now()
+local at = event_time(ARGV[3], now)
+if seen_before(KEYS[2], ARGV[1], at, now - tonumber(ARGV[2]), (tonumber(ARGV[3]) or 0) > 0) then
+  return {1, redis.call('GET', KEYS[1]), false}
+end
+local verdict = take_token(KEYS[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], now)
 return {0, redis.call('GET', KEYS[1]), verdict}
 """
 )
 
-# KEYS: session, seen, rate (all of one user: one slot).
-# ARGV: op ('set' | 'del'), expected version, body, ttl (ms), dedupe window (ms), dedupe limit, [event id].
-_SAVE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+# KEYS: session, seen (one slot).
+# ARGV: op ('set' | 'del'), expected version, body, ttl (ms), dedupe window (ms), dedupe limit, [event id,
+# event time (ms, 0: unknown)].
+# 'del' (削除) deletes the session and the dedupe set and records nothing: no key naming the user is left but
+# the rate-limit bucket, which is not touched (erasing must not refill it) and expires once refilled.
+_SAVE = (
+    _SEEN
+    + """
+local now = server_now()
 local since = now - tonumber(ARGV[5])
 local event = ARGV[7]
-if event then
-  local at = redis.call('ZSCORE', KEYS[2], event)
-  if at and tonumber(at) > since then return 'duplicate' end
-end
+local at = event_time(ARGV[8], now)
+if event and seen_before(KEYS[2], event, at, since, (tonumber(ARGV[8]) or 0) > 0) then return 'duplicate' end
 local version = 0
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -87,20 +124,30 @@ if current then
 end
 if version ~= tonumber(ARGV[2]) then return 'conflict' end
 if ARGV[1] == 'del' then
-  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-else
-  redis.call('SET', KEYS[1], string.format('%d|', version + 1) .. ARGV[3], 'PX', ARGV[4])
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 'saved'
 end
+redis.call('SET', KEYS[1], string.format('%d|', version + 1) .. ARGV[3], 'PX', ARGV[4])
 if event then
-  -- trim first, then add: a sorted set that ever holds more than zset-max-listpack-entries (128) members
-  -- becomes a skiplist for good, ~17 KB instead of ~5 KB for the same 128 ids (docs/benchmark.md)
+  -- Trim first, then add: a sorted set that ever holds more than zset-max-listpack-entries (128) members
+  -- becomes a skiplist for good, ~17 KB instead of ~5 KB for the same 128 ids (docs/benchmark.md).
+  -- Ids beyond the cap go oldest first, and the floor rises to the newest of them.
+  local floor = tonumber(redis.call('ZSCORE', KEYS[2], '') or '0')
+  redis.call('ZREM', KEYS[2], '')
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', since)
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[6]))
-  redis.call('ZADD', KEYS[2], now, event)
+  local excess = redis.call('ZCARD', KEYS[2]) - (tonumber(ARGV[6]) - 2)
+  if excess > 0 then
+    local popped = redis.call('ZPOPMIN', KEYS[2], excess)
+    local newest = tonumber(popped[#popped])
+    if newest > floor then floor = newest end
+  end
+  redis.call('ZADD', KEYS[2], at, event)
+  if floor > since then redis.call('ZADD', KEYS[2], floor, '') end
   redis.call('PEXPIRE', KEYS[2], ARGV[5])
 end
 return 'saved'
 """
+)
 
 # Connection settings, each overridable through `from_url(**opts)`:
 # A Redis on the same network connects in milliseconds; giving up after 1 s leaves room for a retry
@@ -199,26 +246,35 @@ class RedisSessionStore:
         client = Redis.from_pool(pool)  # the client owns the pool: closing it closes the pool
         return cls(client, ttl_seconds, dedupe_seconds, keys, dedupe_limit=dedupe_limit)
 
-    async def load(self, key: SessionKey, event_id: str | None = None, limiter: RateLimiter | None = None) -> Loaded:
-        """One GET, or with `event_id` one EVALSHA that also reports whether the event was processed.
+    async def load(
+        self,
+        key: SessionKey,
+        event_id: str | None = None,
+        limiter: RateLimiter | None = None,
+        event_at: int | None = None,
+    ) -> Loaded:
+        """One GET, or with `event_id` one EVALSHA that also reports whether the event was processed
+        (or is older than the window or the floor: `event_at` is the event's own time in ms, if known).
 
         With a `RedisRateLimiter` on this client and these keys, that EVALSHA also takes the user's token
         (unless the event is a duplicate): a turn costs two round trips, not three.
         """
         duplicate, verdict = False, None
+        _check_event(event_id)
         with _unavailable("load"):
             if event_id is None:
                 value = await self._client.get(self._keys.session(key))
             elif isinstance(limiter, RedisRateLimiter) and self._holds_buckets_of(limiter):
                 reply = await self._load_and_take_script(
                     keys=[self._keys.session(key), self._keys.seen(key), self._keys.rate(key)],
-                    args=[event_id, self._dedupe_ms, *limiter.bucket_args()],
+                    args=[event_id, self._dedupe_ms, event_at or 0, *limiter.bucket_args()],
                 )
                 duplicate, value = bool(reply[0]), reply[1]
                 verdict = None if reply[2] is None else Verdict(cast(bytes, reply[2]).decode())
             else:
                 reply = await self._load_script(
-                    keys=[self._keys.session(key), self._keys.seen(key)], args=[event_id, self._dedupe_ms]
+                    keys=[self._keys.session(key), self._keys.seen(key)],
+                    args=[event_id, self._dedupe_ms, event_at or 0],
                 )
                 duplicate, value = bool(reply[0]), reply[1]
         if value is None:
@@ -231,21 +287,30 @@ class RedisSessionStore:
         return limiter.client is self._client and limiter.keys == self._keys
 
     async def save(
-        self, key: SessionKey, session: Session | None, version: int, event_id: str | None = None
+        self,
+        key: SessionKey,
+        session: Session | None,
+        version: int,
+        event_id: str | None = None,
+        event_at: int | None = None,
     ) -> SaveOutcome:
-        """One EVALSHA: DUPLICATE, CONFLICT, or write (or erase) + record the event id, then SAVED."""
+        """One EVALSHA: DUPLICATE, CONFLICT, or write + record the event id (or erase), then SAVED."""
+        _check_event(event_id)
         op, body = ("del", b"") if session is None else ("set", codec.encode(session))
         args: list[str | int | bytes] = [op, version, body, self._ttl_ms, self._dedupe_ms, self._dedupe_limit]
         if event_id is not None:
-            args.append(event_id)
+            args.extend((event_id, event_at or 0))
         with _unavailable("save"):
-            reply = await self._save_script(keys=self._keys.user_keys(key), args=args)
+            reply = await self._save_script(keys=[self._keys.session(key), self._keys.seen(key)], args=args)
         return SaveOutcome(cast(bytes, reply).decode())
 
     async def erase(self, key: SessionKey) -> None:
-        """One DEL of all the user's keys (they share a hash slot, so this holds on Cluster too)."""
+        """One DEL of the user's session and dedupe set (one hash slot, so this holds on Cluster too).
+
+        The rate-limit bucket stays until it has refilled and expires by itself: an unfollow/follow or
+        削除 loop must not hand a flooding user a fresh allowance."""
         with _unavailable("erase"):
-            await self._client.delete(*self._keys.user_keys(key))
+            await self._client.delete(self._keys.session(key), self._keys.seen(key))
 
     async def erase_workspace(self, channel: str, workspace: str) -> int:
         """SCAN the workspace's keys (every primary on a cluster) and delete them user by user.
@@ -321,6 +386,12 @@ def _host_port(item: str) -> tuple[str, int]:
     else:
         host, _, port = item.partition(":")
     return unquote(host), int(port or 26379)
+
+
+def _check_event(event_id: str | None) -> None:
+    """A malformed event id is the caller's bug, not a store outage: never sent to Redis, never "unavailable"."""
+    if event_id is not None and (not isinstance(event_id, str) or not event_id or len(event_id) > 256):
+        raise ValueError("event ids are non-empty strings of at most 256 characters")
 
 
 @contextmanager

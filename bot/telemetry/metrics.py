@@ -46,6 +46,12 @@ class Metrics:
         self.reply_fallbacks = Counter(
             "taikai_reply_fallbacks", "Replies sent another way (e.g. LINE push)", ["channel", "kind"], registry=r
         )
+        self.refusals = Counter(
+            "taikai_webhook_refused",
+            "Webhook requests refused (unsigned, malformed)",
+            ["channel", "status"],
+            registry=r,
+        )
         self.platform_errors = Counter(
             "taikai_platform_api_errors",
             "LINE/Slack API calls that failed after retries",
@@ -83,6 +89,9 @@ class Metrics:
 
     def reply_fallback(self, channel: str, kind: str) -> None:
         self.reply_fallbacks.labels(channel, kind).inc()
+
+    def refused(self, channel: str, status: int) -> None:
+        self.refusals.labels(channel, str(status)).inc()
 
     def platform_error(self, channel: str, status: str) -> None:
         self.platform_errors.labels(channel, status).inc()

@@ -108,7 +108,8 @@ async def test_rate_limit_and_erase_on_the_cluster(store: RedisSessionStore, eng
     await Conversation(engine, store).turn(key, StartInput(), event_id="x")
     await store.erase(key)
     assert (await store.load(key, "x")).session is None
-    assert not await store.client.exists(*store.keys.user_keys(key))
+    assert not await store.client.exists(store.keys.session(key), store.keys.seen(key))
+    assert await limiter.hit(key) is Verdict.DROP, "erasing does not refill the rate bucket"
 
 
 async def test_erase_workspace_scans_every_node(store: RedisSessionStore, engine: Engine) -> None:

@@ -59,13 +59,25 @@ async def test_dedupe_window(clock: FakeClock, user: SessionKey) -> None:
     assert await store.save(user, SESSION, 1, event_id="e1") is SaveOutcome.SAVED
 
 
-async def test_dedupe_keeps_the_newest_ids(clock: FakeClock, user: SessionKey) -> None:
-    store = MemorySessionStore(3600, clock, dedupe_limit=3)
+async def test_dedupe_keeps_the_newest_ids_and_refuses_what_it_let_go(clock: FakeClock, user: SessionKey) -> None:
+    store = MemorySessionStore(3600, clock, dedupe_limit=4)  # 2 ids + the new one + the floor, as in Redis
+    times = {}
     for version, event in enumerate(["e1", "e2", "e3", "e4"]):
         clock.advance(1)
-        assert await store.save(user, SESSION, version, event_id=event) is SaveOutcome.SAVED
+        times[event] = int(clock() * 1000)
+        assert await store.save(user, SESSION, version, event, times[event]) is SaveOutcome.SAVED
+    assert all([(await store.load(user, e, event_at=times[e])).duplicate for e in ("e2", "e3", "e4")])
+    # e1 was let go by the cap; a replay of it (same event time) is still refused: the floor
+    assert (await store.load(user, "e1", event_at=times["e1"])).duplicate
+    # an id without a platform time counts from now, after the floor: only the id set can tell
     assert not (await store.load(user, "e1")).duplicate
-    assert all([(await store.load(user, e)).duplicate for e in ("e2", "e3", "e4")])
+
+
+async def test_an_event_older_than_the_window_is_refused(clock: FakeClock, user: SessionKey) -> None:
+    store = MemorySessionStore(3600, clock, dedupe_seconds=60)
+    old = int((clock() - 61) * 1000)
+    assert (await store.load(user, "never-seen", event_at=old)).duplicate
+    assert await store.save(user, SESSION, 0, "never-seen", old) is SaveOutcome.DUPLICATE
 
 
 async def test_dedupe_is_per_user(clock: FakeClock, user: SessionKey) -> None:

@@ -84,12 +84,13 @@ async def test_dedupe_is_per_user(store: SessionStore, user: SessionKey) -> None
     assert not (await store.load(OTHER, "e1")).duplicate
 
 
-async def test_save_none_erases_and_records_the_event(store: SessionStore, user: SessionKey) -> None:
+async def test_save_none_erases_and_records_nothing(store: SessionStore, user: SessionKey) -> None:
     await store.save(user, SESSION, 0, event_id="e1")
     assert await store.save(user, None, 2) is SaveOutcome.CONFLICT
     assert await store.save(user, None, 1, event_id="e2") is SaveOutcome.SAVED
     loaded = await store.load(user, "e2")
-    assert (loaded.session, loaded.version, loaded.duplicate) == (None, 0, True)
+    # 削除 leaves no dedupe set behind (its key would name the user): not even the erasing event's id
+    assert (loaded.session, loaded.version, loaded.duplicate) == (None, 0, False)
     assert not (await store.load(user, "e1")).duplicate  # the old dedupe set went with the session
     assert await store.save(user, SESSION, 0) is SaveOutcome.SAVED
 
@@ -199,8 +200,8 @@ async def test_dedupe_window_and_cap(redis_url: str, raw: Redis, keys: KeyBuilde
     try:
         for version, event in enumerate(["e1", "e2", "e3", "e4"]):
             assert await store.save(user, SESSION, version, event) is SaveOutcome.SAVED
-        assert await raw.zcard(keys.seen(user)) == 3  # capped: the oldest id went
-        assert not (await store.load(user, "e1")).duplicate
+        assert await raw.zcard(keys.seen(user)) == 3  # capped: the newest 2 ids and the floor
+        assert not (await store.load(user, "e1")).duplicate  # no event time: counted from now, after the floor
         assert (await store.load(user, "e4")).duplicate
         assert 0 < await raw.pttl(keys.seen(user)) <= 300
         await asyncio.sleep(0.35)  # past the window: ids count as new again, and the set expired
@@ -220,27 +221,29 @@ async def test_stale_ids_are_trimmed(
     assert await raw.zrange(keys.seen(user), 0, -1) == [b"new"]
 
 
-async def test_erase_deletes_every_user_key(
+async def test_erase_deletes_every_user_key_but_the_rate_bucket(
     redis_store: RedisSessionStore, raw: Redis, keys: KeyBuilder, user: SessionKey
 ) -> None:
     for key in (user, OTHER):
         await redis_store.save(key, SESSION, 0, event_id="e1")
-        await raw.set(keys.rate(key), b"3", px=60_000)  # the future rate limiter's key
+        await raw.set(keys.rate(key), b"3", px=60_000)  # the rate limiter's bucket
     assert await raw.exists(*keys.user_keys(user)) == 3
     await redis_store.erase(user)
-    assert await raw.exists(*keys.user_keys(user)) == 0
     tag = keys.tag(user)
-    assert [k async for k in raw.scan_iter(match=f"{PREFIX}:{tag}:*")] == []
+    # the bucket stays until it expires (an erase must not refill it); nothing else names the user
+    assert [k async for k in raw.scan_iter(match=f"{PREFIX}:{tag}:*")] == [keys.rate(user).encode()]
+    assert 0 < await raw.pttl(keys.rate(user)) <= 60_000
     assert await raw.exists(*keys.user_keys(OTHER)) == 3
 
 
-async def test_save_none_deletes_every_user_key(
+async def test_save_none_deletes_every_user_key_but_the_rate_bucket(
     redis_store: RedisSessionStore, raw: Redis, keys: KeyBuilder, user: SessionKey
 ) -> None:
     await redis_store.save(user, SESSION, 0, event_id="e1")
-    await raw.set(keys.rate(user), b"3")
-    assert await redis_store.save(user, None, 1) is SaveOutcome.SAVED
-    assert await raw.exists(*keys.user_keys(user)) == 0
+    await raw.set(keys.rate(user), b"3", px=60_000)
+    assert await redis_store.save(user, None, 1, event_id="e2") is SaveOutcome.SAVED
+    assert await raw.exists(keys.session(user), keys.seen(user)) == 0, "削除 leaves no session and no dedupe set"
+    assert await raw.get(keys.rate(user)) == b"3", "nor refills the rate bucket"
 
 
 async def test_crafted_user_stays_in_its_own_slot(redis_store: RedisSessionStore, raw: Redis, keys: KeyBuilder) -> None:
