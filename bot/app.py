@@ -50,7 +50,9 @@ def build_engine(settings: Settings, library: Library) -> Engine:
 
     from bot.language import analyze_text, preload
 
-    threading.Thread(target=preload, name="analyzer-preload", daemon=True).start()
+    # not a daemon: a process that exits while the dictionary loads must wait for it (~0.1 s), since a
+    # daemon thread killed inside the native loader aborts the interpreter
+    threading.Thread(target=preload, name="analyzer-preload", daemon=False).start()
     return Engine(
         library,
         resume_after=settings.resume_after_seconds,
