@@ -73,6 +73,7 @@ class Engine:
         self._phrases: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[Phrase, ...]] = {}
         self.undo_words = frozenset(normalize(w) for w in library.lexicon.undo)
         self._commands: list[tuple[frozenset[str], str]] | None = None
+        self._asked: dict[str, frozenset[str]] = {}
         self.resume_after = resume_after
         self.max_text = max_text
         self.book = TemplateBook(library.templates)
@@ -169,7 +170,9 @@ class Engine:
             return self._command(session, command, out)
         if self.analyzer is not None:
             analysis = analysis or self.analyzer(text)
-            reading = read(analysis, offered, self._phrases_of, self._asks(state.ask or ""))
+            reading = read(analysis, offered, self._phrases_of, self._question_lemmas(state.ask or ""))
+            if self._is_unsure(norm) and not reading.certain:  # 「まだ確認してない」: how to find out, not a no
+                return self._unsure(session, state, out)
             if reading.meaning is not Meaning.CHOICE and not analysis.is_question and analysis.polarity != "no":
                 command = self._lemma_command(analysis.lemmas)
                 if command is not None:  # 「ひとつ前に戻りたいです」「状況教えて」
@@ -269,6 +272,13 @@ class Engine:
             self._commands = table
         hits = {name for found, name in self._commands if found <= lemmas}
         return hits.pop() if len(hits) == 1 else None
+
+    def _question_lemmas(self, ask: str) -> frozenset[str]:
+        """Every lemma of the question, ある and する included (is it asking whether something exists?)."""
+        found = self._asked.get(ask)
+        if found is None and self.analyzer is not None:
+            found = self._asked[ask] = self.analyzer(ask).lemmas
+        return found or frozenset()
 
     def _unsure(self, session: Session, state: State, out: _Out) -> Session:
         out.outcome = "unsure"

@@ -18,6 +18,7 @@ from enum import Enum
 
 from bot.core.analysis import TextAnalysis
 from bot.core.model import Choice, NumberRange
+from bot.core.understand import normalize
 
 Analyzer = Callable[[str], TextAnalysis]
 
@@ -51,6 +52,13 @@ class Phrase:
     lemmas: frozenset[str]
     polarity: str | None
     unsure: bool = False  # 「覚えていない」: a choice that is itself "I don't know"
+    past: bool = False  # 「保存した」: a plan (「これから申請します」) does not say it
+    reading: str = ""  # in hiragana: 「ほぞんした」 typed in kana is 「保存した」
+
+
+def reading_of(analysis: TextAnalysis) -> str:
+    """The reply as it sounds, in hiragana (「出金」→「しゅっきん」), for replies typed in kana."""
+    return normalize("".join(t.reading or t.surface for t in analysis.tokens))
 
 
 def phrases_of(choice: Choice, analyze: Analyzer) -> tuple[Phrase, ...]:
@@ -60,11 +68,18 @@ def phrases_of(choice: Choice, analyze: Analyzer) -> tuple[Phrase, ...]:
         analysis = analyze(text)
         lemmas = frozenset(analysis.lemmas - STOP)
         if lemmas:
-            found.append(Phrase(lemmas, analysis.polarity, analysis.unsure))
+            past = analysis.tense == "past"
+            found.append(Phrase(lemmas, analysis.polarity, analysis.unsure, past, reading_of(analysis)))
     return tuple(found)
 
 
-EXISTENTIAL = frozenset({"ある", "有る", "いる", "居る", "ない", "無い", "できる", "出来る", "する", "為る"})
+EXISTENTIAL = frozenset(
+    {"ある", "有る", "いる", "居る", "ない", "無い", "できる", "出来る", "する", "為る", "お願いする", "頼む", "残る"}
+)
+ALL_WORDS = frozenset({"全部", "全て", "すべて", "総て", "皆", "みんな"})  # 「全部終わってます」: none left
+COUNTERS = frozenset({None, "件", "人", "つ", "個", "本", "社"})
+PARTIAL = frozenset({"一部", "半分", "一部分", "途中まで", "半分だけ"})  # 「一部だけ保存しました」: ask
+DOUBT = frozenset({"迷う", "悩む", "決める", "検討"})  # 「残すかどうか迷ってます」: not decided
 
 
 def read(
@@ -80,26 +95,49 @@ def read(
     if analysis.unsure:  # 「確定したかわからない」: not an answer, unless a choice is about not knowing
         knowing = [c.id for c in offered if any(p.unsure and p.lemmas <= analysis.lemmas for p in phrases(c))]
         return Reading(Meaning.CHOICE, knowing[0], certain=True) if len(knowing) == 1 else Reading(Meaning.UNSURE)
-    if not (analysis.hedge or analysis.contrast) and analysis.polarity != "no":
+    sounded = reading_of(analysis)
+    by_sound = [c.id for c in offered if any(p.reading == sounded for p in phrases(c) if p.reading)]
+    if len(set(by_sound)) == 1:  # 「ほぞんした」「せんていちゅう」: a label typed in kana
+        return Reading(Meaning.CHOICE, by_sound[0], certain=True)
+    approx = any(q.approx for q in analysis.quantities)
+    if approx or (not (analysis.hedge or analysis.contrast) and analysis.polarity != "no"):
         numbered = _by_number(analysis, offered)
         if numbered is not None:
             return numbered
+    if len(offered) == 1 and offered[0].means == "yes" and analysis.polarity == "yes" and not analysis.hedge:
+        return Reading(Meaning.CHOICE, offered[0].id)  # 「送りました」 under a lone 次へ: nothing else it could mean
     scored = _by_lemma(analysis, offered, phrases)
-    relevant = analysis.main_lemma is None or analysis.main_lemma in EXISTENTIAL | asked or analysis.aspect == "not_yet"
-    by_polarity = _by_polarity(analysis, offered) if relevant else []
-    if analysis.hedge or analysis.contrast:
+    polarity = _polarity(analysis, asked)
+    by_polarity = [c.id for c in offered if polarity and c.means == polarity]
+    if analysis.hedge or analysis.contrast or analysis.lemmas & PARTIAL or analysis.main_lemma in DOUBT:
         likely = [c for c, _ in scored] + [c for c in by_polarity if c not in {s for s, _ in scored}]
         likely += [c.id for c in offered if c.means and c.id not in likely]
         return Reading(Meaning.ASK_BACK, others=tuple(likely[:2])) if len(likely) >= 2 else Reading(Meaning.NONE)
-    if scored:
-        best, score = scored[0]
-        if len(scored) > 1 and scored[1][1] == score:
-            return Reading(Meaning.ASK_BACK, others=(best, scored[1][0]))
-        if score >= 1.0 or not by_polarity:
-            return Reading(Meaning.CHOICE, best, certain=score >= 1.0)
+    certain = [(c, score) for c, score in scored if score >= 1.0]
+    if certain:
+        best, score = certain[0]
+        if len(certain) > 1 and certain[1][1] == score:
+            return Reading(Meaning.ASK_BACK, others=(best, certain[1][0]))
+        return Reading(Meaning.CHOICE, best, certain=True)
     if len(by_polarity) == 1:
         return Reading(Meaning.CHOICE, by_polarity[0])
+    if len(scored) > 1:  # several half-matches: 「退会したいです」 at the menu
+        return Reading(Meaning.ASK_BACK, others=(scored[0][0], scored[1][0]))
     return Reading(Meaning.NONE)
+
+
+def _polarity(analysis: TextAnalysis, asked: frozenset[str]) -> str | None:
+    """The yes/no the reply gives to this question, or None when its predicate answers something else."""
+    if analysis.aspect == "not_yet":
+        return "no"
+    counts = [q for q in analysis.quantities if q.unit in COUNTERS and not q.ago]
+    existential = bool(asked & {"ある", "有る", "いる", "居る"})
+    if counts and existential:  # 「0件です」「３つ進行中」「支払い待ちのが２件」
+        return "no" if counts[0].value == 0 else "yes"
+    if existential and analysis.lemmas & ALL_WORDS and analysis.main_lemma not in EXISTENTIAL:
+        return "no"  # 「全部終わってます」「それで全部です」 to 「…はありますか」
+    relevant = analysis.main_lemma is None or analysis.main_lemma in EXISTENTIAL | asked
+    return analysis.polarity if relevant else None
 
 
 def _by_number(analysis: TextAnalysis, offered: Sequence[Choice]) -> Reading | None:
@@ -107,10 +145,22 @@ def _by_number(analysis: TextAnalysis, offered: Sequence[Choice]) -> Reading | N
     if not ranged or not analysis.quantities:
         return None
     for quantity in analysis.quantities:
+        edges = [c.id for c in ranged if c.number is not None and _on_edge(c.number, quantity.value, quantity.unit)]
+        if quantity.approx and edges:  # 「ちょうど1時間くらい」「1000円あるかないか」: either side
+            near = [c.id for c in ranged if c.id not in edges][:1]
+            return Reading(Meaning.ASK_BACK, others=tuple(edges[:1] + near)) if near else None
         fits = [c.id for c in ranged if c.number is not None and _fits(c.number, quantity.value, quantity.unit)]
         if len(fits) == 1:
             return Reading(Meaning.CHOICE, fits[0], certain=True)
     return None
+
+
+def _on_edge(spec: NumberRange, value: float, unit: str | None) -> bool:
+    if spec.unit == "時間" and unit in HOURS:
+        value = value * HOURS[unit]
+    elif unit is not None and unit != spec.unit:
+        return False
+    return value in (spec.min, spec.below)
 
 
 def _fits(spec: NumberRange, value: float, unit: str | None) -> bool:
@@ -137,8 +187,12 @@ def _by_lemma(
     scores: dict[str, float] = {}
     for choice in offered:
         for phrase in phrases(choice):
+            if phrase.polarity == "no" and analysis.polarity != "no":
+                continue  # 「申請していない」 needs a negative reply
             if phrase.polarity and analysis.polarity and phrase.polarity != analysis.polarity:
                 continue
+            if phrase.past and analysis.tense != "past" and not analysis.aspect:
+                continue  # 「これから申請します」 is not 「申請した」
             if analysis.polarity == "no" and choice.means == "yes" and not phrase.polarity:
                 continue  # 「正社員ではないです」 is not the 正社員 choice
             overlap = len(phrase.lemmas & reply)
@@ -150,8 +204,3 @@ def _by_lemma(
     return sorted(scores.items(), key=lambda item: -item[1])
 
 
-def _by_polarity(analysis: TextAnalysis, offered: Sequence[Choice]) -> list[str]:
-    polarity = "no" if analysis.aspect == "not_yet" else "yes" if analysis.aspect == "done" else analysis.polarity
-    if polarity is None:
-        return []
-    return [c.id for c in offered if c.means == polarity]

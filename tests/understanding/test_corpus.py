@@ -1,8 +1,7 @@
 """The engine on the public corpus of typed replies (corpus.yaml): shares of correct / asked back / wrong.
 
-The issue's targets are correct ≥ 90 % and wrong ≤ 1 %. The floors below are the figures measured when
-this corpus landed (docs/understanding.md): they stop a regression while the gap is closed; raise them
-with every improvement and add every misreading found to the corpus.
+The targets: correct ≥ 90 % and wrong ≤ 1 % (docs/understanding.md has the figures). Add every misreading
+found anywhere to the corpus; fix it in the rules or in the flows' `examples`, never by loosening these.
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ from bot.core.engine import Engine
 from bot.evaluation import evaluate, load_corpus, report, summary
 
 CORPUS = Path(__file__).parent / "corpus.yaml"
-CORRECT_FLOOR = 0.88
-WRONG_CEILING = 0.022
+CORRECT_FLOOR = 0.90
+WRONG_CEILING = 0.01
 
 
 def test_the_corpus_is_large_and_covers_the_flows() -> None:
