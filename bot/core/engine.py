@@ -328,7 +328,12 @@ class Engine:
         if choice.queue is not None:
             moved = replace(moved, queue=choice.queue)
         trigger = choice.id.partition(EACH)[0]
-        destination = fire(self.library.flows[state.flow].machine, Cursor(state.name), trigger)
+        cursor = Cursor(state.name, facts_for(self.library, session, state.flow) if choice.when else None)
+        destination = fire(self.library.flows[state.flow].machine, cursor, trigger)
+        if destination is None:  # offered a moment ago, refused now: treat as an old button
+            out.outcome = "stale"
+            out.say(self.library.text("stale_choice"))
+            return self._show(session, out)
         target = self._target(state.flow, destination)
         if target == "@back":  # leave this state the way the user came: no new history step for it
             return self._back(moved, out, announce=False)
@@ -494,7 +499,10 @@ class Engine:
                     return self._show(replace(session, filling=wanted[0]), out)
                 return self._show(session, out, full=True)
             cursor = Cursor(state.name, facts_for(self.library, session, state.flow))
-            target = self._target(state.flow, fire(self.library.flows[state.flow].machine, cursor, ROUTE_TRIGGER))
+            routed = fire(self.library.flows[state.flow].machine, cursor, ROUTE_TRIGGER)
+            if routed is None:  # flows check requires a default branch; recover rather than crash
+                return self._go(self._new(session.updated), self.start, out)
+            target = self._target(state.flow, routed)
         raise RuntimeError(f"route loop at {target}")
 
     def _show(self, session: Session, out: _Out, full: bool = False) -> Session:

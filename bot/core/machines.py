@@ -48,8 +48,8 @@ def transitions_of(flow: Flow, conditions_as_names: bool = False) -> tuple[list[
         for choice in state.choices:
             if choice.target is not None:
                 edge: dict[str, Any] = {"trigger": choice.id, "source": state.name, "dest": dest(choice.target)}
-                if choice.when_name and conditions_as_names:
-                    edge["conditions"] = [choice.when_name]
+                if choice.when is not None:  # the machine itself refuses a choice that is not on offer
+                    edge["conditions"] = [choice.when_name if conditions_as_names else _check(choice.when)]
                 edges.append(edge)
         for route in state.routes or ():
             edge = {"trigger": ROUTE_TRIGGER, "source": state.name, "dest": dest(route.target)}
@@ -72,10 +72,11 @@ def build_machine(flow: Flow) -> Machine:
     )
 
 
-def fire(machine: Machine, cursor: Cursor, trigger: str) -> str:
-    """Run `trigger` from `cursor.state`; returns the destination (a state name or a `→target` stub)."""
-    machine.events[trigger].trigger(cursor)
-    return cursor.state
+def fire(machine: Machine, cursor: Cursor, trigger: str) -> str | None:
+    """Run `trigger` from `cursor.state`; returns the destination (a state name or a `→target` stub), or
+    None when the transition's condition does not hold (the choice is not on offer in this situation)."""
+    moved = machine.events[trigger].trigger(cursor)
+    return cursor.state if moved else None
 
 
 def mermaid(flow: Flow) -> str:

@@ -74,6 +74,7 @@ class Plan:
     memory_users: int = 10
     short_turns: int = 10
     long_turns: int = 200  # and twice as many, to show where the size levels off
+    typed: bool = False  # every event typed as people write (the analyzer on every turn), none tapped
 
     @property
     def steps(self) -> int:
@@ -111,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="rounds of saturation windows (default 6)")
     parser.add_argument("--log-level", default="INFO", help="LOG_LEVEL of the product server (default INFO)")
     parser.add_argument("--no-pin", action="store_true", help="do not place processes on CPUs")
+    parser.add_argument("--typed", action="store_true", help="text-heavy: every event typed, none tapped")
     args = parser.parse_args(argv)
     plan = SMOKE if args.smoke else Plan()
     if args.rate:
@@ -119,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan = replace(plan, window=args.window)
     if args.rounds:
         plan = replace(plan, rounds=max(1, args.rounds))
+    if args.typed:
+        plan = replace(plan, typed=True)
     started = time.perf_counter()
     figures = _run_loop(run(plan, args.log_level, pin=not args.no_pin))
     figures["seconds"] = round(time.perf_counter() - started, 1)
@@ -144,7 +148,7 @@ async def run(plan: Plan, log_level: str, pin: bool = True) -> dict[str, Any]:
         "generator_loop": type(asyncio.get_running_loop()).__module__.split(".")[0],
     }
     library = load_library(ROOT / "flows")
-    paths = journeys(library, plan.journeys, max(plan.steps, 12))
+    paths = journeys(library, plan.journeys, max(plan.steps, 12), typed=plan.typed)
 
     # 5. the engine alone and the start-up time, while nothing else of the benchmark runs
     engine = engine_alone(library, paths, plan.engine_turns, plan.engine_seconds)

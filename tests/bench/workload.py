@@ -78,10 +78,61 @@ def journey(engine: Engine, length: int, rng: random.Random) -> list[Step]:
     return steps
 
 
-def journeys(library: Library, count: int, length: int, seed: int = 6) -> list[list[Step]]:
-    engine = Engine(library)
+def journeys(library: Library, count: int, length: int, seed: int = 6, typed: bool = False) -> list[list[Step]]:
     rng = random.Random(seed)
+    if typed:
+        from bot.language import analyze_text
+
+        engine = Engine(library, analyzer=analyze_text)
+        replies = typed_replies()
+        return [typed_journey(engine, length, rng, replies) for _ in range(count)]
+    engine = Engine(library)
     return [journey(engine, length, rng) for _ in range(count)]
+
+
+def typed_replies() -> dict[str, list[str]]:
+    """Replies people type, by question, from the understanding corpus (tests/understanding/corpus.yaml)."""
+    from pathlib import Path
+
+    from bot.evaluation import load_corpus
+
+    found: dict[str, list[str]] = {}
+    for case in load_corpus(Path(__file__).resolve().parents[1] / "understanding" / "corpus.yaml"):
+        found.setdefault(case.at, []).append(case.text)
+    return found
+
+
+def typed_journey(engine: Engine, length: int, rng: random.Random, replies: dict[str, list[str]]) -> list[Step]:
+    """A journey in which every answer is typed the way people write, never tapped and never a label:
+    the corpus's replies at that question, else 「〇〇でお願いします」 for one of its buttons."""
+    now = 1_764_000_000
+    steps = [Step(FOLLOW, "")]
+    turn = engine.handle(None, StartInput(), now)
+    session: Session | None = turn.session
+    replies_now = turn.replies
+    while len(steps) < length:
+        now += 20
+        question = replies_now[-1] if replies_now and isinstance(replies_now[-1], Question) else None
+        where = f"{session.flow}:{session.state}" if session is not None else ""
+        if session is not None and session.filling:
+            texts = [rng.choice(NAMES)]
+        else:
+            texts = list(replies.get(where, ()))
+            rng.shuffle(texts)
+            texts += [f"{o.label}でお願いします" for o in (question.options if question else ())]
+        step, attempt = None, None
+        for text in texts[:8]:
+            candidate = Step(TEXT, text)
+            attempt = engine.handle(session, candidate.inbound(), now)
+            if attempt.session is not None and attempt.trace.outcome == "answered":
+                step = candidate
+                break
+        if step is None or attempt is None:  # nothing understood moves on here: start over, typed
+            step = Step(TEXT, "最初からやり直したい")
+            attempt = engine.handle(session, step.inbound(), now)
+        steps.append(step)
+        session, replies_now = attempt.session, attempt.replies
+    return steps
 
 
 def event_for(user: str, step: Step) -> dict[str, object]:
