@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from bot.core.conditions import Facts
 from bot.core.messages import Checklist, ChecklistItem, ItemStatus
 from bot.core.model import COMMON, ChecklistRule, Flow, Library
+from bot.core.reminders import shown
 from bot.core.session import Item, Session
 
 STATUS_ORDER = (ItemStatus.PENDING, ItemStatus.WAITING, ItemStatus.UNKNOWN)
@@ -107,6 +108,7 @@ def build_checklist(library: Library, session: Session) -> Checklist:
         if flow in library.flows:
             items.extend(lines(library, session, flow))
     counts = _counts(items)
+    items.extend(reminder_lines(library, session))
     if not items:
         summary = library.text("status_empty")
     elif any(counts.values()):
@@ -114,6 +116,18 @@ def build_checklist(library: Library, session: Session) -> Checklist:
     else:
         summary = library.text("status_clear")
     return Checklist(library.text("status_title"), tuple(items), summary)
+
+
+def reminder_lines(library: Library, session: Session) -> list[ChecklistItem]:
+    """The reminders the user asked for, with when they will arrive (「お知らせを止める」 cancels them)."""
+    found = []
+    for reminder in session.reminders:
+        kind = library.flows[reminder.flow].reminders.get(reminder.kind) if reminder.flow in library.flows else None
+        if kind is not None:
+            label = f"{library.flows[reminder.flow].title}：{kind.label}（{shown(reminder.due)}）"
+            group, word = library.text("reminders_group"), library.text("reminder_word")
+            found.append(ChecklistItem(group, label, ItemStatus.WAITING, library.text("reminder_mark"), word))
+    return found
 
 
 def _counts(items: list[ChecklistItem]) -> Mapping[ItemStatus, int]:

@@ -19,6 +19,8 @@ SPECIAL_TARGETS = ("@next", "@back")
 REQUIRED_TEXTS = (
     "reask", "reask_one", "unsure_reask", "rename_label", "fill_personal", "fill_not_name", "items_full",
     "understood", "ask_back", "faq_unknown", "faq_help",
+    "reminder_set", "reminder_intro", "reminders_stopped", "reminders_none", "reminders_group", "reminder_word",
+    "reminder_mark",
     "stale_choice", "back_none", "back_done", "restarted", "resume", "erased",
     "secret", "help",
     "status_title", "status_empty", "status_pending_count", "status_clear", "next_label", "next_prompt",
@@ -131,6 +133,7 @@ def check_reachability(library: Library, out: Collector) -> None:
     roots = [f"{COMMON}:{common.initial}", library.resolve(COMMON, library.lexicon.erase_target)]
     if library.lexicon.restart_target:
         roots.append(library.resolve(COMMON, library.lexicon.restart_target))
+    roots += [library.resolve(f.name, r.due) for f in library.flows.values() for r in f.reminders.values()]
     seen: set[str] = set()
     todo = list(roots)
     while todo:

@@ -15,19 +15,25 @@ from bot.core.fillins import KEEP, RENAME, SKIP, FillIns, FillStep
 from bot.core.interpret import STOP, Analyzer, Meaning, Phrase, Reading, phrases_of, read
 from bot.core.machines import ROUTE_TRIGGER, STUB_PREFIX, Cursor, fire
 from bot.core.messages import (
+    CancelReminders,
     ChoiceInput,
     CommandInput,
+    Effect,
     Inbound,
     Option,
     Question,
+    ReminderInput,
     Reply,
+    ScheduleReminder,
     StartInput,
     Text,
     TurnTrace,
 )
 from bot.core.model import COMMON, Choice, Library, State
+from bot.core.reminders import due_at, in_hours
+from bot.core.reminders import shown as shown_time
 from bot.core.secrets import looks_secret
-from bot.core.session import ADDED, CURRENT, ITEM_PREFIX, Session, Step
+from bot.core.session import ADDED, CURRENT, ITEM_PREFIX, MAX_REMINDERS, Reminder, Session, Step
 from bot.core.templates import TemplateBook
 from bot.core.understand import candidate, match_choice, normalize
 
@@ -42,6 +48,7 @@ class Turn:
     session: Session | None  # None: erase everything stored about the user
     replies: tuple[Reply, ...]
     trace: TurnTrace
+    effects: tuple[Effect, ...] = ()  # reminders to schedule or cancel once the session is saved
 
 
 @dataclass
@@ -54,6 +61,8 @@ class _Out:
     outcome: str = "answered"
     echoed: bool = False  # this turn said what it understood: 「違う」 next undoes it
     choice: str | None = None
+    now: int = 0
+    effects: list[Effect] = field(default_factory=list)
 
     def say(self, text: str) -> None:
         if text:
@@ -87,7 +96,7 @@ class Engine:
     # --- entry point ---------------------------------------------------------------------------
 
     def handle(self, session: Session | None, inbound: Inbound, now: int) -> Turn:
-        out = _Out()
+        out = _Out(now=now)
         fresh = session is None or self._current(session) is None
         current: Session = self._new(now) if session is None or fresh else self._repaired(session)
         returning = isinstance(inbound, StartInput) or now - current.updated >= self.resume_after
@@ -99,7 +108,7 @@ class Engine:
             result = replace(result, updated=now, echoed=out.echoed)
         after = "" if result is None else f"{result.flow}:{result.state}"
         trace = TurnTrace(out.outcome, before, after, tuple(out.entered), tuple(out.templates), out.choice)
-        return Turn(result, tuple(out.replies), trace)
+        return Turn(result, tuple(out.replies), trace, tuple(out.effects))
 
     def where(self, session: Session) -> str:
         """「ランサーズ：提案中の仕事」: the flow and step, for summaries."""
@@ -108,6 +117,12 @@ class Engine:
         return f"{flow.title}：{state.title}" if state else flow.title
 
     def _dispatch(self, session: Session, inbound: Inbound, out: _Out, fresh: bool) -> Session | None:
+        if isinstance(inbound, ReminderInput):
+            return self._reminder_due(session, inbound.id, out)
+        if isinstance(inbound, StartInput):  # the terminal's next start delivers what fell due meanwhile
+            due = next((r for r in session.reminders if r.due <= out.now), None)
+            if due is not None:
+                return self._reminder_due(session, due.id, out)
         if isinstance(inbound, StartInput) or (isinstance(inbound, CommandInput) and inbound.name == "start"):
             out.outcome = "start"
             return self._go(session, self.start, out) if fresh else self._show(session, out, full=True)
@@ -309,6 +324,8 @@ class Engine:
     def _choose(self, session: Session, state: State, choice: Choice, out: _Out) -> Session | None:
         out.choice = choice.id.partition(EACH)[0]
         if choice.action == "erase":
+            if session.reminders:
+                out.effects.append(CancelReminders(tuple(r.id for r in session.reminders)))
             out.say(self.library.text("erased"))
             self._go(self._new(session.updated), self.start, out)  # the menu, for a fresh start
             out.outcome = "erased"
@@ -327,6 +344,8 @@ class Engine:
         moved = moved.with_answers(state.flow, dict(choice.set)) if choice.set else moved
         if choice.queue is not None:
             moved = replace(moved, queue=choice.queue)
+        if choice.remind is not None:
+            moved = self._schedule(moved, state.flow, choice.remind, out)
         trigger = choice.id.partition(EACH)[0]
         cursor = Cursor(state.name, facts_for(self.library, session, state.flow) if choice.when else None)
         destination = fire(self.library.flows[state.flow].machine, cursor, trigger)
@@ -382,6 +401,11 @@ class Engine:
         if name == "status":
             out.replies.append(build_checklist(self.library, session))
             return self._show(session, out)
+        if name == "stop_reminders":
+            if session.reminders:
+                out.effects.append(CancelReminders(tuple(r.id for r in session.reminders)))
+            out.say(self.library.text("reminders_stopped" if session.reminders else "reminders_none"))
+            return self._show(replace(session, reminders=()), out)
         if name == "erase":
             here = Step(session.flow, session.state)
             cleared = replace(session, filling=None).push(here)
@@ -389,6 +413,8 @@ class Engine:
         return self._show(session, out)  # "repeat" (and unknown names): the current question again
 
     def _restart(self, session: Session, out: _Out) -> Session:
+        if session.reminders:
+            out.effects.append(CancelReminders(tuple(r.id for r in session.reminders)))
         out.say(self.library.text("restarted"))
         return self._go(self._new(session.updated), self.start, out)
 
@@ -426,6 +452,43 @@ class Engine:
             previous = marks[CURRENT]
             restored = replace(restored, current=None if previous is None else int(previous))
         return restored
+
+    # --- reminders ---------------------------------------------------------------------------------
+
+    def _schedule(self, session: Session, flow: str, remind: tuple[str, str], out: _Out) -> Session:
+        """Keep one reminder per flow and kind (a newer one replaces it) and at most MAX_REMINDERS."""
+        kind, after = remind
+        due = in_hours(due_at(out.now, after))
+        reminder = Reminder(f"{flow[:1]}{kind}{out.now:x}", flow, kind, due)
+        kept = [r for r in session.reminders if (r.flow, r.kind) != (flow, kind)]
+        dropped = [r.id for r in session.reminders if r not in kept]
+        while len(kept) >= MAX_REMINDERS:
+            dropped.append(kept.pop(0).id)
+        if dropped:
+            out.effects.append(CancelReminders(tuple(dropped)))
+        out.effects.append(ScheduleReminder(reminder.id, kind, due))
+        label = self.library.flows[flow].reminders[kind].label
+        title = self.library.flows[flow].title
+        out.say(self.library.text("reminder_set", flow=title, label=label, when=shown_time(due)))
+        return replace(session, reminders=(*kept, reminder))
+
+    def _reminder_due(self, session: Session, reminder_id: str, out: _Out) -> Session:
+        """A reminder fell due: continue the conversation where it is about — or drop it silently when its
+        reason is gone (the payout arrived, the user restarted or erased)."""
+        reminder = next((r for r in session.reminders if r.id == reminder_id), None)
+        rest = replace(session, reminders=tuple(r for r in session.reminders if r.id != reminder_id))
+        kind = None if reminder is None else self.library.flows.get(reminder.flow)
+        spec = None if kind is None or reminder is None else kind.reminders.get(reminder.kind)
+        if reminder is None or spec is None:
+            out.outcome = "reminder_dropped"
+            return rest
+        facts = facts_for(self.library, rest, reminder.flow)
+        if spec.while_ is not None and not spec.while_(facts):
+            out.outcome = "reminder_dropped"
+            return rest
+        out.outcome = "reminder"
+        out.say(self.library.text("reminder_intro", flow=self.library.flows[reminder.flow].title, label=spec.label))
+        return self._go(replace(rest, flow=reminder.flow, filling=None), spec.due, out)
 
     # --- template fill-ins ---------------------------------------------------------------------
 

@@ -25,7 +25,20 @@ from bot.core.checks import (
 )
 from bot.core.conditions import Condition, ConditionError, compile_conditions
 from bot.core.machines import build_machine
-from bot.core.model import COMMON, ChecklistRule, Choice, Faq, Flow, ItemKind, Library, NumberRange, Route, State
+from bot.core.model import (
+    COMMON,
+    ChecklistRule,
+    Choice,
+    Faq,
+    Flow,
+    ItemKind,
+    Library,
+    NumberRange,
+    ReminderKind,
+    Route,
+    State,
+)
+from bot.core.reminders import valid as reminder_valid
 from bot.core.spec import ChoiceSpec, FactsSpec, FaqSpec, FlowSpec, LexiconSpec, NumberSpec, StateSpec, TemplatesSpec
 from bot.core.understand import Vocabulary, candidate, normalize
 from bot.core.yamlload import load_yaml
@@ -141,8 +154,17 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collecto
     for rule in checklist:
         if rule.items is not None and rule.items not in kinds:
             out.add(file, None, f"checklist '{rule.key}': unknown item kind '{rule.items}'")
+    reminder_kinds = {
+        name: ReminderKind(
+            r.label, r.while_, _condition(r.while_, conditions, file, None, out), canonical(spec.flow, r.due)
+        )
+        for name, r in spec.reminders.items()
+    }
+    for name, r in spec.reminders.items():
+        if ":" not in r.due and r.due not in spec.states:
+            out.add(file, None, f"reminder '{name}': due state '{r.due}' is not a state")
     states = {
-        name: _compile_state(spec.flow, file, name, state, conditions, lexicon, out, kinds)
+        name: _compile_state(spec.flow, file, name, state, conditions, lexicon, out, kinds, reminder_kinds)
         for name, state in spec.states.items()
     }
     flow = Flow(
@@ -158,6 +180,7 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collecto
         machine=None,
         items=kinds,
         faq=_faqs(spec.faq),
+        reminders=reminder_kinds,
     )
     return flow.with_machine(build_machine(flow))
 
@@ -171,6 +194,7 @@ def _compile_state(
     lexicon: LexiconSpec,
     out: Collector,
     kinds: Mapping[str, ItemKind],
+    reminder_kinds: Mapping[str, ReminderKind],
 ) -> State:
     if name.startswith(("@", "_")) or ":" in name:
         out.add(file, name, "state names may not start with '@' or '_' nor contain ':'")
@@ -205,6 +229,11 @@ def _compile_state(
         for kind in (choice.add, choice.each):
             if kind is not None and kind not in kinds:
                 out.add(file, name, f"choice '{choice.id}': unknown item kind '{kind}'")
+        if choice.remind is not None:
+            if choice.remind.kind not in reminder_kinds:
+                out.add(file, name, f"choice '{choice.id}': unknown reminder kind '{choice.remind.kind}'")
+            if not reminder_valid(choice.remind.after):
+                out.add(file, name, f"choice '{choice.id}': remind after '{choice.remind.after}' (1d…999d or payday)")
         if choice.each is not None:
             if "{item}" not in choice.label:
                 out.add(file, name, f"choice '{choice.id}': an `each` label names the item with {{item}}")
@@ -230,6 +259,7 @@ def _compile_state(
                 examples=choice.examples,
                 aliases=choice.aliases,
                 number=_number(choice.number),
+                remind=(choice.remind.kind, choice.remind.after) if choice.remind else None,
             )
         )
     routes: tuple[Route, ...] | None = None

@@ -202,5 +202,3 @@ def _by_lemma(
             bonus = 0.1 * overlap + (0.3 if analysis.main_lemma in phrase.lemmas else 0.0)
             scores[choice.id] = max(scores.get(choice.id, 0.0), coverage + bonus)
     return sorted(scores.items(), key=lambda item: -item[1])
-
-

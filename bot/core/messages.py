@@ -55,7 +55,14 @@ class StartInput:
     """The user opened the conversation (LINE follow, Slack DM opened, terminal start)."""
 
 
-Inbound = TextInput | ChoiceInput | CommandInput | StartInput
+@dataclass(frozen=True, slots=True)
+class ReminderInput:
+    """A reminder the user asked for fell due (the job queue, or the terminal's next start)."""
+
+    id: str
+
+
+Inbound = TextInput | ChoiceInput | CommandInput | StartInput | ReminderInput
 
 
 # --- outbound ----------------------------------------------------------------------------------
@@ -136,6 +143,25 @@ class Checklist:
 
 
 Reply = Text | Question | Template | Checklist
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleReminder:
+    """After the turn is saved, schedule this reminder (the job queue delivers it at `due`)."""
+
+    id: str
+    kind: str
+    due: int  # unix seconds
+
+
+@dataclass(frozen=True, slots=True)
+class CancelReminders:
+    """After the turn is saved (or the user erased), drop these scheduled reminders."""
+
+    ids: tuple[str, ...]
+
+
+Effect = ScheduleReminder | CancelReminders
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,15 @@ class Choice:
     examples: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     number: NumberRange | None = None
+    remind: tuple[str, str] | None = None  # (kind, after)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderKind:
+    label: str
+    while_name: str
+    while_: Condition | None
+    due: str  # "flow:state"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +128,7 @@ class Flow:
     machine: Any  # transitions.Machine: one per flow, built once, shared by every user
     items: Mapping[str, ItemKind] = field(default_factory=dict)
     faq: tuple[Faq, ...] = ()
+    reminders: Mapping[str, ReminderKind] = field(default_factory=dict)
 
     def with_machine(self, machine: Any) -> Flow:
         return replace(self, machine=machine)

@@ -50,6 +50,19 @@ class Item:
 
 
 @dataclass(frozen=True, slots=True)
+class Reminder:
+    """A reminder the user asked for (delivered by the job queue, or shown at the terminal's next start)."""
+
+    id: str
+    flow: str
+    kind: str
+    due: int
+
+
+MAX_REMINDERS = 3  # per user: a few, each replaced by a newer one of the same kind
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
     flow: str
     state: str
@@ -62,6 +75,7 @@ class Session:
     items: tuple[Item, ...] = ()
     current: int | None = None  # index in `items` of the item being talked about
     echoed: bool = False  # the last turn said what it understood (「〜ですね」): 「違う」 undoes it
+    reminders: tuple[Reminder, ...] = ()
 
     def answer(self, flow: str, key: str) -> str | None:
         if key.startswith(ITEM_PREFIX):
@@ -151,6 +165,8 @@ class Session:
             data["c"] = self.current
         if self.echoed:
             data["e"] = 1
+        if self.reminders:
+            data["r"] = [[r.id, r.flow, r.kind, r.due] for r in self.reminders]
         return data
 
     @classmethod
@@ -173,6 +189,7 @@ class Session:
                 ),
                 current=int(data["c"]) if data.get("c") is not None else None,
                 echoed=bool(data.get("e")),
+                reminders=tuple(Reminder(str(i), str(f), str(k), int(d)) for i, f, k, d in data.get("r", ())),
             )
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"malformed session: {exc}") from exc

@@ -34,6 +34,24 @@ class FaqSpec(_Spec):
     facts: tuple[str, ...] = ()
 
 
+class RemindSpec(_Spec):
+    """A choice that asks for a reminder: of which kind, and when (`1d`, `3d`, `7d`, `payday`)."""
+
+    kind: str
+    after: str
+
+
+class ReminderKindSpec(_Spec):
+    """What a reminder is about: it is dropped, not delivered, once `while` no longer holds (the payout
+    arrived), and a due reminder continues the conversation at `due`."""
+
+    label: str  # 「振込の確認」 in 「状況」
+    while_: str = Field(alias="while")
+    due: str
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
 class ChoiceSpec(_Spec):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
     label: str = Field(min_length=1)
@@ -51,6 +69,7 @@ class ChoiceSpec(_Spec):
     reset: bool = False  # start this flow's checks again: its answers (but the decision) and items go
     examples: tuple[str, ...] = ()  # replies people type that mean this choice (understanding, not exact match)
     number: NumberSpec | None = None
+    remind: RemindSpec | None = None  # schedule a reminder (replaces the flow's earlier one of that kind)
 
     _texts = field_validator("set", "item", "aliases", "examples", mode="before")(lambda cls, v: stringify(v))
 
@@ -110,6 +129,7 @@ class FlowSpec(_Spec):
     checklist: tuple[ChecklistSpec, ...] = ()
     items: dict[str, ItemKindSpec] = Field(default_factory=dict)
     faq: tuple[FaqSpec, ...] = ()  # questions answered at any state of the flow
+    reminders: dict[str, ReminderKindSpec] = Field(default_factory=dict)
     states: dict[str, StateSpec]
 
 
@@ -137,7 +157,7 @@ class TemplatesSpec(_Spec):
 class LexiconSpec(_Spec):
     yes: tuple[str, ...]
     no: tuple[str, ...]
-    commands: dict[Literal["back", "restart", "help", "status", "erase"], tuple[str, ...]]
+    commands: dict[Literal["back", "restart", "help", "status", "erase", "stop_reminders"], tuple[str, ...]]
     erase_target: str
     texts: dict[str, str]
     status_marks: dict[Literal["pending", "waiting", "done", "na", "unknown"], str]

@@ -17,6 +17,7 @@ from bot.core.messages import Checklist, ItemStatus, StartInput, Template, TextI
 from bot.core.session import Session
 
 GOLDEN = Path(__file__).parent / "golden"
+LATER = "⏰"  # 「⏰22」: twenty-two days pass and the user starts the chat again
 
 JOURNEYS: dict[str, list[str]] = {
     # Done-means journey: a worker with an ongoing job and a proposal made 2 hours ago.
@@ -233,6 +234,32 @@ JOURNEYS: dict[str, list[str]] = {
         "1",
         "わかりました",
     ],
+    # A Lancers payout: the user asks for a reminder after the payday; it fires at the next chat start.
+    "lancers_payout_reminder": [
+        "ランサーズ",
+        "もう使わない",
+        "はい",
+        "受注者",
+        "ない",
+        "ない",
+        "ない",
+        "ない",
+        "1,000円以上ある",
+        "出金を申請する",
+        "まだ",
+        "保存した",
+        "いいえ",
+        "次へ",
+        "次へ",
+        "次へ",
+        "状況",
+        "あとで続ける",
+        "振込予定日のあと",
+        "状況",
+        "⏰22",
+        "振り込まれた",
+        "退会できた",
+    ],
 }
 
 
@@ -244,6 +271,13 @@ def run(engine: Engine, inputs: list[str]) -> tuple[str, list[Template]]:
     templates: list[Template] = []
     for text in inputs:
         now += 20
+        if text.startswith(LATER):  # days pass, then the user opens `taikai-bot chat` again
+            days = int(text.removeprefix(LATER))
+            now += days * 86_400
+            turn = engine.handle(turn.session, StartInput(), now)
+            parts.append(f"（{days}日後、taikai-bot chat をもう一度開く）")
+            parts.append(render_all(turn.replies))
+            continue
         turn = engine.handle(turn.session, TextInput(text), now)
         if text != "はい" or "decline" not in turn.trace.state_before:  # the one deliberate re-ask
             assert turn.trace.outcome not in ("reask", "stale"), f"{text!r} not understood at {turn.trace.state_before}"
@@ -340,3 +374,10 @@ def test_typed_replies_are_read_by_meaning_and_the_reading_is_said(engine: Engin
     text, _ = run(engine, inputs)
     assert "「1,000円以上ある」ですね" in text and "「1時間以上前」ですね" in text
     assert "振込手数料は" in text.split("あなた> 手数料はいくら？")[1].split("あなた>")[0]
+
+
+def test_a_payout_reminder_fires_at_the_next_start_and_continues_the_flow(engine: Engine) -> None:
+    text, _ = run(engine, JOURNEYS["lancers_payout_reminder"])
+    after = text.split("（22日後")[1]
+    assert "お知らせです" in after and "振り込まれていましたか" in after
+    assert "会員情報管理" in after.split("あなた> 振り込まれた")[1], "then the withdrawal procedure"

@@ -14,7 +14,7 @@ from collections import deque
 from bot.core.engine import Engine
 from bot.core.fillins import SKIP
 from bot.core.machines import STUB_PREFIX
-from bot.core.messages import ChoiceInput, CommandInput, Question, StartInput
+from bot.core.messages import ChoiceInput, CommandInput, Question, ReminderInput, StartInput
 from bot.core.model import Library
 from bot.core.session import PERSON, Session
 
@@ -60,15 +60,17 @@ def walk(engine: Engine) -> tuple[set[tuple[str, str, str]], set[tuple[str, str]
     while queue and frontier.total < LIMIT:
         session, question = queue.popleft()
         assert isinstance(question, Question)
-        taps: list[ChoiceInput | CommandInput] = [CommandInput("restart"), CommandInput("erase")]
+        taps: list[ChoiceInput | CommandInput | ReminderInput] = [CommandInput("restart"), CommandInput("erase")]
+        taps += [ReminderInput(r.id) for r in session.reminders]  # what the user asked for falls due
         for option in question.options:
             tap = ChoiceInput.decode(option.value)
             assert tap is not None
             taps.append(tap)
         for tap in taps:
             turn = engine.handle(session, tap, 0)
-            if isinstance(tap, CommandInput):
-                if turn.session is not None and frontier.admit(turn.session):
+            routed.update(itertools.pairwise(turn.trace.entered))
+            if isinstance(tap, CommandInput | ReminderInput):
+                if turn.session is not None and turn.replies and frontier.admit(turn.session):
                     queue.append((turn.session, turn.replies[-1]))
                 continue
             if tap.choice != SKIP and not tap.choice.startswith("_"):

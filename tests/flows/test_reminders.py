@@ -1,0 +1,95 @@
+"""Reminders in the conversation: asked for where something is waiting, shown in 「状況」, stopped, erased,
+delivered as a normal turn — or dropped when their reason is gone."""
+
+from __future__ import annotations
+
+from bot.core.engine import Engine
+from bot.core.messages import CancelReminders, Checklist, ReminderInput, ScheduleReminder, StartInput
+from bot.core.model import Library
+from tests.flows.driver import Chat, texts_in
+
+TO_PAYOUT_WAIT = [
+    "ランサーズ", "もう使わない", "はい", "受注者", "ない", "ない", "ない", "ない",
+    "1,000円以上ある", "出金を申請する", "まだ", "保存した", "いいえ", "次へ", "次へ", "次へ",
+]  # fmt: skip
+
+
+def waiting_for_payout(engine: Engine) -> Chat:
+    chat = Chat(engine)
+    chat.start()
+    for text in TO_PAYOUT_WAIT:
+        chat.send(text)
+    assert chat.where == "lancers:pending"
+    chat.tap("あとで続ける")
+    assert chat.where == "lancers:waiting"
+    return chat
+
+
+def test_a_payout_wait_offers_the_payday_first_and_schedules_it(library: Library, engine: Engine) -> None:
+    chat = waiting_for_payout(engine)
+    assert chat.question.options[0].label.startswith("振込予定日")
+    turn = chat.tap("振込予定日")
+    scheduled = [e for e in turn.effects if isinstance(e, ScheduleReminder)]
+    assert len(scheduled) == 1 and chat.session is not None and chat.session.reminders[0].id == scheduled[0].id
+    chat.command("status")
+    checklist = next(r for r in chat.last.replies if isinstance(r, Checklist))
+    assert any(item.group == library.text("reminders_group") for item in checklist.items)
+
+
+def test_a_due_reminder_continues_the_conversation(library: Library, engine: Engine) -> None:
+    chat = waiting_for_payout(engine)
+    chat.tap("振込予定日")
+    reminder = chat.session.reminders[0] if chat.session else None
+    assert reminder is not None
+    turn = chat.send(ReminderInput(reminder.id))
+    assert turn.trace.outcome == "reminder" and chat.where == "lancers:remind_payout"
+    assert chat.session is not None and not chat.session.reminders
+    chat.tap("振り込まれた")
+    assert chat.where == "lancers:procedure"
+
+
+def test_a_reminder_whose_reason_is_gone_is_dropped_silently(engine: Engine) -> None:
+    chat = waiting_for_payout(engine)
+    chat.tap("振込予定日")
+    reminder = chat.session.reminders[0] if chat.session else None
+    assert reminder is not None
+    chat.tap("続きから")
+    chat.tap("振込が終わった")  # the payout arrived meanwhile
+    chat.tap("退会できた")
+    turn = chat.send(ReminderInput(reminder.id))
+    assert turn.trace.outcome == "reminder_dropped" and not turn.replies
+
+
+def test_stop_and_erase_cancel_reminders(library: Library, engine: Engine) -> None:
+    chat = waiting_for_payout(engine)
+    chat.tap("明日")
+    ids = tuple(r.id for r in chat.session.reminders) if chat.session else ()
+    stopped = chat.send("お知らせを止める")
+    assert CancelReminders(ids) in stopped.effects and library.text("reminders_stopped") in texts_in(stopped)
+    assert chat.session is not None and not chat.session.reminders
+    chat.tap("続きから")
+    chat.tap("あとで続ける")
+    chat.tap("1週間後")
+    ids = tuple(r.id for r in chat.session.reminders) if chat.session else ()
+    chat.command("erase")
+    erased = chat.tap("はい、削除する")
+    assert erased.session is None and CancelReminders(ids) in erased.effects
+
+
+def test_a_newer_reminder_of_the_same_kind_replaces_the_older(engine: Engine) -> None:
+    chat = waiting_for_payout(engine)
+    chat.tap("明日")
+    first = chat.session.reminders[0].id if chat.session else ""
+    chat.tap("続きから")
+    chat.tap("あとで続ける")
+    turn = chat.tap("1週間後")
+    assert CancelReminders((first,)) in turn.effects
+    assert chat.session is not None and len(chat.session.reminders) == 1
+
+
+def test_the_terminal_s_next_start_delivers_what_fell_due(engine: Engine) -> None:
+    chat = waiting_for_payout(engine)
+    chat.tap("明日")
+    chat.now += 3 * 86_400
+    turn = chat.send(StartInput())
+    assert turn.trace.outcome == "reminder" and chat.where == "lancers:remind_payout"
