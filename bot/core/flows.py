@@ -38,13 +38,10 @@ from bot.core.model import (
     Route,
     State,
 )
-from bot.core.reminders import valid as reminder_valid
 from bot.core.spec import ChoiceSpec, FactsSpec, FaqSpec, FlowSpec, LexiconSpec, NumberSpec, StateSpec, TemplatesSpec
-from bot.core.understand import Vocabulary, candidate, normalize
+from bot.core.understand import Vocabulary, candidate
 from bot.core.yamlload import load_yaml
 
-MAX_LABEL = 20  # LINE quick-reply labels; Slack allows more, so the tightest limit rules
-EACH_ITEM_ROOM = 4  # an `each` button names its item in at least this many characters (「進行中1」)
 NEXT_CHOICE = "next"
 M = TypeVar("M", bound=BaseModel)
 
@@ -151,20 +148,14 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collecto
         for item in spec.checklist
     )
     kinds = {name: ItemKind(k.label, k.short, k.max) for name, k in spec.items.items()}
-    for rule in checklist:
-        if rule.items is not None and rule.items not in kinds:
-            out.add(file, None, f"checklist '{rule.key}': unknown item kind '{rule.items}'")
     reminder_kinds = {
         name: ReminderKind(
             r.label, r.while_, _condition(r.while_, conditions, file, None, out), canonical(spec.flow, r.due)
         )
         for name, r in spec.reminders.items()
     }
-    for name, r in spec.reminders.items():
-        if ":" not in r.due and r.due not in spec.states:
-            out.add(file, None, f"reminder '{name}': due state '{r.due}' is not a state")
     states = {
-        name: _compile_state(spec.flow, file, name, state, conditions, lexicon, out, kinds, reminder_kinds)
+        name: _compile_state(spec.flow, file, name, state, conditions, lexicon, out)
         for name, state in spec.states.items()
     }
     flow = Flow(
@@ -193,79 +184,36 @@ def _compile_state(
     conditions: Mapping[str, Condition],
     lexicon: LexiconSpec,
     out: Collector,
-    kinds: Mapping[str, ItemKind],
-    reminder_kinds: Mapping[str, ReminderKind],
 ) -> State:
-    if name.startswith(("@", "_")) or ":" in name:
-        out.add(file, name, "state names may not start with '@' or '_' nor contain ':'")
-    choices = list(spec.choices)
-    if spec.route is not None and (choices or spec.next or spec.ask or spec.template or spec.say):
-        out.add(file, name, "a route state only has `route` (and title, facts): no question, text or template")
+    choices = list(spec.choices)  # their shape is checked by the schema (spec.py)
     if spec.next is not None:
-        if choices:
-            out.add(file, name, "use either `next` or `choices`, not both")
         choices = [_next_choice(spec.next, lexicon.texts.get("next_label", "次へ"))]
-    if spec.route is None and not choices:
-        out.add(file, name, "no way out: the state has no choices, no `next` and no `route`")
-    if sum(c.fallback for c in choices) > 1:
-        out.add(file, name, "at most one choice may be the `fallback` for unmatched text")
-    if choices and all(c.when or c.each for c in choices):
-        out.add(file, name, "every choice has `when`: give at least one unconditional choice so no one is stuck")
-    if choices and spec.next is None and not spec.ask:
-        out.add(file, name, "a question needs `ask`")
-    seen: set[str] = set()
-    compiled: list[Choice] = []
-    for choice in choices:
-        if choice.id in seen:
-            out.add(file, name, f"choice id '{choice.id}' is used twice")
-        seen.add(choice.id)
-        if len(choice.label) > MAX_LABEL and choice.each is None:
-            out.add(file, name, f"label '{choice.label}' is longer than {MAX_LABEL} characters")
-        for alias in choice.aliases:
-            if normalize(alias).isdigit():
-                out.add(file, name, f"alias '{alias}' of '{choice.id}' would be read as a choice number")
-        if choice.next is None and choice.action is None:
-            out.add(file, name, f"choice '{choice.id}' has neither `next` nor `action`")
-        for kind in (choice.add, choice.each):
-            if kind is not None and kind not in kinds:
-                out.add(file, name, f"choice '{choice.id}': unknown item kind '{kind}'")
-        if choice.remind is not None:
-            if choice.remind.kind not in reminder_kinds:
-                out.add(file, name, f"choice '{choice.id}': unknown reminder kind '{choice.remind.kind}'")
-            if not reminder_valid(choice.remind.after):
-                out.add(file, name, f"choice '{choice.id}': remind after '{choice.remind.after}' (1d…999d or payday)")
-        if choice.each is not None:
-            if "{item}" not in choice.label:
-                out.add(file, name, f"choice '{choice.id}': an `each` label names the item with {{item}}")
-            elif len(choice.label.replace("{item}", "")) + EACH_ITEM_ROOM > MAX_LABEL:
-                out.add(file, name, f"label '{choice.label}' leaves no room for the item's name")
-        compiled.append(
-            Choice(
-                id=choice.id,
-                label=choice.label,
-                means=choice.means,
-                set=tuple(choice.set.items()),
-                when_name=choice.when,
-                when=_condition(choice.when, conditions, file, name, out),
-                target=canonical(flow, choice.next) if choice.next else None,
-                queue=choice.queue,
-                action=choice.action,
-                candidate=candidate(choice.id, choice.label, choice.aliases, choice.means),
-                fallback=choice.fallback,
-                add=choice.add,
-                item=tuple(choice.item.items()),
-                each=choice.each,
-                reset=choice.reset,
-                examples=choice.examples,
-                aliases=choice.aliases,
-                number=_number(choice.number),
-                remind=(choice.remind.kind, choice.remind.after) if choice.remind else None,
-            )
+    compiled = [
+        Choice(
+            id=choice.id,
+            label=choice.label,
+            means=choice.means,
+            set=tuple(choice.set.items()),
+            when_name=choice.when,
+            when=_condition(choice.when, conditions, file, name, out),
+            target=canonical(flow, choice.next) if choice.next else None,
+            queue=choice.queue,
+            action=choice.action,
+            candidate=candidate(choice.id, choice.label, choice.aliases, choice.means),
+            fallback=choice.fallback,
+            add=choice.add,
+            item=tuple(choice.item.items()),
+            each=choice.each,
+            reset=choice.reset,
+            examples=choice.examples,
+            aliases=choice.aliases,
+            number=_number(choice.number),
+            remind=(choice.remind.kind, choice.remind.after) if choice.remind else None,
         )
+        for choice in choices
+    ]
     routes: tuple[Route, ...] | None = None
     if spec.route is not None:
-        if not spec.route or spec.route[-1].when is not None:
-            out.add(file, name, "a route must end with a branch without `when` (the default)")
         routes = tuple(
             Route(branch.when, _condition(branch.when, conditions, file, name, out), canonical(flow, branch.next))
             for branch in spec.route

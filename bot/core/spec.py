@@ -7,9 +7,15 @@ instead of being silently ignored.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.core.reminders import valid as reminder_valid
+from bot.core.understand import normalize
+
+MAX_LABEL = 20  # LINE quick-reply labels; Slack allows more, so the tightest limit rules
+EACH_ITEM_ROOM = 4  # an `each` button names its item in at least this many characters (「進行中1」)
 
 
 class _Spec(BaseModel):
@@ -73,6 +79,27 @@ class ChoiceSpec(_Spec):
 
     _texts = field_validator("set", "item", "aliases", "examples", mode="before")(lambda cls, v: stringify(v))
 
+    @model_validator(mode="after")
+    def _shape(self) -> ChoiceSpec:
+        """A choice goes somewhere, fits a LINE button, and no alias could be read as a button number."""
+        problems = []
+        if self.next is None and self.action is None:
+            problems.append(f"choice '{self.id}' has neither `next` nor `action`")
+        if self.each is None and len(self.label) > MAX_LABEL:
+            problems.append(f"label '{self.label}' is longer than {MAX_LABEL} characters")
+        if self.each is not None and "{item}" not in self.label:
+            problems.append(f"choice '{self.id}': an `each` label names the item with {{item}}")
+        elif self.each is not None and len(self.label.replace("{item}", "")) + EACH_ITEM_ROOM > MAX_LABEL:
+            problems.append(f"label '{self.label}' leaves no room for the item's name")
+        problems += [
+            f"alias '{a}' of '{self.id}' would be read as a choice number"
+            for a in self.aliases
+            if normalize(a).isdigit()
+        ]
+        if self.remind is not None and not reminder_valid(self.remind.after):
+            problems.append(f"choice '{self.id}': remind after '{self.remind.after}' (1d…999d or payday)")
+        return _ok(self, problems)
+
 
 class RouteSpec(_Spec):
     when: str | None = None
@@ -92,6 +119,29 @@ class StateSpec(_Spec):
     checklist: bool = False  # show the 「状況」 checklist under the state's text
     faq: tuple[FaqSpec, ...] = ()
     unsure: str | None = None  # what to say to 「わからない」 here (else the lexicon's unsure_reask)
+
+    @model_validator(mode="after")
+    def _shape(self) -> StateSpec:
+        """A state is a question (ask + choices, or `next`) or a route; either way it has a way out."""
+        problems = []
+        choices = list(self.choices)
+        if self.route is not None and (choices or self.next or self.ask or self.template or self.say):
+            problems.append("a route state only has `route` (and title, facts): no question, text or template")
+        if self.route is not None and (not self.route or self.route[-1].when is not None):
+            problems.append("a route must end with a branch without `when` (the default)")
+        if self.next is not None and choices:
+            problems.append("use either `next` or `choices`, not both")
+        if self.route is None and not choices and self.next is None:
+            problems.append("no way out: the state has no choices, no `next` and no `route`")
+        if sum(c.fallback for c in choices) > 1:
+            problems.append("at most one choice may be the `fallback` for unmatched text")
+        if choices and all(c.when or c.each for c in choices):
+            problems.append("every choice has `when`: give at least one unconditional choice so no one is stuck")
+        if choices and not self.ask:
+            problems.append("a question needs `ask`")
+        ids = [c.id for c in choices]
+        problems += [f"choice id '{i}' is used twice" for i in sorted({i for i in ids if ids.count(i) > 1})]
+        return _ok(self, problems)
 
 
 class ChecklistSpec(_Spec):
@@ -131,6 +181,35 @@ class FlowSpec(_Spec):
     faq: tuple[FaqSpec, ...] = ()  # questions answered at any state of the flow
     reminders: dict[str, ReminderKindSpec] = Field(default_factory=dict)
     states: dict[str, StateSpec]
+
+    @model_validator(mode="after")
+    def _names(self) -> FlowSpec:
+        """State names, and the item and reminder kinds choices use, exist in this file."""
+        problems = [
+            f"state '{n}': state names may not start with '@' or '_' nor contain ':'"
+            for n in self.states
+            if n.startswith(("@", "_")) or ":" in n
+        ]
+        for name, state in self.states.items():
+            for choice in state.choices:
+                for kind in (choice.add, choice.each):
+                    if kind is not None and kind not in self.items:
+                        problems.append(f"state '{name}': choice '{choice.id}': unknown item kind '{kind}'")
+                if choice.remind is not None and choice.remind.kind not in self.reminders:
+                    problems.append(
+                        f"state '{name}': choice '{choice.id}': unknown reminder kind '{choice.remind.kind}'"
+                    )
+        problems += [
+            f"checklist '{r.key}': unknown item kind '{r.items}'"
+            for r in self.checklist
+            if r.items and r.items not in self.items
+        ]
+        problems += [
+            f"reminder '{k}': due state '{r.due}' is not a state"
+            for k, r in self.reminders.items()
+            if ":" not in r.due and r.due not in self.states
+        ]
+        return _ok(self, problems)
 
 
 class FieldSpec(_Spec):
@@ -181,6 +260,16 @@ class FactSpec(_Spec):
 
 class FactsSpec(_Spec):
     facts: dict[str, FactSpec]
+
+
+M = TypeVar("M")
+
+
+def _ok(model: M, problems: list[str]) -> M:
+    """Raise every problem at once (flows check shows them all), or pass the model through."""
+    if problems:
+        raise ValueError("; ".join(problems))
+    return model
 
 
 def as_text(value: Any) -> Any:
