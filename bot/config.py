@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(default=20, ge=1)  # messages a user may send at once
     rate_limit_per_minute: float = Field(default=40, gt=0)  # then this many a minute
 
+    # reminders (a job queue on the same Redis; off without REDIS_URL and on Redis Cluster)
+    reminders_enabled: bool = True
+    reminders_per_week: int = Field(default=3, ge=0)  # at most this many delivered per user and week
+
     # server
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.core.engine import Engine
-from bot.core.messages import Inbound, Reply, Text, TurnTrace
+from bot.core.messages import CancelReminders, Effect, Inbound, Reply, Text, TurnTrace
 from bot.core.session import Session, SessionKey
 from bot.store.base import SaveOutcome, SessionStore, StoreUnavailable
 from bot.store.ratelimit import RateLimiter, Verdict
@@ -35,6 +35,12 @@ log = logging.getLogger(__name__)
 
 class TurnConflict(RuntimeError):
     """The session kept changing under this turn; the user's message was not applied."""
+
+
+class Scheduler(Protocol):
+    """Carries out a saved turn's effects (the reminder queue)."""
+
+    async def apply(self, key: SessionKey, effects: Sequence[Effect]) -> None: ...
 
 
 class TurnObserver(Protocol):
@@ -55,6 +61,7 @@ class TurnResult:
     duplicate: bool = False  # the event was already processed: send nothing
     limited: bool = False  # over the rate limit: send `replies` (one notice, or nothing)
     failed: bool = False  # the store was unavailable: `replies` holds the "busy" line
+    effects: tuple[Effect, ...] = ()  # reminders scheduled or cancelled by this turn (already applied)
 
 
 class UserQueue:
@@ -90,8 +97,10 @@ class Conversation:
         max_attempts: int = 16,  # a person sends a few messages at once; 20 concurrent turns still all apply
         limiter: RateLimiter | None = None,
         observers: Sequence[TurnObserver] = (),
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.engine = engine
+        self.scheduler = scheduler
         self.store = store
         self.clock = clock
         self.max_attempts = max_attempts
@@ -140,15 +149,26 @@ class Conversation:
             turn = self.engine.handle(loaded.session, inbound, int(self.clock()))
             outcome = await self.store.save(key, turn.session, loaded.version, event_id, event_at)
             if outcome is SaveOutcome.SAVED:
+                await self._apply(key, turn.effects)
                 seconds = time.perf_counter() - started
                 for observer in self.observers:
                     observer.turn_done(key, turn.trace, seconds)
-                return TurnResult(turn.replies, turn.trace, turn.session)
+                return TurnResult(turn.replies, turn.trace, turn.session, effects=turn.effects)
             if outcome is SaveOutcome.DUPLICATE:
                 return self._duplicate(key)
             # jittered, growing back-off so turns racing for the same user spread out instead of colliding again
             await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
         raise TurnConflict(f"gave up after {self.max_attempts} conflicting saves")
+
+    async def _apply(self, key: SessionKey, effects: Sequence[Effect]) -> None:
+        """Schedule or cancel reminders after the save. A queue failure never fails the user's turn: a
+        reminder not scheduled is simply not sent, one not cancelled is dropped when it falls due."""
+        if not effects or self.scheduler is None:
+            return
+        try:
+            await self.scheduler.apply(key, effects)
+        except Exception:
+            log.warning("reminder effects not applied", exc_info=True)
 
     def _duplicate(self, key: SessionKey) -> TurnResult:
         for observer in self.observers:
@@ -168,4 +188,7 @@ class Conversation:
         """Forget the user (LINE unfollow), after their turns already queued; raises StoreUnavailable if the
         store is down."""
         async with self.queue.turn_of(key):
+            stored = (await self.store.load(key)).session if self.scheduler is not None else None
             await self.store.erase(key)
+            if stored is not None and stored.reminders:
+                await self._apply(key, (CancelReminders(tuple(r.id for r in stored.reminders)),))

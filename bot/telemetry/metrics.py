@@ -37,6 +37,12 @@ class Metrics:
             ["flow", "state", "outcome"],
             registry=r,
         )
+        self.reminders = Counter(
+            "taikai_reminders",
+            "Reminders by kind and outcome (scheduled, cancelled, delivered, dropped, postponed, over_limit, failed)",
+            ["kind", "outcome"],
+            registry=r,
+        )
         self.templates = Counter("taikai_templates", "Client-message templates produced", ["template"], registry=r)
         self.dedupe_hits = Counter("taikai_dedupe_hits", "Duplicate events ignored", ["channel"], registry=r)
         self.rate_limited = Counter(
@@ -75,6 +81,9 @@ class Metrics:
         if trace.outcome in STRUGGLES and trace.state_before:  # counts only: never the text
             flow, _, state = trace.state_before.partition(":")
             self.struggles.labels(flow, state, trace.outcome).inc()
+
+    def reminder(self, kind: str, outcome: str) -> None:
+        self.reminders.labels(kind, outcome).inc()
 
     def duplicate(self, key: SessionKey) -> None:
         self.dedupe_hits.labels(key.channel).inc()

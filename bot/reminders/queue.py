@@ -1,0 +1,109 @@
+"""The schedule of reminders: one saq job per reminder, keyed by user and reminder, on the session Redis.
+
+saq (not a home-made loop) because it runs on the redis-py we already use, embeds in our event loop or runs
+as its own process, dedupes a job key while it is pending, can abort a scheduled job, and re-runs a job
+whose worker died (docs/reminders.md). It does not support Redis Cluster: there, reminders are off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from saq import Job
+from saq.job import Status
+from saq.queue.redis import RedisQueue
+
+from bot.core.messages import CancelReminders, Effect, ScheduleReminder
+from bot.core.session import SessionKey
+
+log = logging.getLogger(__name__)
+
+FUNCTION = "deliver_reminder"
+JOB_TIMEOUT = 30  # seconds: a job whose worker died is re-run after this (plus the sweep interval)
+JOB_RETRIES = 5
+KEEP_SECONDS = 7 * 86_400  # finished jobs (and our "sent" marks) are kept this long, then expire
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    key: SessionKey
+    reminder_id: str
+    kind: str
+    due: int
+
+
+def user_tag(key: SessionKey) -> str:
+    """A short digest of the user, so job keys never hold a user id in clear."""
+    return hashlib.blake2b(f"{key.channel}\0{key.workspace}\0{key.user}".encode(), digest_size=8).hexdigest()
+
+
+class ReminderQueue:
+    """Schedules and cancels reminder jobs; `counts` feed the metrics (scheduled / cancelled)."""
+
+    def __init__(self, queue: RedisQueue, prefix: str, observer: Any = None, job_timeout: int = JOB_TIMEOUT) -> None:
+        self.queue = queue
+        self.prefix = prefix
+        self.observer = observer
+        self.job_timeout = job_timeout
+
+    @classmethod
+    def on(cls, redis: Any, prefix: str, observer: Any = None, job_timeout: int = JOB_TIMEOUT) -> ReminderQueue:
+        return cls(RedisQueue(redis, name=f"{prefix}-reminders"), prefix, observer, job_timeout)
+
+    async def connect(self) -> None:
+        await self.queue.connect()
+
+    async def disconnect(self) -> None:
+        await self.queue.disconnect()
+
+    def job_key(self, key: SessionKey, reminder_id: str) -> str:
+        return f"{self.prefix}:reminder:{user_tag(key)}:{reminder_id}"
+
+    async def apply(self, key: SessionKey, effects: Iterable[Effect]) -> None:
+        """Carry out a saved turn's effects, in order (a replaced reminder is cancelled first)."""
+        for effect in effects:
+            if isinstance(effect, CancelReminders):
+                for reminder_id in effect.ids:
+                    await self.cancel(key, reminder_id)
+            elif isinstance(effect, ScheduleReminder):
+                await self.schedule(key, effect)
+
+    async def schedule(self, key: SessionKey, reminder: ScheduleReminder) -> None:
+        job = Job(
+            function=FUNCTION,
+            kwargs={
+                "channel": key.channel,
+                "workspace": key.workspace,
+                "user": key.user,
+                "reminder_id": reminder.id,
+                "kind": reminder.kind,
+            },
+            key=self.job_key(key, reminder.id),
+            scheduled=reminder.due,
+            timeout=self.job_timeout,
+            retries=JOB_RETRIES,
+            retry_delay=5.0,
+            retry_backoff=300,
+            ttl=KEEP_SECONDS,
+        )
+        enqueued = await self.queue.enqueue(job)
+        if self.observer is not None:
+            self.observer.reminder(reminder.kind, "scheduled" if enqueued else "already_scheduled")
+
+    async def cancel(self, key: SessionKey, reminder_id: str) -> None:
+        job = await self.queue.job(self.job_key(key, reminder_id))
+        if job is None or job.status in (Status.COMPLETE, Status.FAILED, Status.ABORTED):
+            return
+        await self.queue.abort(job, error="cancelled")
+        if job.status != Status.ACTIVE:  # a scheduled job must also be finished, or it stays "aborting"
+            await self.queue.finish(job, Status.ABORTED, error="cancelled")
+        if self.observer is not None:
+            self.observer.reminder(str(job.kwargs.get("kind", "?")) if job.kwargs else "?", "cancelled")
+
+    async def pending(self, key: SessionKey, reminder_id: str) -> bool:
+        job = await self.queue.job(self.job_key(key, reminder_id))
+        return job is not None and job.status in (Status.NEW, Status.QUEUED, Status.ACTIVE)

@@ -1,0 +1,154 @@
+"""Delivering a due reminder: a normal conversation turn (`ReminderInput`), sent through the user's channel.
+
+Exactly once as the user sees it, across replicas and crashes:
+- saq runs a job on one worker at a time and re-runs it when its worker died (after `JOB_TIMEOUT`);
+- the turn's event id is the reminder's, so the store applies it once (atomically with the save): a re-run
+  after the save finds a duplicate and sends nothing;
+- a "sent" mark is written after a successful send; a re-run that finds it stops at once;
+- LINE pushes carry a retry key derived from the reminder, so LINE itself drops a repeated push.
+A worker killed after the save and before the "sent" mark: the re-run finds the turn applied and sends the
+question it led to again, with the same retry key (LINE drops it if the first push had gone out; Slack
+has no such key, so there a crash in that instant can show the question twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from saq import Worker
+from saq.types import Context, PartialTimersDict
+
+from bot.core.messages import CommandInput, ReminderInput, Reply
+from bot.core.reminders import JST, in_hours
+from bot.core.session import SessionKey
+from bot.reminders.queue import FUNCTION, KEEP_SECONDS, ReminderQueue, user_tag
+
+log = logging.getLogger(__name__)
+
+
+class Deliverer(Protocol):
+    """Sends a turn's replies to a user outside any conversation request (LINE push, Slack DM)."""
+
+    async def deliver(self, key: SessionKey, replies: tuple[Reply, ...], retry_key: str) -> bool: ...
+
+
+class Turns(Protocol):
+    """What the worker needs of `bot.conversation.Conversation`."""
+
+    async def turn(self, key: SessionKey, inbound: Any, event_id: str | None = None) -> Any: ...
+
+
+class ReminderObserver(Protocol):
+    def reminder(self, kind: str, outcome: str) -> None: ...
+
+
+class ReminderDelivery:
+    """The job function and the saq worker that runs it (embedded in `serve`, or `taikai-bot worker`)."""
+
+    def __init__(
+        self,
+        queue: ReminderQueue,
+        turns: Turns,
+        deliverers: Mapping[str, Deliverer],
+        per_week: int = 3,
+        clock: Callable[[], float] = time.time,
+        observer: ReminderObserver | None = None,
+        sweep_seconds: int = 5,
+    ) -> None:
+        self.sweep_seconds = sweep_seconds
+        self.queue = queue
+        self.turns = turns
+        self.deliverers = dict(deliverers)
+        self.per_week = per_week
+        self.clock = clock
+        self.observer = observer
+        self.redis = queue.queue.redis
+        self._worker: Worker[Context] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    # --- the job ----------------------------------------------------------------------------------
+
+    async def deliver_reminder(
+        self, ctx: Any, *, channel: str, workspace: str, user: str, reminder_id: str, kind: str
+    ) -> str:
+        outcome = await self._deliver(SessionKey(channel, workspace, user), reminder_id, kind)
+        if self.observer is not None:
+            self.observer.reminder(kind, outcome)
+        log.info("reminder %s", outcome, extra={"reminder_kind": kind, "channel": channel})
+        return outcome
+
+    async def _deliver(self, key: SessionKey, reminder_id: str, kind: str) -> str:
+        tag = f"{self.queue.prefix}:reminder-sent:{user_tag(key)}:{reminder_id}"
+        if await self.redis.exists(tag):
+            return "duplicate"
+        now = int(self.clock())
+        if in_hours(now) != now:  # a retry drifted into the night: wait for the morning
+            await self.queue.queue.enqueue(
+                FUNCTION,
+                kwargs={"channel": key.channel, "workspace": key.workspace, "user": key.user,
+                        "reminder_id": reminder_id, "kind": kind},
+                key=f"{self.queue.job_key(key, reminder_id)}:{in_hours(now)}",
+                scheduled=in_hours(now),
+            )  # fmt: skip
+            return "postponed"
+        deliverer = self.deliverers.get(key.channel)
+        if deliverer is None:
+            return "dropped"  # the terminal: shown at its next start instead
+        week = f"{self.queue.prefix}:reminder-week:{user_tag(key)}:{_week(now)}"
+        if int(await self.redis.get(week) or 0) >= self.per_week:
+            return "over_limit"
+        result = await self.turns.turn(key, ReminderInput(reminder_id), event_id=f"reminder:{reminder_id}")
+        if getattr(result, "failed", False):
+            raise RuntimeError("store unavailable")  # saq retries the job later
+        if getattr(result, "duplicate", False):
+            # applied by an attempt that died before marking it sent: show where the reminder led (the
+            # question it asked) with the same retry key, so a push that did go out is not repeated
+            result = await self.turns.turn(key, CommandInput("repeat"), event_id=f"reminder:{reminder_id}:again")
+            if getattr(result, "failed", False):
+                raise RuntimeError("store unavailable")
+            if getattr(result, "duplicate", False):
+                return "duplicate"
+        if not result.replies:
+            return "dropped"  # its reason is gone (or the user erased everything)
+        if not await deliverer.deliver(key, tuple(result.replies), retry_key=reminder_id):
+            return "failed"
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(tag, 1, ex=KEEP_SECONDS)
+            pipe.incr(week)
+            pipe.expire(week, 8 * 86_400)
+            await pipe.execute()
+        return "delivered"
+
+    # --- the worker -------------------------------------------------------------------------------
+
+    def worker(self) -> Worker[Context]:
+        timers: PartialTimersDict = {"schedule": 1, "worker_info": 10, "sweep": self.sweep_seconds, "abort": 1}
+        return Worker(
+            self.queue.queue,
+            functions=[(FUNCTION, self.deliver_reminder)],
+            concurrency=10,
+            timers=timers,
+            shutdown_grace_period_s=10,
+        )
+
+    async def start(self) -> None:
+        """Run the worker inside this event loop (`serve`): it leaves the process's signals to uvicorn."""
+        self._worker = self.worker()
+        self._worker.SIGNALS = []
+        self._task = asyncio.create_task(self._worker.start(), name="reminder-worker")
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            await self._worker.stop()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+def _week(now: int) -> str:
+    year, week, _ = dt.datetime.fromtimestamp(now, JST).isocalendar()
+    return f"{year}w{week:02d}"

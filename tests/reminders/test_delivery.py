@@ -1,0 +1,204 @@
+"""Reminders through the real job queue (saq) on a real Redis: delivered once with two workers, cancelled,
+dropped when their reason is gone, held back at night, capped per week, and not lost or doubled when a
+worker dies mid-delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+
+import pytest
+from redis.asyncio import Redis
+
+from bot.conversation import Conversation
+from bot.core.engine import Engine
+from bot.core.messages import Reply, ScheduleReminder, StartInput, TextInput
+from bot.core.reminders import JST
+from bot.core.session import SessionKey
+from bot.reminders.queue import ReminderQueue
+from bot.reminders.worker import ReminderDelivery
+from bot.store.keys import KeyBuilder
+from bot.store.redis import RedisSessionStore
+from tests.redis_support import PREFIX, delete_prefix
+
+NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=JST).timestamp()
+TO_WAITING = [
+    "ランサーズ", "もう使わない", "はい", "受注者", "ない", "ない", "ない", "ない",
+    "1,000円以上ある", "出金を申請する", "まだ", "保存した", "いいえ", "次へ", "次へ", "次へ", "あとで続ける",
+]  # fmt: skip
+
+
+@dataclass
+class Inbox:
+    """A fake channel: what each user was sent, and how often with the same retry key."""
+
+    sent: list[tuple[SessionKey, tuple[Reply, ...], str]] = field(default_factory=list)
+    hang_first: bool = False
+    hung: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def deliver(self, key: SessionKey, replies: tuple[Reply, ...], retry_key: str) -> bool:
+        if self.hang_first and not self.hung.is_set():
+            self.hung.set()
+            await asyncio.sleep(3600)  # this worker "dies" here
+        self.sent.append((key, replies, retry_key))
+        return True
+
+
+@dataclass
+class Rig:
+    conversation: Conversation  # schedules and cancels through the queue, as in production
+    setup: Conversation  # the same store, no queue: the test schedules each reminder itself, due in a second
+    queue: ReminderQueue
+    inbox: Inbox
+    prefix: str
+    redis: Redis
+    workers: list[ReminderDelivery] = field(default_factory=list)
+
+    async def worker(self, clock: float = NOON, per_week: int = 3) -> ReminderDelivery:
+        queue = ReminderQueue.on(Redis.from_url(self.redis_url), self.prefix, job_timeout=2)
+        await queue.connect()
+        store = RedisSessionStore.from_url(self.redis_url, 3600, keys=KeyBuilder(self.prefix))
+        conversation = Conversation(self.conversation.engine, store, scheduler=queue)
+        delivery = ReminderDelivery(
+            queue, conversation, {"line": self.inbox}, per_week=per_week, clock=lambda: clock, sweep_seconds=1
+        )
+        await delivery.start()
+        self.workers.append(delivery)
+        return delivery
+
+    redis_url: str = ""
+
+    async def waiting_user(self) -> tuple[SessionKey, str]:
+        """A user who stopped while a payout is transferred and asked to be reminded tomorrow; the job is then
+        moved to fall due in a second."""
+        key = SessionKey("line", "-", uuid.uuid4().hex)
+        await self.setup.turn(key, StartInput())
+        for text in TO_WAITING:
+            await self.setup.turn(key, TextInput(text))
+        return key, await self.remind_soon(key)
+
+    async def remind_soon(self, key: SessionKey) -> str:
+        result = await self.setup.turn(key, TextInput("明日"))
+        scheduled = next(e for e in result.effects if isinstance(e, ScheduleReminder))
+        await self.queue.schedule(key, replace(scheduled, due=int(time.time()) + 1))
+        return scheduled.id
+
+    async def settle(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+@pytest.fixture
+async def rig(redis_url: str, engine: Engine) -> AsyncIterator[Rig]:
+    prefix = f"{PREFIX}-r{uuid.uuid4().hex[:6]}"
+    redis = Redis.from_url(redis_url)
+    queue = ReminderQueue.on(redis, prefix, job_timeout=2)
+    await queue.connect()
+    store = RedisSessionStore.from_url(redis_url, 3600, keys=KeyBuilder(prefix))
+    rig = Rig(
+        Conversation(engine, store, scheduler=queue),
+        Conversation(engine, store),
+        queue,
+        Inbox(),
+        prefix,
+        redis,
+        redis_url=redis_url,
+    )
+    try:
+        yield rig
+    finally:
+        for worker in rig.workers:
+            await worker.stop()
+            await worker.queue.disconnect()
+        await queue.disconnect()
+        await store.close()
+        keys = [k async for k in redis.scan_iter(match=f"*{prefix}*", count=1000)]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+        await delete_prefix(redis_url, prefix)
+
+
+async def until(condition: object, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return
+        await asyncio.sleep(0.1)
+
+
+async def test_two_workers_deliver_each_reminder_once(rig: Rig) -> None:
+    await rig.worker()
+    await rig.worker()
+    users = [await rig.waiting_user() for _ in range(5)]
+    await until(lambda: len(rig.inbox.sent) >= 5)
+    await rig.settle(2.5)
+    assert sorted(key.user for key, _, _ in rig.inbox.sent) == sorted(key.user for key, _ in users)
+    key, reminder_id = users[0]
+    session = (await rig.conversation.store.load(key)).session
+    assert session is not None and session.state == "remind_payout" and not session.reminders
+    assert {retry for _, _, retry in rig.inbox.sent} == {rid for _, rid in users}
+
+
+async def test_stopping_reminders_cancels_the_job(rig: Rig) -> None:
+    key, reminder_id = await rig.waiting_user()
+    await rig.conversation.turn(key, TextInput("お知らせを止める"))
+    assert not await rig.queue.pending(key, reminder_id)
+    await rig.worker()
+    await rig.settle(3)
+    assert rig.inbox.sent == []
+
+
+async def test_a_reminder_whose_reason_is_gone_is_not_sent(rig: Rig) -> None:
+    key, _ = await rig.waiting_user()
+    for text in ("続きから", "振込が終わった", "退会できた"):  # the payout arrived; the user left
+        await rig.conversation.turn(key, TextInput(text))
+    await rig.worker()
+    await rig.settle(3)
+    assert rig.inbox.sent == []
+
+
+async def test_erasing_the_user_cancels_the_reminder(rig: Rig) -> None:
+    key, reminder_id = await rig.waiting_user()
+    await rig.conversation.erase(key)
+    assert not await rig.queue.pending(key, reminder_id)
+    await rig.worker()
+    await rig.settle(3)
+    assert rig.inbox.sent == []
+
+
+async def test_at_night_a_reminder_waits_for_the_morning(rig: Rig) -> None:
+    night = dt.datetime(2026, 12, 1, 23, 30, tzinfo=JST).timestamp()
+    await rig.worker(clock=night)
+    key, reminder_id = await rig.waiting_user()
+    await rig.settle(3)
+    assert rig.inbox.sent == []
+    morning = int(dt.datetime(2026, 12, 2, 9, 0, tzinfo=JST).timestamp())
+    job = await rig.queue.queue.job(f"{rig.queue.job_key(key, reminder_id)}:{morning}")
+    assert job is not None and job.scheduled == morning
+
+
+async def test_at_most_a_few_reminders_a_week(rig: Rig) -> None:
+    await rig.worker(per_week=1)
+    key, _ = await rig.waiting_user()
+    await until(lambda: len(rig.inbox.sent) == 1)
+    await rig.setup.turn(key, TextInput("まだ"))  # back to waiting: ask again for tomorrow
+    await rig.remind_soon(key)
+    await rig.settle(3)
+    assert len(rig.inbox.sent) == 1, "the second one in the same week is held back"
+
+
+async def test_a_worker_killed_mid_delivery_neither_loses_nor_doubles(rig: Rig) -> None:
+    rig.inbox.hang_first = True
+    first = await rig.worker()
+    key, _ = await rig.waiting_user()
+    await until(rig.inbox.hung.is_set)
+    assert first._task is not None
+    first._task.cancel()  # the process dies with the job in hand
+    await rig.worker()  # another replica's worker re-runs it after the job's timeout
+    await until(lambda: len(rig.inbox.sent) >= 1, seconds=20)
+    await rig.settle(3)
+    assert len(rig.inbox.sent) == 1 and rig.inbox.sent[0][0] == key
