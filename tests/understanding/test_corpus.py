@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.core.engine import Engine
+from bot.core.model import Library
 from bot.evaluation import evaluate, load_corpus, report, summary
 
 CORPUS = Path(__file__).parent / "corpus.yaml"
@@ -49,3 +50,13 @@ def test_the_issue_s_examples_are_read_right(engine: Engine) -> None:
     graded = [g for g in evaluate(engine, load_corpus(CORPUS)) if (g.case.at, g.case.text) in examples]
     assert len(graded) >= len(examples)
     assert all(g.verdict == "correct" for g in graded), [(g.case.text, g.got) for g in graded if g.verdict != "correct"]
+
+
+def test_every_case_names_a_real_question_and_choice(library: Library) -> None:
+    """When flows/ change (a state renamed, a choice moved), the corpus must follow."""
+    special = {"@ask", "@faq", "@unsure", "@back", "@restart", "@help", "@status", "@erase"}
+    for case in load_corpus(CORPUS):
+        state = library.state(case.at)
+        assert state is not None, case
+        if case.expect not in special:
+            assert case.expect.removeprefix("@menu:") in [c.id for c in state.choices], case
