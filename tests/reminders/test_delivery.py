@@ -137,7 +137,7 @@ async def test_two_workers_deliver_each_reminder_once(rig: Rig) -> None:
     await until(lambda: len(rig.inbox.sent) >= 5)
     await rig.settle(2.5)
     assert sorted(key.user for key, _, _ in rig.inbox.sent) == sorted(key.user for key, _ in users)
-    key, reminder_id = users[0]
+    key, _ = users[0]
     session = (await rig.conversation.store.load(key)).session
     assert session is not None and session.state == "remind_payout" and not session.reminders
     assert {retry for _, _, retry in rig.inbox.sent} == {rid for _, rid in users}
