@@ -134,6 +134,9 @@ class LineApi:
         self.session = aiohttp.ClientSession(connector=connector, connector_owner=False)
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
+    async def close(self) -> None:
+        await self.session.close()
+
     async def post(self, path: str, request: Any, headers: Mapping[str, str] | None = None) -> None:
         """POST `request` (an SDK model); raises the SDK's `ApiException` (status, body) unless LINE says 2xx."""
         body = json.dumps(to_json(request)).encode()
@@ -179,6 +182,9 @@ class LineSender:
         self.on_failure = on_failure
         self.on_push = on_push
         self.backoff = backoff
+
+    async def close(self) -> None:
+        await self.api.close()
 
     async def _post(self, path: str, request: Any, headers: Mapping[str, str] | None = None) -> bool:
         """POST with bounded retries; True when an earlier attempt may have reached LINE (5xx, timeout)."""
