@@ -26,13 +26,12 @@ from collections import Counter
 from collections.abc import Awaitable, Sequence
 from typing import TypeVar
 
-from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi
 from starlette.routing import BaseRoute
 
 from bot.channels.base import ChannelContext, WebChannel
 from bot.channels.delivery import Outcome, OutputChannel, deliver
 from bot.channels.line_events import Erase, GroupNotice, Ignore, Incoming, Repeat, Turn
-from bot.channels.line_render import question_place, render
+from bot.channels.line_render import LineWords, question_place, render
 from bot.channels.line_send import LineSender, api_configuration
 from bot.channels.line_webhook import LineWebhook
 from bot.conversation import TurnResult
@@ -52,14 +51,17 @@ class LineOutput(OutputChannel):
     """Replies to one LINE event, sent by reply token (else push). For a `Repeat`, an answered turn gets the
     `preface` line first and, when it still shows the question that 「もっと見る」 was tapped on, that page."""
 
-    def __init__(self, sender: LineSender, event: Incoming, repeat: Repeat | None = None, preface: str = "") -> None:
-        self.sender, self.event, self.repeat, self.preface = sender, event, repeat, preface
+    def __init__(
+        self, sender: LineSender, words: LineWords, event: Incoming, repeat: Repeat | None = None, preface: str = ""
+    ) -> None:
+        self.sender, self.words, self.event, self.repeat, self.preface = sender, words, event, repeat, preface
 
     async def send(self, replies: Sequence[Reply], page: int = 0) -> str:
         if not replies:
             return "nothing"
         event = self.event
-        return await self.sender.deliver(event.chat.id, event.reply_token, render(replies, page), event.event_id or "-")
+        messages = render(replies, self.words, page)
+        return await self.sender.deliver(event.chat.id, event.reply_token, messages, event.event_id or "-")
 
     async def answer(self, result: TurnResult) -> str:
         more = self.repeat.page if self.repeat is not None else None
@@ -79,8 +81,8 @@ class LineChannel:
             raise ValueError("the LINE channel needs LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
         self.context = context
         self.loading_after = loading_after
+        self.words = LineWords.of(context.library)
         self.webhook = LineWebhook(settings.line_channel_secret.get_secret_value(), context.metrics, self.dispatch)
-        self._client: AsyncApiClient | None = None
         self._sender: LineSender | None = None
 
     # --- WebChannel --------------------------------------------------------------------------------
@@ -93,10 +95,9 @@ class LineChannel:
         settings = self.context.settings
         assert settings.line_channel_access_token is not None
         token = settings.line_channel_access_token.get_secret_value()
-        self._client = AsyncApiClient(api_configuration(settings.line_api_base_url, token))
         metrics = self.context.metrics
         self._sender = LineSender(
-            AsyncMessagingApi(self._client),
+            api_configuration(settings.line_api_base_url, token),
             settings.line_push_fallback,
             on_failure=lambda status: metrics.platform_error("line", status),
             on_push=lambda: metrics.reply_fallback("line", "push"),
@@ -107,9 +108,6 @@ class LineChannel:
         if self._sender is not None:
             await self._sender.close()
             self._sender = None
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
 
     @property
     def sender(self) -> LineSender:
@@ -150,18 +148,19 @@ class LineChannel:
                 if event.redelivery:  # no state is kept for groups, so the redelivered notice is just skipped
                     self._log(event, "skipped_redelivery")
                     return
-                outcome = await LineOutput(self.sender, event).send([Text(self.context.text("group_only_dm"))])
+                notice = Text(self.context.text("group_only_dm"))
+                outcome = await LineOutput(self.sender, self.words, event).send([notice])
                 self._log(event, f"group_notice:{outcome}")
             case Erase():
                 await self.context.conversation.erase(self._key(workspace, event))
                 self._log(event, "erased")
             case Turn(inbound=inbound):
                 turn = self._turn(self._key(workspace, event), inbound, event)
-                await self._deliver(event, turn, LineOutput(self.sender, event))
+                await self._deliver(event, turn, LineOutput(self.sender, self.words, event))
             case Repeat(preface=preface) as repeat:
                 turn = self._repeat(self._key(workspace, event), event)
                 words = self.context.text(preface) if preface is not None else ""
-                await self._deliver(event, turn, LineOutput(self.sender, event, repeat, words))
+                await self._deliver(event, turn, LineOutput(self.sender, self.words, event, repeat, words))
 
     def _key(self, workspace: str, event: Incoming) -> SessionKey:
         assert event.chat.user is not None  # classify() turns user-less events into Ignore

@@ -14,13 +14,19 @@ Pushes carry an `X-Line-Retry-Key` derived from the event id, so LINE itself dro
 the same event (it answers 409), whichever replica sends it.
 
 How a call is made: the SDK's models build and validate every request (as `line_render` builds the
-messages), but the request is sent by `LineApi` — the JSON of the model, POSTed on one aiohttp session
-that shares the SDK client's connection pool (closed with it). The SDK's own async call cost ~1 ms of
+messages), but the request is sent by `LineApi` — the JSON of the model, POSTed on our own aiohttp
+session (its own connection pool, closed by `LineSender.close`). The SDK's own async call cost ~1 ms of
 CPU per reply in the benchmark (docs/benchmark.md): it serialises a request by calling `to_dict()`
 on every level of the model tree again at each level above (~330 µs for one question with its quick
 replies), and its aiohttp session, created with `trust_env=True`, looks up proxy variables and
-`~/.netrc` in a worker thread on every call. Here a request is serialised in one pass (~30 µs) and the
-proxy (the SDK configuration's, else the environment's) is looked up once.
+`~/.netrc` in a worker thread on every call. Here a request is serialised in one pass (`to_json`,
+~30 µs; pydantic.v1's public `.dict(by_alias=True, exclude_none=True)` takes ~80 µs) and the proxy
+(the SDK configuration's, else the environment's) is looked up once.
+
+What this relies on in the SDK, each pinned by a test (tests/channels/line/test_send_json.py): its models
+are pydantic.v1 models whose `__fields__` carry the JSON aliases (the SDK's own serialisation is the
+reference, compared on every reply of the golden journeys), and its public `Configuration` (host, token,
+proxy, TLS, pool size). Nothing private: no SDK client internals, no hand-made SDK exceptions.
 """
 
 from __future__ import annotations
@@ -29,15 +35,16 @@ import asyncio
 import functools
 import json
 import logging
+import ssl
+import urllib.request
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
-from aiohttp.helpers import get_env_proxy_for_url
 from linebot.v3.messaging import (
-    ApiException,
     Configuration,
     PushMessageRequest,
     ReplyMessageRequest,
@@ -60,26 +67,35 @@ BACKOFF = 0.25  # seconds before the first retry, doubled after
 MAX_RETRY_AFTER = 3.0  # seconds we are willing to honour from a Retry-After header
 
 
+class LineApiError(Exception):
+    """LINE answered with a status other than 2xx. `uncertain`: an earlier attempt may have reached LINE."""
+
+    def __init__(self, status: int, body: bytes = b"", headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(f"LINE API status {status}")
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+        self.uncertain = False
+
+
 def retryable(exc: BaseException) -> bool:
     """Worth trying again: LINE's rate limit, a server error, the network or a timeout."""
-    if isinstance(exc, ApiException):
-        return bool(exc.status == 429 or exc.status >= 500)
+    if isinstance(exc, LineApiError):
+        return exc.status == 429 or exc.status >= 500
     return isinstance(exc, _TRANSPORT_ERRORS)
 
 
 def _retry_after(exc: BaseException) -> float | None:
-    headers = getattr(exc, "headers", None) or {}
+    headers = exc.headers if isinstance(exc, LineApiError) else {}
     try:
         return min(float(headers.get("Retry-After", "")), MAX_RETRY_AFTER)
     except ValueError:
         return None
 
 
-def reply_token_invalid(exc: Any) -> bool:
+def reply_token_invalid(exc: LineApiError) -> bool:
     """LINE's answer to an expired or already used reply token: 400 "Invalid reply token"."""
-    body = exc.body
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) else str(body or "")
-    return exc.status == 400 and "reply token" in text.lower()
+    return exc.status == 400 and "reply token" in exc.body.decode("utf-8", "replace").lower()
 
 
 def to_json(value: Any) -> Any:
@@ -107,38 +123,45 @@ def _aliases(kind: type[SdkModel]) -> dict[str, str]:
 
 
 class LineApi:
-    """The Messaging API calls the bot makes, as JSON POSTs on one aiohttp session.
+    """The Messaging API calls the bot makes, as JSON POSTs on one aiohttp session of its own.
 
-    Built from the SDK's `AsyncMessagingApi`: its configuration gives the base URL, the access token and
-    an explicit proxy; its aiohttp session gives the connection pool (TLS settings included), which this
-    session shares without owning, so closing the SDK client closes both. Without an explicit proxy, the
-    environment's (HTTPS_PROXY, NO_PROXY, with its credentials) is used, as the SDK's session would.
+    Configured from the SDK's public `Configuration` (`api_configuration`): base URL, access token, proxy,
+    TLS settings and pool size. Without an explicit proxy, the environment's (HTTPS_PROXY, NO_PROXY, with
+    its credentials) is used, as the SDK's session would, but looked up once here rather than per call.
+    The session is created on first use, inside the running event loop, and closed by `close`.
     """
 
-    def __init__(self, api: Any, timeout: float = REQUEST_TIMEOUT) -> None:
-        client = api.api_client
-        configuration: Configuration = client.configuration
+    def __init__(self, configuration: Configuration, timeout: float = REQUEST_TIMEOUT) -> None:
+        self.configuration = configuration
         self.base_url = configuration.host.rstrip("/")
         self.headers = {
-            **client.default_headers,
             "Authorization": f"Bearer {configuration.access_token}",
             "Content-Type": "application/json",
             "Accept": "application/json",
+            "User-Agent": "taikai-bot (line-bot-sdk models)",
         }
         self.proxy: str | URL | None = configuration.proxy
         self.proxy_auth: aiohttp.BasicAuth | None = None
         if not self.proxy:
             self.proxy, self.proxy_auth = _env_proxy(self.base_url)
         self.proxy_headers = configuration.proxy_headers
-        connector = client.rest_client.pool_manager.connector
-        self.session = aiohttp.ClientSession(connector=connector, connector_owner=False)
         self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            limit = self.configuration.connection_pool_maxsize
+            connector = aiohttp.TCPConnector(limit=limit, ssl=_tls(self.configuration))
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
 
     async def close(self) -> None:
-        await self.session.close()
+        if self._session is not None:
+            await self._session.close()
 
     async def post(self, path: str, request: Any, headers: Mapping[str, str] | None = None) -> None:
-        """POST `request` (an SDK model); raises the SDK's `ApiException` (status, body) unless LINE says 2xx."""
+        """POST `request` (an SDK model); raises `LineApiError` (status, body, headers) unless LINE says 2xx."""
         body = json.dumps(to_json(request)).encode()
         async with self.session.post(
             self.base_url + path,
@@ -151,33 +174,42 @@ class LineApi:
         ) as response:
             answer = await response.read()
             if not 200 <= response.status <= 299:
-                error = ApiException(status=response.status, reason=response.reason)
-                error.body = answer
-                error.headers = dict(response.headers)
-                raise error
+                raise LineApiError(response.status, answer, response.headers)
 
 
 def _env_proxy(base_url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
-    """The proxy the environment (HTTPS_PROXY, NO_PROXY, …) sets for `base_url`, read once at start-up."""
-    try:
-        return get_env_proxy_for_url(URL(base_url))
-    except LookupError:
+    """The proxy the environment (HTTPS_PROXY, NO_PROXY, …) sets for `base_url`, read once at start-up, and
+    its credentials (aiohttp wants them apart from the URL)."""
+    parts = urlsplit(base_url)
+    found = urllib.request.getproxies_environment().get(parts.scheme)
+    if not found or urllib.request.proxy_bypass(parts.hostname or ""):
         return None, None
+    proxy = URL(found)
+    return proxy.with_user(None), aiohttp.BasicAuth.from_url(proxy)
+
+
+def _tls(configuration: Configuration) -> ssl.SSLContext | bool:
+    """The TLS settings of the configuration, as the SDK's own client applies them."""
+    if not configuration.verify_ssl:
+        return False
+    context = ssl.create_default_context(cafile=configuration.ssl_ca_cert)
+    if configuration.cert_file:
+        context.load_cert_chain(configuration.cert_file, keyfile=configuration.key_file)
+    return context
 
 
 class LineSender:
     def __init__(
         self,
-        api: Any,
+        configuration: Configuration,
         push_fallback: bool,
         timeout: float = REQUEST_TIMEOUT,
         on_failure: Callable[[str], None] = lambda status: None,
         on_push: Callable[[], None] = lambda: None,
         backoff: float = BACKOFF,
     ) -> None:
-        """`api`: the SDK's `AsyncMessagingApi` (its configuration and connection pool are used).
-        `on_failure(status)` and `on_push()` feed the metrics."""
-        self.api = LineApi(api, timeout)
+        """`configuration`: from `api_configuration`. `on_failure(status)` and `on_push()` feed the metrics."""
+        self.api = LineApi(configuration, timeout)
         self.push_fallback = push_fallback
         self.on_failure = on_failure
         self.on_push = on_push
@@ -193,12 +225,12 @@ class LineSender:
             try:
                 await self.api.post(path, request, headers)
                 return uncertain
-            except (ApiException, *_TRANSPORT_ERRORS) as exc:
+            except (LineApiError, *_TRANSPORT_ERRORS) as exc:
                 if not retryable(exc) or attempt == ATTEMPTS - 1:
-                    if uncertain and isinstance(exc, ApiException):
+                    if uncertain and isinstance(exc, LineApiError):
                         exc.uncertain = True
                     raise
-                rate_limited = isinstance(exc, ApiException) and exc.status == 429
+                rate_limited = isinstance(exc, LineApiError) and exc.status == 429
                 uncertain = uncertain or not rate_limited  # a 429 was refused; a 5xx or timeout may not be
                 delay = _retry_after(exc) if rate_limited else None
                 await asyncio.sleep(delay if delay is not None else self.backoff * 2**attempt)
@@ -210,7 +242,7 @@ class LineSender:
         try:
             await self.api.post("/v2/bot/chat/loading/start", request)
             return True
-        except ApiException as exc:
+        except LineApiError as exc:
             log.warning("line loading animation refused: status=%s", exc.status)
         except _TRANSPORT_ERRORS as exc:
             log.warning("line loading animation failed: %s", type(exc).__name__)
@@ -237,8 +269,8 @@ class LineSender:
                 request = ReplyMessageRequest(reply_token=reply_token, messages=batch)
                 await self._post("/v2/bot/message/reply", request)
                 return "replied"
-            except ApiException as exc:
-                if reply_token_invalid(exc) and getattr(exc, "uncertain", False):
+            except LineApiError as exc:
+                if reply_token_invalid(exc) and exc.uncertain:
                     return "replied_probably"  # an earlier attempt most likely used the token: no push
                 if not reply_token_invalid(exc):
                     log.error("line reply failed: status=%s", exc.status)
@@ -261,7 +293,7 @@ class LineSender:
             await self._post("/v2/bot/message/push", request, {"X-Line-Retry-Key": retry_key})
             self.on_push()
             return True
-        except ApiException as exc:
+        except LineApiError as exc:
             if exc.status == 409:  # this retry key was already accepted: the user has the messages
                 return True
             log.error("line push failed: status=%s", exc.status)

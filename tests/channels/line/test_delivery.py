@@ -17,6 +17,7 @@ from bot.core.model import Library
 from tests.channels.line import webhooks
 from tests.channels.line.chat import LineUser
 from tests.channels.line.conftest import StartApp
+from tests.channels.line.words import WORDS
 from tests.fakes.line_api import FakeLineApi
 
 
@@ -65,13 +66,15 @@ async def test_no_push_when_fallback_is_off(start_app: StartApp, fake: FakeLineA
 
 
 async def test_push_retry_key_makes_a_repeated_push_harmless(fake: FakeLineApi) -> None:
-    from linebot.v3.messaging import AsyncApiClient, AsyncMessagingApi, TextMessage
+    from linebot.v3.messaging import TextMessage
 
-    async with AsyncApiClient(api_configuration(fake.url, webhooks.TOKEN)) as client:
-        sender = LineSender(AsyncMessagingApi(client), push_fallback=True)
+    sender = LineSender(api_configuration(fake.url, webhooks.TOKEN), push_fallback=True)
+    try:
         messages = [TextMessage(text=f"{i}") for i in range(7)]
         assert await sender.deliver("U1", None, messages, "event-1") == "pushed+pushed"
         assert await sender.deliver("U1", None, messages, "event-1") == "pushed+pushed"
+    finally:
+        await sender.close()
     assert [r.status for r in fake.pushes] == [200, 200, 409, 409]
     assert [len(r.json["messages"]) for r in fake.pushes] == [5, 2, 5, 2]
 
@@ -238,6 +241,6 @@ async def test_sono_hoka_shows_the_next_page(start_app: StartApp, monkeypatch: p
         user = LineUser(run)
         await user.deliver(webhooks.postback(user.id, MorePage(1, "lancers", "reason").encode()))
         assert [a["data"] for a in user.actions[:12]] == [o.value for o in choices[12:24]]
-        assert user.labels[12] == "その他" and seen == [CommandInput("repeat")]
+        assert user.labels[12] == WORDS.more and seen == [CommandInput("repeat")]
         await user.deliver(webhooks.postback(user.id, MorePage(1, "crowdworks", "other").encode()))
         assert user.actions[0]["data"] == choices[0].value, "a page of another question starts over"
