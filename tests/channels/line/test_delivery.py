@@ -14,10 +14,10 @@ from bot.channels.line_send import LineSender, api_configuration
 from bot.conversation import TurnResult
 from bot.core.messages import ChoiceInput, CommandInput, Option, Question, TurnTrace
 from bot.core.model import Library
+from tests.channels.lexicon import WORDS, ask, said
 from tests.channels.line import webhooks
 from tests.channels.line.chat import LineUser
 from tests.channels.line.conftest import StartApp
-from tests.channels.line.words import WORDS
 from tests.fakes.line_api import FakeLineApi
 
 
@@ -52,7 +52,7 @@ async def test_used_reply_token_falls_back_to_push(start_app: StartApp, fake: Fa
         tap = webhooks.postback(user.id, "c1|common|menu|lancers")
         fake.used.add(tap["replyToken"])  # as if someone had already replied with it
         await run.send(tap)
-        assert len(fake.pushes) == 1 and "ランサーズ" in fake.pushes[0].body.decode("unicode_escape")
+        assert len(fake.pushes) == 1 and fake.pushes[0].json["messages"][-1]["text"].startswith(ask("lancers:reason"))
 
 
 async def test_no_push_when_fallback_is_off(start_app: StartApp, fake: FakeLineApi) -> None:
@@ -113,7 +113,7 @@ async def test_sticker_from_a_new_user_gets_the_greeting(start_app: StartApp, li
         user = LineUser(run)
         await user.deliver(webhooks.message(user.id, "sticker"))
         assert user.texts[0] == library.text("unsupported")
-        assert "退会ナビ" in "\n".join(user.texts) and len(user.last) <= 5
+        assert said("common:menu") in "\n".join(user.texts) and len(user.last) <= 5
 
 
 async def test_unknown_postback_data_shows_the_current_question(start_app: StartApp, library: Library) -> None:

@@ -29,7 +29,7 @@ from bot.core.messages import (
     Text,
 )
 from bot.core.model import Library
-from tests.channels.line.words import WORDS
+from tests.channels.lexicon import WORDS
 from tests.fakes.line_api import check_messages
 
 NAVIGATION, MORE_LABEL = WORDS.navigation, WORDS.more

@@ -24,7 +24,7 @@ from bot.core.messages import (
     StartInput,
     TextInput,
 )
-from tests.channels.line.words import WORDS
+from tests.channels.lexicon import WORDS
 from tests.flows.test_golden import JOURNEYS
 
 
