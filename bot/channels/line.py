@@ -30,9 +30,10 @@ from starlette.routing import BaseRoute
 
 from bot.channels.base import ChannelContext, WebChannel
 from bot.channels.delivery import Outcome, OutputChannel, deliver
+from bot.channels.line_api import api_configuration
 from bot.channels.line_events import Erase, GroupNotice, Ignore, Incoming, Repeat, Turn
 from bot.channels.line_render import LineWords, question_place, render
-from bot.channels.line_send import LineSender, api_configuration
+from bot.channels.line_send import LineSender
 from bot.channels.line_webhook import LineWebhook
 from bot.conversation import TurnResult
 from bot.core.messages import CommandInput, Inbound, Question, Reply, StartInput, Text, TextInput

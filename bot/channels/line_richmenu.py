@@ -31,7 +31,7 @@ from linebot.v3.messaging import (
     RichMenuSize,
 )
 
-from bot.channels.line_send import REQUEST_TIMEOUT, api_configuration
+from bot.channels.line_api import REQUEST_TIMEOUT, api_configuration
 from bot.config import Settings
 from bot.core.model import Library
 

@@ -96,6 +96,23 @@ def build_bolt_app(
             name=APP_NAME, logger=bolt_log, signing_secret=signing_secret, client=client, process_before_response=True
         )
     client = api_client(settings)
+    oauth = _oauth_settings(settings, installations, states, client)
+    flow = AsyncOAuthFlow(client=client, logger=bolt_log, settings=oauth)
+    return AsyncApp(
+        name=APP_NAME,
+        logger=bolt_log,
+        signing_secret=signing_secret,
+        client=client,
+        oauth_settings=oauth,  # unused next to oauth_flow, but stops Bolt building defaults from SLACK_* env
+        oauth_flow=flow,
+        installation_store_bot_only=True,
+        process_before_response=True,
+    )
+
+
+def _oauth_settings(
+    settings: Settings, installations: InstallationStore, states: AsyncOAuthStateStore, client: AsyncWebClient
+) -> AsyncOAuthSettings:
     client_id, client_secret = settings.slack_client_id or "", _secret(settings.slack_client_secret) or ""
     scopes = [s.strip() for s in settings.slack_scopes.split(",") if s.strip()]
     oauth = AsyncOAuthSettings(
@@ -123,17 +140,7 @@ def build_bolt_app(
         cache_enabled=True,
         client=client,
     )
-    flow = AsyncOAuthFlow(client=client, logger=bolt_log, settings=oauth)
-    return AsyncApp(
-        name=APP_NAME,
-        logger=bolt_log,
-        signing_secret=signing_secret,
-        client=client,
-        oauth_settings=oauth,  # unused next to oauth_flow, but stops Bolt building defaults from SLACK_* env
-        oauth_flow=flow,
-        installation_store_bot_only=True,
-        process_before_response=True,
-    )
+    return oauth
 
 
 class SlackChannel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -60,56 +61,62 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
     services = Services(settings, library, store, conversation, TaskTracker(), metrics)
     channels = build_channels(services)
 
-    async def healthz(request: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    async def readyz(request: Request) -> Response:
-        """Store reachable and flows loaded. `?store=optional` leaves the shared store out of the verdict:
-        for a Kubernetes readiness probe, where a Redis outage must not take every pod out of the Service
-        (the webhooks must still answer, with a "busy" reply) — the body still reports the store."""
-        redis_ok = await _ping(services.store)
-        store_optional = request.query_params.get("store") == "optional"
-        ready = (redis_ok or store_optional) and not services.tasks.closing
-        body = {
-            "store": "ok" if redis_ok else "unreachable",
-            "flows": len(library.flows),
-            "closing": services.tasks.closing,
-        }
-        return JSONResponse(body, status_code=200 if ready else 503)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        started: list[WebChannel] = []
-        try:
-            for channel in channels:
-                await channel.startup()
-                started.append(channel)
-            yield
-        finally:
-            await services.tasks.drain()
-            for channel in reversed(started):  # also when a later channel failed to start
-                try:
-                    await channel.shutdown()
-                except Exception:
-                    log.exception("%s channel failed to shut down cleanly", channel.name)
-            await services.store.close()
-
     async def metrics_endpoint(request: Request) -> Response:
         return Response(metrics.render(), media_type=metrics.content_type)
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
-        Route("/readyz", readyz),
+        Route("/readyz", functools.partial(readyz, services)),
         Route("/metrics", metrics_endpoint),
     ]
     for channel in channels:
         routes.extend(channel.routes())
     # Starlette's own body limit: a declared length over it is refused (413) unread, a chunked body is cut as
     # it arrives; routes may set a lower one (LINE's webhook)
-    app = Starlette(routes=routes, lifespan=lifespan, max_body_size=MAX_BODY_BYTES)
+    running = functools.partial(lifespan, services, channels)
+    app = Starlette(routes=routes, lifespan=running, max_body_size=MAX_BODY_BYTES)
     app.state.services = services
     app.state.channels = channels
     return app
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def readyz(services: Services, request: Request) -> Response:
+    """Store reachable and flows loaded. `?store=optional` leaves the shared store out of the verdict:
+    for a Kubernetes readiness probe, where a Redis outage must not take every pod out of the Service
+    (the webhooks must still answer, with a "busy" reply) — the body still reports the store."""
+    redis_ok = await _ping(services.store)
+    store_optional = request.query_params.get("store") == "optional"
+    ready = (redis_ok or store_optional) and not services.tasks.closing
+    body = {
+        "store": "ok" if redis_ok else "unreachable",
+        "flows": len(services.library.flows),
+        "closing": services.tasks.closing,
+    }
+    return JSONResponse(body, status_code=200 if ready else 503)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(services: Services, channels: list[WebChannel], app: Starlette) -> AsyncIterator[None]:
+    """Start the channels (their clients belong to the running loop); on the way out, let the running turns
+    finish, then close the channels in reverse order, then the store."""
+    started: list[WebChannel] = []
+    try:
+        for channel in channels:
+            await channel.startup()
+            started.append(channel)
+        yield
+    finally:
+        await services.tasks.drain()
+        for channel in reversed(started):  # also when a later channel failed to start
+            try:
+                await channel.shutdown()
+            except Exception:
+                log.exception("%s channel failed to shut down cleanly", channel.name)
+        await services.store.close()
 
 
 async def _ping(store: SessionStore) -> bool:

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from bot.channels.line_api import api_configuration
 from bot.channels.line_render import MorePage
-from bot.channels.line_send import LineSender, api_configuration
+from bot.channels.line_send import LineSender
 from bot.conversation import TurnResult
 from bot.core.messages import ChoiceInput, CommandInput, Option, Question, TurnTrace
 from bot.core.model import Library

@@ -8,6 +8,7 @@ import io
 import pytest
 
 from bot.__main__ import main
+from bot.channels.line_api import LINE_API, LINE_DATA_API, api_configuration
 from bot.channels.line_richmenu import (
     HEIGHT,
     PANEL_COLOURS,
@@ -18,7 +19,6 @@ from bot.channels.line_richmenu import (
     menu_words,
     panels,
 )
-from bot.channels.line_send import LINE_API, LINE_DATA_API, api_configuration
 from bot.core.model import Library
 from bot.core.understand import normalize
 from tests.channels.line import webhooks

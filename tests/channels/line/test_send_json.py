@@ -10,8 +10,8 @@ from linebot.v3.messaging import (
     TextMessage,
 )
 
+from bot.channels.line_api import LineApi, api_configuration, to_json
 from bot.channels.line_render import render
-from bot.channels.line_send import LineApi, api_configuration, to_json
 from bot.core.engine import Engine
 from bot.core.messages import (
     Checklist,
