@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install chat serve test lint typecheck flows-check bench clean
+.PHONY: install chat serve test lint typecheck layers flows-check bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -26,10 +26,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy bot
 
+layers: install  ## the dependency contracts in pyproject.toml ([tool.importlinter])
+	$(BIN)/lint-imports
+
 flows-check: install
 	$(BIN)/taikai-bot flows check
 
-test: lint typecheck flows-check  ## everything CI runs: lint, types, flows, tests (Redis tests need redis-server)
+test: lint typecheck layers flows-check  ## everything CI runs: lint, types, layers, flows, tests (Redis tests need redis-server)
 	$(BIN)/pytest
 
 bench: install  ## the benchmark, ~2 min on a quiet machine (ARGS="--json bench.json" keeps the figures; docs/benchmark.md)

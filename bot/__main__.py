@@ -56,11 +56,11 @@ def _main(argv: Sequence[str] | None) -> int:
     settings = Settings()
     if args.command == "flows":
         return _flows(settings, args)
+    library = _library_or_exit(settings)
     if args.command == "line":
         from bot.channels.line_richmenu import richmenu_command
 
-        return asyncio.run(richmenu_command(settings))
-    library = _library_or_exit(settings)
+        return asyncio.run(richmenu_command(settings, library))
     if args.command == "understand":
         return _understand(settings, library, args)
     if args.command == "chat":

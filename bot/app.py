@@ -11,7 +11,7 @@ from bot.core.engine import Engine
 from bot.core.model import Library
 from bot.core.session import SessionKey
 from bot.store.base import SessionStore
-from bot.store.ratelimit import MemoryRateLimiter, RateLimit, RateLimiter
+from bot.store.ratelimit import MemoryRateLimiter, RateLimiter
 
 
 def build_store(settings: Settings) -> SessionStore:
@@ -21,11 +21,13 @@ def build_store(settings: Settings) -> SessionStore:
         from bot.store.keys import KeyBuilder
         from bot.store.redis import RedisSessionStore
 
+        # the store keeps the rate buckets too: its load script takes the user's token (two round trips a turn)
         return RedisSessionStore.from_url(
             dsn,
             ttl_seconds=settings.session_ttl_seconds,
             dedupe_seconds=settings.dedupe_seconds,
             keys=KeyBuilder(prefix=settings.redis_key_prefix),
+            rate_limit=settings.rate_limit,
         )
     from bot.store.memory import MemorySessionStore
 
@@ -33,8 +35,9 @@ def build_store(settings: Settings) -> SessionStore:
 
 
 def build_limiter(settings: Settings, store: SessionStore) -> RateLimiter:
-    """Shared through Redis when the store is Redis (all replicas see one bucket per user)."""
-    limit = RateLimit(burst=settings.rate_limit_burst, per_minute=settings.rate_limit_per_minute)
+    """Shared through Redis when the store is Redis (all replicas see one bucket per user): the same buckets
+    the store's load script takes tokens from (same client, keys and limit), for loads without an event id."""
+    limit = settings.rate_limit
     from bot.store.redis import RedisSessionStore
     from bot.store.redis_ratelimit import RedisRateLimiter
 
@@ -71,7 +74,7 @@ async def run_terminal_chat(settings: Settings, library: Library, user: str, ech
     store = build_store(settings)
     try:
         conversation = Conversation(build_engine(settings, library), store)  # no rate limit for a local user
-        await run_chat(conversation, SessionKey("cli", "-", user), echo=echo)
+        await run_chat(conversation, SessionKey("cli", "-", user), echo=echo, busy=library.text("busy"))
     finally:
         await store.close()
     return 0

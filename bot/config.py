@@ -10,6 +10,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.store.base import DEFAULT_DEDUPE_SECONDS
+from bot.store.ratelimit import DEFAULT_BURST, DEFAULT_PER_MINUTE, RateLimit
+
 _REPO_FLOWS = Path(__file__).resolve().parent.parent / "flows"
 
 
@@ -29,9 +32,9 @@ class Settings(BaseSettings):
     # storage: unset means the embedded in-memory store (one process, nothing kept across restarts)
     redis_url: SecretStr | None = None  # may carry a password: never logged
     redis_key_prefix: str = "taikai"
-    dedupe_seconds: int = Field(default=86400, gt=0)
-    rate_limit_burst: int = Field(default=20, ge=1)  # messages a user may send at once
-    rate_limit_per_minute: float = Field(default=40, gt=0)  # then this many a minute
+    dedupe_seconds: int = Field(default=DEFAULT_DEDUPE_SECONDS, gt=0)
+    rate_limit_burst: int = Field(default=DEFAULT_BURST, ge=1)  # messages a user may send at once
+    rate_limit_per_minute: float = Field(default=DEFAULT_PER_MINUTE, gt=0)  # then this many a minute
 
     # reminders (a job queue on the same Redis; off without REDIS_URL and on Redis Cluster)
     reminders_enabled: bool = True
@@ -68,6 +71,10 @@ class Settings(BaseSettings):
     @property
     def session_ttl_seconds(self) -> int:
         return int(self.session_ttl_days * 86400)
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        return RateLimit(burst=self.rate_limit_burst, per_minute=self.rate_limit_per_minute)
 
     @property
     def redis_dsn(self) -> str | None:

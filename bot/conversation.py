@@ -55,6 +55,8 @@ class TurnObserver(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class TurnResult:
+    """What a turn gave. Channels do not read it themselves: `bot.channels.delivery.deliver` does, once."""
+
     replies: tuple[Reply, ...]
     trace: TurnTrace | None  # None when the engine did not run (duplicate, limited, store down)
     session: Session | None = None
@@ -133,9 +135,9 @@ class Conversation:
     ) -> TurnResult:
         limit_checked = self.limiter is None
         for attempt in range(self.max_attempts):
-            # the first load takes the user's token too when the store holds the limiter's buckets (Redis):
-            # one round trip fewer per turn
-            loaded = await self.store.load(key, event_id, None if limit_checked else self.limiter, event_at)
+            # the first load takes the user's token too when the store keeps the buckets (Redis built with a
+            # rate limit): one round trip fewer per turn
+            loaded = await self.store.load(key, event_id, event_at, take_token=not limit_checked)
             if loaded.duplicate:  # before the rate limit: a redelivery must not use up the user's allowance
                 return self._duplicate(key)
             if not limit_checked and self.limiter is not None:
@@ -192,3 +194,8 @@ class Conversation:
             await self.store.erase(key)
             if stored is not None and stored.reminders:
                 await self._apply(key, (CancelReminders(tuple(r.id for r in stored.reminders)),))
+
+    async def erase_workspace(self, channel: str, workspace: str) -> int:
+        """Forget every user of a workspace (Slack uninstall); returns how many. Raises StoreUnavailable.
+        Their reminders are not cancelled one by one: each is dropped when it falls due (no session)."""
+        return await self.store.erase_workspace(channel, workspace)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from bot.conversation import Conversation
+from bot.channels.base import Turns
+from bot.channels.delivery import OutputChannel, deliver
 from bot.core.messages import Checklist, Inbound, Question, Reply, StartInput, Template, Text, TextInput
 from bot.core.secrets import looks_personal, looks_secret
 from bot.core.session import SessionKey
@@ -35,20 +36,30 @@ def render_all(replies: Iterable[Reply]) -> str:
     return "\n\n".join(render(r) for r in replies)
 
 
+class TerminalOutput(OutputChannel):
+    def __init__(self, stdout: TextIO) -> None:
+        self.stdout = stdout
+
+    async def send(self, replies: Sequence[Reply]) -> str:
+        self.stdout.write(render_all(replies) + "\n\n")
+        self.stdout.flush()
+        return "printed"
+
+
 async def run_chat(
-    conversation: Conversation,
+    conversation: Turns,
     key: SessionKey,
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
     echo: bool = False,
+    busy: str = "",
 ) -> None:
     """Greet (or resume), then answer each line until end of input or a quit word."""
     interactive = stdin.isatty() and stdout.isatty()
+    output = TerminalOutput(stdout)
 
     async def send(inbound: Inbound) -> None:
-        result = await conversation.turn(key, inbound)
-        stdout.write(render_all(result.replies) + "\n\n")
-        stdout.flush()
+        await deliver(conversation.turn(key, inbound), output, busy)
 
     await send(StartInput())
     loop = asyncio.get_running_loop()

@@ -1,7 +1,8 @@
 """LINE webhook events as neutral decisions: what the channel should do with each one.
 
-Pure (no I/O): the SDK's models are read once here and turned into small frozen values, so the
-channel's dispatch is a `match` over five cases and every event type can be tested without a server.
+Pure (no I/O): the SDK's models are read once here and turned into small frozen values (`Action`), so the
+channel's dispatch (`LineChannel._handle`) is a `match` over them and every event type can be tested
+without a server.
 An event the SDK cannot parse, an event type it does not know and an event in standby mode all become
 `Ignore` (logged by the channel, never an error: LINE would only redeliver what it cannot fix).
 """

@@ -36,6 +36,7 @@ from linebot.v3.messaging import (
 )
 
 from bot.core.messages import Checklist, ChoiceInput, ItemStatus, Option, Question, Reply, Template, Text
+from bot.core.model import Library
 
 MAX_MESSAGES = 5
 MAX_TEXT = 5000
@@ -45,12 +46,24 @@ MAX_DATA = 300
 MAX_ALT_TEXT = 400
 MAX_CHECKLIST_ROWS = 40  # a Flex bubble is limited in size; the altText still lists everything
 ELLIPSIS = "…"
-MORE_LABEL = "その他"
 MORE_PREFIX = "p1"  # postback data of a 「その他」 item: p1|<page>|<flow>|<state>
-NAVIGATION = ("戻る", "状況", "ヘルプ")  # words the lexicon understands as commands at any question
 EMPTY_QUESTION = "？"  # LINE rejects empty text; the engine never sends one, but a flow typo must not 400
 
 Message = Any  # an SDK v3 message model (TextMessage | FlexMessage); the SDK ships no type information
+
+
+@dataclass(frozen=True, slots=True)
+class LineWords:
+    """The words LINE's buttons carry, from the lexicon (flows/lexicon.yaml `texts`): the 「その他」 item of a
+    paginated question, and the navigation items, which the lexicon understands as commands anywhere."""
+
+    more: str
+    navigation: tuple[str, ...]
+
+    @classmethod
+    def of(cls, library: Library) -> LineWords:
+        navigation = tuple(library.text(name) for name in ("nav_back", "nav_status", "nav_help"))
+        return cls(more=library.text("more_label"), navigation=navigation)
 
 
 def units(text: str) -> int:
@@ -156,7 +169,7 @@ class _Bubble:
     quick_reply: Any = None
 
 
-def render(replies: Sequence[Reply], page: int = 0) -> list[Message]:
+def render(replies: Sequence[Reply], words: LineWords, page: int = 0) -> list[Message]:
     """LINE messages for one turn: at most 5 unless the replies cannot be merged that far.
 
     More than 5 comes back only for a turn of more than 5 templates/checklists with nothing mergeable
@@ -173,12 +186,12 @@ def render(replies: Sequence[Reply], page: int = 0) -> list[Message]:
         elif isinstance(reply, Checklist):
             bubbles.append(_Bubble(mergeable=False, message=checklist_message(reply)))
         elif isinstance(reply, Question):
-            bubbles.extend(_question(reply, page if index == last_question else None))
+            bubbles.extend(_question(reply, words, page if index == last_question else None))
     _merge(bubbles)
     return [_message(bubble) for bubble in bubbles]
 
 
-def _question(question: Question, page: int | None) -> list[_Bubble]:
+def _question(question: Question, words: LineWords, page: int | None) -> list[_Bubble]:
     """The question's text; the last question also gets the quick replies (numbered list if paged)."""
     paged = page is not None and len(question.options) > MAX_ITEMS
     text = question.text.strip() or EMPTY_QUESTION
@@ -188,17 +201,17 @@ def _question(question: Question, page: int | None) -> list[_Bubble]:
     pieces = split_text(text)
     bubbles = [_Bubble(piece) for piece in pieces]
     if page is not None:
-        bubbles[-1].quick_reply = quick_reply(question, page)
+        bubbles[-1].quick_reply = quick_reply(question, words, page)
     return bubbles
 
 
-def quick_reply(question: Question, page: int = 0) -> Any:
+def quick_reply(question: Question, words: LineWords, page: int = 0) -> Any:
     """≤ 13 items: the options (or one page of them plus 「その他」), then navigation while room remains."""
-    return _quick_reply(question.options, page)
+    return _quick_reply(question.options, words, page)
 
 
 @functools.lru_cache(maxsize=2048)
-def _quick_reply(choices: tuple[Option, ...], page: int) -> Any:
+def _quick_reply(choices: tuple[Option, ...], words: LineWords, page: int) -> Any:
     """Cached per question and page: the flows have a few hundred questions, and building the ~30 validated
     SDK models of one set of buttons costs more than the rest of the turn's rendering (docs/benchmark.md).
     The models are never modified after they are built, so sharing them is safe."""
@@ -210,9 +223,9 @@ def _quick_reply(choices: tuple[Option, ...], page: int) -> Any:
         page %= pages
         flow, state = question_place(Question("", choices))
         more = MorePage((page + 1) % pages, flow, state).encode()
-        items = [*items[page * per_page : (page + 1) * per_page], _postback(MORE_LABEL, more)]
+        items = [*items[page * per_page : (page + 1) * per_page], _postback(words.more, more)]
     room = MAX_ITEMS - len(items)
-    items.extend(QuickReplyItem(action=MessageAction(label=word, text=word)) for word in NAVIGATION[:room])
+    items.extend(QuickReplyItem(action=MessageAction(label=word, text=word)) for word in words.navigation[:room])
     return QuickReply(items=items)
 
 

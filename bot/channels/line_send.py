@@ -13,45 +13,30 @@ counted (`taikai_platform_api_errors_total`); pushes are counted as reply fallba
 Pushes carry an `X-Line-Retry-Key` derived from the event id, so LINE itself drops a second push for
 the same event (it answers 409), whichever replica sends it.
 
-How a call is made: the SDK's models build and validate every request (as `line_render` builds the
-messages), but the request is sent by `LineApi` — the JSON of the model, POSTed on one aiohttp session
-that shares the SDK client's connection pool (closed with it). The SDK's own async call cost ~1 ms of
-CPU per reply in the benchmark (docs/benchmark.md): it serialises a request by calling `to_dict()`
-on every level of the model tree again at each level above (~330 µs for one question with its quick
-replies), and its aiohttp session, created with `trust_env=True`, looks up proxy variables and
-`~/.netrc` in a worker thread on every call. Here a request is serialised in one pass (~30 µs) and the
-proxy (the SDK configuration's, else the environment's) is looked up once.
+The HTTP calls themselves (one-pass JSON, own connection pool, proxy) are `line_api.LineApi`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from enum import Enum
 from typing import Any
 
 import aiohttp
-from aiohttp.helpers import get_env_proxy_for_url
 from linebot.v3.messaging import (
-    ApiException,
     Configuration,
     PushMessageRequest,
     ReplyMessageRequest,
     ShowLoadingAnimationRequest,
 )
-from pydantic.v1 import BaseModel as SdkModel  # the SDK's models are pydantic v1 models
-from yarl import URL
 
+from bot.channels.line_api import REQUEST_TIMEOUT, LineApi, LineApiError
 from bot.channels.line_render import MAX_MESSAGES, Message
 
 log = logging.getLogger(__name__)
 
-REQUEST_TIMEOUT = 10.0  # seconds per LINE API call (the SDK's own default is five minutes)
-CONNECTIONS = 100  # open connections to the LINE API per process, at most
 LOADING_SECONDS = 20  # how long LINE shows the animation at most; a message ends it sooner
 _RETRY_NAMESPACE = uuid.UUID("6f1c1d43-3a0e-4a53-9a5e-7d4c2b8e1a10")
 _TRANSPORT_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError, OSError)
@@ -62,123 +47,43 @@ MAX_RETRY_AFTER = 3.0  # seconds we are willing to honour from a Retry-After hea
 
 def retryable(exc: BaseException) -> bool:
     """Worth trying again: LINE's rate limit, a server error, the network or a timeout."""
-    if isinstance(exc, ApiException):
-        return bool(exc.status == 429 or exc.status >= 500)
+    if isinstance(exc, LineApiError):
+        return exc.status == 429 or exc.status >= 500
     return isinstance(exc, _TRANSPORT_ERRORS)
 
 
 def _retry_after(exc: BaseException) -> float | None:
-    headers = getattr(exc, "headers", None) or {}
+    headers = exc.headers if isinstance(exc, LineApiError) else {}
     try:
         return min(float(headers.get("Retry-After", "")), MAX_RETRY_AFTER)
     except ValueError:
         return None
 
 
-def reply_token_invalid(exc: Any) -> bool:
+def reply_token_invalid(exc: LineApiError) -> bool:
     """LINE's answer to an expired or already used reply token: 400 "Invalid reply token"."""
-    body = exc.body
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) else str(body or "")
-    return exc.status == 400 and "reply token" in text.lower()
-
-
-def to_json(value: Any) -> Any:
-    """An SDK model as the JSON LINE expects: field aliases as keys, None fields left out, enums as values.
-
-    The same as the SDK's own `model.to_dict()` (tests/channels/line/test_send_json.py checks that), in one
-    pass over the model tree.
-    """
-    kind = type(value)
-    if kind is str or kind is int or kind is bool or kind is float or value is None:
-        return value
-    if kind is list or kind is tuple:
-        return [to_json(item) for item in value]
-    if issubclass(kind, SdkModel):
-        aliases = _aliases(kind)
-        return {aliases[name]: to_json(item) for name, item in value.__dict__.items() if item is not None}
-    if issubclass(kind, Enum):
-        return value.value
-    return value
-
-
-@functools.cache
-def _aliases(kind: type[SdkModel]) -> dict[str, str]:
-    return {name: field.alias for name, field in kind.__fields__.items()}
-
-
-class LineApi:
-    """The Messaging API calls the bot makes, as JSON POSTs on one aiohttp session.
-
-    Built from the SDK's `AsyncMessagingApi`: its configuration gives the base URL, the access token and
-    an explicit proxy; its aiohttp session gives the connection pool (TLS settings included), which this
-    session shares without owning, so closing the SDK client closes both. Without an explicit proxy, the
-    environment's (HTTPS_PROXY, NO_PROXY, with its credentials) is used, as the SDK's session would.
-    """
-
-    def __init__(self, api: Any, timeout: float = REQUEST_TIMEOUT) -> None:
-        client = api.api_client
-        configuration: Configuration = client.configuration
-        self.base_url = configuration.host.rstrip("/")
-        self.headers = {
-            **client.default_headers,
-            "Authorization": f"Bearer {configuration.access_token}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
-        self.proxy: str | URL | None = configuration.proxy
-        self.proxy_auth: aiohttp.BasicAuth | None = None
-        if not self.proxy:
-            self.proxy, self.proxy_auth = _env_proxy(self.base_url)
-        self.proxy_headers = configuration.proxy_headers
-        connector = client.rest_client.pool_manager.connector
-        self.session = aiohttp.ClientSession(connector=connector, connector_owner=False)
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
-
-    async def post(self, path: str, request: Any, headers: Mapping[str, str] | None = None) -> None:
-        """POST `request` (an SDK model); raises the SDK's `ApiException` (status, body) unless LINE says 2xx."""
-        body = json.dumps(to_json(request)).encode()
-        async with self.session.post(
-            self.base_url + path,
-            data=body,
-            headers={**self.headers, **headers} if headers else self.headers,
-            proxy=self.proxy,
-            proxy_auth=self.proxy_auth,
-            proxy_headers=self.proxy_headers,
-            timeout=self.timeout,
-        ) as response:
-            answer = await response.read()
-            if not 200 <= response.status <= 299:
-                error = ApiException(status=response.status, reason=response.reason)
-                error.body = answer
-                error.headers = dict(response.headers)
-                raise error
-
-
-def _env_proxy(base_url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
-    """The proxy the environment (HTTPS_PROXY, NO_PROXY, …) sets for `base_url`, read once at start-up."""
-    try:
-        return get_env_proxy_for_url(URL(base_url))
-    except LookupError:
-        return None, None
+    return exc.status == 400 and "reply token" in exc.body.decode("utf-8", "replace").lower()
 
 
 class LineSender:
     def __init__(
         self,
-        api: Any,
+        configuration: Configuration,
         push_fallback: bool,
         timeout: float = REQUEST_TIMEOUT,
         on_failure: Callable[[str], None] = lambda status: None,
         on_push: Callable[[], None] = lambda: None,
         backoff: float = BACKOFF,
     ) -> None:
-        """`api`: the SDK's `AsyncMessagingApi` (its configuration and connection pool are used).
-        `on_failure(status)` and `on_push()` feed the metrics."""
-        self.api = LineApi(api, timeout)
+        """`configuration`: from `api_configuration`. `on_failure(status)` and `on_push()` feed the metrics."""
+        self.api = LineApi(configuration, timeout)
         self.push_fallback = push_fallback
         self.on_failure = on_failure
         self.on_push = on_push
         self.backoff = backoff
+
+    async def close(self) -> None:
+        await self.api.close()
 
     async def _post(self, path: str, request: Any, headers: Mapping[str, str] | None = None) -> bool:
         """POST with bounded retries; True when an earlier attempt may have reached LINE (5xx, timeout)."""
@@ -187,12 +92,12 @@ class LineSender:
             try:
                 await self.api.post(path, request, headers)
                 return uncertain
-            except (ApiException, *_TRANSPORT_ERRORS) as exc:
+            except (LineApiError, *_TRANSPORT_ERRORS) as exc:
                 if not retryable(exc) or attempt == ATTEMPTS - 1:
-                    if uncertain and isinstance(exc, ApiException):
+                    if uncertain and isinstance(exc, LineApiError):
                         exc.uncertain = True
                     raise
-                rate_limited = isinstance(exc, ApiException) and exc.status == 429
+                rate_limited = isinstance(exc, LineApiError) and exc.status == 429
                 uncertain = uncertain or not rate_limited  # a 429 was refused; a 5xx or timeout may not be
                 delay = _retry_after(exc) if rate_limited else None
                 await asyncio.sleep(delay if delay is not None else self.backoff * 2**attempt)
@@ -204,7 +109,7 @@ class LineSender:
         try:
             await self.api.post("/v2/bot/chat/loading/start", request)
             return True
-        except ApiException as exc:
+        except LineApiError as exc:
             log.warning("line loading animation refused: status=%s", exc.status)
         except _TRANSPORT_ERRORS as exc:
             log.warning("line loading animation failed: %s", type(exc).__name__)
@@ -231,8 +136,8 @@ class LineSender:
                 request = ReplyMessageRequest(reply_token=reply_token, messages=batch)
                 await self._post("/v2/bot/message/reply", request)
                 return "replied"
-            except ApiException as exc:
-                if reply_token_invalid(exc) and getattr(exc, "uncertain", False):
+            except LineApiError as exc:
+                if reply_token_invalid(exc) and exc.uncertain:
                     return "replied_probably"  # an earlier attempt most likely used the token: no push
                 if not reply_token_invalid(exc):
                     log.error("line reply failed: status=%s", exc.status)
@@ -255,7 +160,7 @@ class LineSender:
             await self._post("/v2/bot/message/push", request, {"X-Line-Retry-Key": retry_key})
             self.on_push()
             return True
-        except ApiException as exc:
+        except LineApiError as exc:
             if exc.status == 409:  # this retry key was already accepted: the user has the messages
                 return True
             log.error("line push failed: status=%s", exc.status)
@@ -264,24 +169,3 @@ class LineSender:
             log.error("line push failed: %s", type(exc).__name__)
             self.on_failure(type(exc).__name__)
         return False
-
-
-LINE_API = "https://api.line.me"
-LINE_DATA_API = "https://api-data.line.me"
-
-
-def api_configuration(base_url: str, access_token: str, *, data: bool = False) -> Any:
-    """The SDK configuration for `base_url` (LINE's, or a local fake in tests).
-
-    A `Configuration(host=…)` overrides the host of *every* operation, including the blob ones that
-    LINE serves from api-data.line.me (rich menu images). So with LINE's own base URL the data client
-    is pointed at api-data.line.me; any other base URL (a fake, a proxy) must serve both.
-    """
-    base = base_url.rstrip("/")
-    if data and base == LINE_API:
-        base = LINE_DATA_API
-    configuration = Configuration(host=base, access_token=access_token)
-    # The SDK's default is 5 connections per CPU: with LINE ~100 ms away that caps one process at a few
-    # dozen replies a second, and a burst queues for a connection. aiohttp's own default is 100.
-    configuration.connection_pool_maxsize = CONNECTIONS
-    return configuration

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -42,19 +42,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.channels.base import ChannelContext
 from bot.channels.slack_guard import Refusal, bolt_request, verify
 from bot.channels.slack_listeners import SlackListeners
 from bot.config import Settings
-from bot.store.base import SessionStore
-from bot.store.redis import RedisSessionStore
-from bot.store.slack_installations import (
-    MemoryInstallationStore,
-    MemoryOAuthStateStore,
-    RedisInstallationStore,
-    RedisOAuthStateStore,
-)
+from bot.store.slack_installations import InstallationStore, OAuthStores
 from bot.telemetry.logs import Throttle
-from bot.web.services import Services
 
 log = logging.getLogger(__name__)
 # Bolt's and slack_sdk's own lines: a third-party namespace, so the log filter (bot.telemetry.logs) keeps only
@@ -65,9 +58,6 @@ APP_NAME = "taikai-bot"
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-
-InstallationStore = RedisInstallationStore | MemoryInstallationStore
-
 
 def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
@@ -95,18 +85,6 @@ def oauth_enabled(settings: Settings) -> bool:
     return bool(settings.slack_client_id and settings.slack_client_secret)
 
 
-def build_oauth_stores(
-    settings: Settings, store: SessionStore
-) -> tuple[InstallationStore, RedisOAuthStateStore | MemoryOAuthStateStore]:
-    """In the session store's Redis when there is one — same client and pool, so every URL form (Sentinel,
-    Cluster, TLS) and the deliberate timeouts and retries apply — else memory (one process, for trying out)."""
-    expiry = settings.slack_state_expiration_seconds
-    if isinstance(store, RedisSessionStore):
-        return RedisInstallationStore(store.client, store.keys), RedisOAuthStateStore(store.client, store.keys, expiry)
-    log.warning("Slack OAuth without REDIS_URL: installations are kept in memory and lost at restart")
-    return MemoryInstallationStore(), MemoryOAuthStateStore(expiry)
-
-
 def build_bolt_app(
     settings: Settings, installations: InstallationStore | None, states: AsyncOAuthStateStore | None
 ) -> AsyncApp:
@@ -118,6 +96,23 @@ def build_bolt_app(
             name=APP_NAME, logger=bolt_log, signing_secret=signing_secret, client=client, process_before_response=True
         )
     client = api_client(settings)
+    oauth = _oauth_settings(settings, installations, states, client)
+    flow = AsyncOAuthFlow(client=client, logger=bolt_log, settings=oauth)
+    return AsyncApp(
+        name=APP_NAME,
+        logger=bolt_log,
+        signing_secret=signing_secret,
+        client=client,
+        oauth_settings=oauth,  # unused next to oauth_flow, but stops Bolt building defaults from SLACK_* env
+        oauth_flow=flow,
+        installation_store_bot_only=True,
+        process_before_response=True,
+    )
+
+
+def _oauth_settings(
+    settings: Settings, installations: InstallationStore, states: AsyncOAuthStateStore, client: AsyncWebClient
+) -> AsyncOAuthSettings:
     client_id, client_secret = settings.slack_client_id or "", _secret(settings.slack_client_secret) or ""
     scopes = [s.strip() for s in settings.slack_scopes.split(",") if s.strip()]
     oauth = AsyncOAuthSettings(
@@ -145,17 +140,7 @@ def build_bolt_app(
         cache_enabled=True,
         client=client,
     )
-    flow = AsyncOAuthFlow(client=client, logger=bolt_log, settings=oauth)
-    return AsyncApp(
-        name=APP_NAME,
-        logger=bolt_log,
-        signing_secret=signing_secret,
-        client=client,
-        oauth_settings=oauth,  # unused next to oauth_flow, but stops Bolt building defaults from SLACK_* env
-        oauth_flow=flow,
-        installation_store_bot_only=True,
-        process_before_response=True,
-    )
+    return oauth
 
 
 class SlackChannel:
@@ -163,18 +148,18 @@ class SlackChannel:
 
     name = "slack"
 
-    def __init__(self, services: Services, app: AsyncApp, installations: InstallationStore | None) -> None:
-        self.services = services
+    def __init__(self, context: ChannelContext, app: AsyncApp, installations: InstallationStore | None) -> None:
+        self.context = context
         self.app = app
         self.installations = installations
         self.handler = AsyncSlackRequestHandler(app)
         self.socket_mode: AsyncSocketModeHandler | None = None
-        self.signing_secret = (_secret(services.settings.slack_signing_secret) or "").encode()
+        self.signing_secret = (_secret(context.settings.slack_signing_secret) or "").encode()
         self._refusals = Throttle()
 
     def _refuse(self, refusal: Refusal) -> Response:
         """One short line (reason only, throttled: a flood writes a few lines a minute) and a counter."""
-        self.services.metrics.refused("slack", refusal.status)
+        self.context.metrics.refused("slack", refusal.status)
         if (skipped := self._refusals.allow()) is not None:
             log.warning("slack request refused: %d %s (%d not logged before)", refusal.status, refusal.reason, skipped)
         return PlainTextResponse(refusal.reason, status_code=refusal.status)
@@ -214,7 +199,7 @@ class SlackChannel:
 
     async def startup(self) -> None:
         """Connect Socket Mode when SLACK_APP_TOKEN is set (the HTTP route stays mounted either way)."""
-        app_token = _secret(self.services.settings.slack_app_token)
+        app_token = _secret(self.context.settings.slack_app_token)
         if app_token:
             self.socket_mode = AsyncSocketModeHandler(self.app, app_token=app_token, logger=bolt_log)
             await self.socket_mode.connect_async()  # type: ignore[no-untyped-call]
@@ -250,18 +235,19 @@ async def on_bolt_error(error: Exception) -> BoltResponse:
     return BoltResponse(status=500, body="")
 
 
-def build_slack_channel(services: Services) -> SlackChannel:
-    """The Slack channel for the server (called by `bot.web.app` when Slack settings are present)."""
-    settings = services.settings
+def build_slack_channel(context: ChannelContext, oauth_stores: Callable[[], OAuthStores]) -> SlackChannel:
+    """The Slack channel for the server (called by `bot.web.app` when Slack settings are present).
+    `oauth_stores` builds the installation and OAuth-state stores, called only in OAuth mode."""
+    settings = context.settings
     if settings.slack_client_id and not settings.slack_client_secret:
         raise ValueError("SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET is not: both are needed for OAuth")
-    installations, states = build_oauth_stores(settings, services.store) if oauth_enabled(settings) else (None, None)
+    installations, states = oauth_stores() if oauth_enabled(settings) else (None, None)
     if installations is None and not settings.slack_bot_token:
         raise ValueError("Slack needs SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID/SECRET (OAuth)")
     if installations is not None and settings.slack_bot_token:
         log.warning("SLACK_BOT_TOKEN is ignored: OAuth settings are present, tokens come from installations")
     app = build_bolt_app(settings, installations, states)
     app.error(on_bolt_error)
-    SlackListeners(services, installations).register(app)
+    SlackListeners(context, installations).register(app)
     log.info("Slack mode: %s", "OAuth (multi-workspace)" if installations is not None else "single workspace")
-    return SlackChannel(services, app, installations)
+    return SlackChannel(context, app, installations)

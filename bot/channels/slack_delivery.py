@@ -23,11 +23,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.channels.base import ChannelContext
+from bot.channels.delivery import Outcome, OutputChannel, deliver
 from bot.channels.slack_home import publish_home
 from bot.channels.slack_render import SlackMessage, answered_blocks, render
-from bot.core.messages import Inbound, StartInput, Text
+from bot.conversation import TurnResult
+from bot.core.messages import Inbound, Reply, StartInput
 from bot.core.session import SessionKey
-from bot.web.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +83,32 @@ class Tap:
     ephemeral: bool
 
 
+class SlackOutput(OutputChannel):
+    """One turn's answers to one place. An answered turn first replaces the tapped question's buttons with the
+    chosen answer, then posts the replies, then refreshes the user's Home tab."""
+
+    def __init__(
+        self, delivery: SlackDelivery, client: AsyncWebClient, key: SessionKey, place: Place, tap: Tap | None
+    ) -> None:
+        self.delivery, self.client, self.key, self.place, self.tap = delivery, client, key, place, tap
+
+    async def send(self, replies: Sequence[Reply]) -> str:
+        sent = await self.delivery.send(self.client, self.place, render(replies, self.key.user))
+        return "sent" if sent else "failed"
+
+    async def answer(self, result: TurnResult) -> str:
+        if self.tap is not None and result.trace is not None:
+            await self.delivery.mark_answered(self.client, self.tap, applied=result.trace.outcome != "stale")
+        sent = await self.send(result.replies)
+        await publish_home(self.client, self.key.user, self.delivery.library, result.session)
+        return sent
+
+
 class SlackDelivery:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.library = services.engine.library
-        self.allowed_response_url = response_url_checker(services.settings.slack_api_base_url)
+    def __init__(self, context: ChannelContext) -> None:
+        self.context = context
+        self.library = context.library
+        self.allowed_response_url = response_url_checker(context.settings.slack_api_base_url)
 
     async def turn(
         self,
@@ -97,25 +120,13 @@ class SlackDelivery:
         tap: Tap | None = None,
         event_at: int | None = None,
     ) -> None:
-        """The turn, then (unless it was a duplicate) the tapped question's update, the answers, the Home tab."""
-        try:
-            result = await self.services.conversation.turn(key, inbound, event_id, event_at)
-        except Exception:  # endless conflicts, a bug: tell the user rather than go silent
-            log.exception("slack turn failed")
-            await self.send(client, place, render([Text(self.library.text("busy"))], key.user))
-            return
-        if result.duplicate:
+        """The turn through the one delivery path (`deliver`), answered through a `SlackOutput`."""
+        turn = self.context.conversation.turn(key, inbound, event_id, event_at)
+        delivery = await deliver(turn, SlackOutput(self, client, key, place, tap), self.library.text("busy"))
+        if delivery.outcome is Outcome.DUPLICATE:
             log.info("slack event already processed: ignored")
-            return
-        if result.trace is None:  # rate limited (one notice, then nothing) or the store is down ("busy")
-            if result.replies:
-                await self.send(client, place, render(result.replies, key.user))
-            return
-        log.debug("slack turn: %s %s -> %s", result.trace.outcome, result.trace.state_before, result.trace.state_after)
-        if tap is not None:
-            await self.mark_answered(client, tap, applied=result.trace.outcome != "stale")
-        await self.send(client, place, render(result.replies, key.user))
-        await publish_home(client, key.user, self.library, result.session)
+        else:
+            log.debug("slack turn: %s", delivery.describe())
 
     async def send(self, client: AsyncWebClient, place: Place, messages: Sequence[SlackMessage]) -> bool:
         """Post in order; stop at the first failure (the rest would be out of context). True if all went."""
@@ -140,7 +151,7 @@ class SlackDelivery:
                     )
             except _SEND_ERRORS as exc:
                 log.warning("slack send failed: %s", _error_code(exc))
-                self.services.metrics.platform_error("slack", _error_code(exc))
+                self.context.metrics.platform_error("slack", _error_code(exc))
                 return False
         return True
 
@@ -156,16 +167,16 @@ class SlackDelivery:
                 )
         except _SEND_ERRORS as exc:
             log.warning("slack update of the answered question failed: %s", _error_code(exc))
-            self.services.metrics.platform_error("slack", _error_code(exc))
+            self.context.metrics.platform_error("slack", _error_code(exc))
 
     async def greet(self, client: AsyncWebClient, key: SessionKey, event_id: str | None, place: Place) -> None:
         """Start the conversation for someone who opens the DM with no session yet; nothing otherwise (Slack
         sends this event on every visit, and a returning user is welcomed back when they write)."""
-        if await self.services.conversation.session(key) is None:
+        if await self.context.conversation.session(key) is None:
             await self.turn(client, key, StartInput(), event_id, place)
 
     async def refresh_home(self, client: AsyncWebClient, key: SessionKey) -> None:
-        session = await self.services.conversation.session(key)
+        session = await self.context.conversation.session(key)
         await publish_home(client, key.user, self.library, session)
 
     async def not_yours(self, response_url: str | None) -> None:
@@ -179,7 +190,7 @@ class SlackDelivery:
 
     async def erase_workspace(self, workspace: str) -> int:
         """Every session of the workspace's users (uninstall); returns how many users were erased."""
-        count = await self.services.store.erase_workspace("slack", workspace)
+        count = await self.context.conversation.erase_workspace("slack", workspace)
         log.info("slack workspace removed: %d user(s) erased", count)
         return count
 

@@ -1,6 +1,6 @@
 """Slack events, the slash command and button taps, turned into conversation turns.
 
-Every listener only reads the payload, acknowledges, and hands the turn to `services.tasks`; the HTTP
+Every listener only reads the payload, acknowledges, and hands the turn to `context.tasks`; the HTTP
 answer (or the Socket Mode ack) therefore leaves within milliseconds, far inside Slack's 3 seconds. The app
 runs with ``process_before_response=True`` so Bolt itself starts no untracked futures: its default mode and
 its lazy listeners run work in ``asyncio.ensure_future`` tasks that nobody holds (they can be
@@ -32,12 +32,12 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.base import ChannelContext
 from bot.channels.slack_delivery import Place, SlackDelivery, Tap
 from bot.channels.slack_render import ACTION_PREFIX, question_owner
 from bot.core.messages import ChoiceInput, CommandInput, Inbound, StartInput, TextInput
 from bot.core.session import SessionKey
 from bot.core.understand import Vocabulary, normalize
-from bot.web.services import Services
 
 CHANNEL = "slack"
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
@@ -99,11 +99,11 @@ class SlackListeners:
     """Bolt listeners for the app: each reads its payload, picks the session key and the place to answer,
     and schedules the turn; none of them waits for Redis or the Web API."""
 
-    def __init__(self, services: Services, installations: AsyncInstallationStore | None) -> None:
-        self.services = services
-        self.library = services.engine.library
+    def __init__(self, context: ChannelContext, installations: AsyncInstallationStore | None) -> None:
+        self.context = context
+        self.library = context.library
         self.installations = installations
-        self.delivery = SlackDelivery(services)
+        self.delivery = SlackDelivery(context)
 
     def register(self, app: AsyncApp) -> None:
         app.event("message")(self.on_message)
@@ -186,7 +186,7 @@ class SlackListeners:
         response_url = self.delivery.allowed_response_url(body.get("response_url"))
         owner = question_owner(_str(action.get("block_id")))
         if owner is not None and owner != user:  # someone else's question in a channel thread
-            self.services.tasks.spawn(self.delivery.not_yours(response_url), name="slack-not-yours")
+            self.context.tasks.spawn(self.delivery.not_yours(response_url), name="slack-not-yours")
             return
         tap = Tap(
             channel=channel,
@@ -216,14 +216,14 @@ class SlackListeners:
             return
         key = self.key(context, user)
         if tab == "home":
-            self.services.tasks.spawn(self.delivery.refresh_home(context.client, key), name="slack-home")
+            self.context.tasks.spawn(self.delivery.refresh_home(context.client, key), name="slack-home")
         elif tab == "messages" and channel:
             place = Place(channel, user, private=True)
             greeting = self.delivery.greet(context.client, key, _event_key(_str(body.get("event_id"))), place)
-            self.services.tasks.spawn(greeting, name="slack-greet")
+            self.context.tasks.spawn(greeting, name="slack-greet")
 
     async def on_uninstalled(self, context: AsyncBoltContext) -> None:
-        self.services.tasks.spawn(
+        self.context.tasks.spawn(
             self._forget(_str(context.enterprise_id), _str(context.team_id)), name="slack-uninstall"
         )
 
@@ -233,7 +233,7 @@ class SlackListeners:
         oauth = tokens.get("oauth")
         users = [u for u in oauth if isinstance(u, str)] if isinstance(oauth, list) else []
         bots = bool(tokens.get("bot"))
-        self.services.tasks.spawn(
+        self.context.tasks.spawn(
             self._revoke(_str(context.enterprise_id), _str(context.team_id), users, bots), name="slack-revoke"
         )
 
@@ -250,7 +250,7 @@ class SlackListeners:
         event_at: int | None = None,
     ) -> None:
         turn = self.delivery.turn(client, key, inbound, event_id, place, tap, event_at)
-        self.services.tasks.spawn(turn, name="slack-turn")
+        self.context.tasks.spawn(turn, name="slack-turn")
 
     async def _forget(self, enterprise_id: str | None, team_id: str | None) -> None:
         """Uninstall: the workspace's installation and every session of its users."""

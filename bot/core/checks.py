@@ -27,6 +27,7 @@ REQUIRED_TEXTS = (
     "confirm", "skip_label", "skip_words", "fill_type_it", "keep_label", "fill_intro", "template_note",
     "template_note_placeholder",
     "too_long", "unsupported", "busy", "group_only_dm", "rate_limited", "slack_not_yours",
+    "nav_back", "nav_status", "nav_help", "nav_restart", "more_label", "menu_bar",  # LINE buttons, rich menu
 )  # fmt: skip
 
 

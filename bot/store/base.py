@@ -1,4 +1,4 @@
-"""The session-store contract shared by every backend.
+"""The session-store contract shared by every backend (one interface, like aiogram's `BaseStorage`).
 
 Concurrency is optimistic: `load` returns the stored version, `save` writes only if the version is
 still the same (checked atomically in the backend) and otherwise reports a conflict, so the caller
@@ -14,7 +14,11 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.core.session import Session, SessionKey
-from bot.store.ratelimit import RateLimiter, Verdict
+from bot.store.ratelimit import Verdict
+
+# One set of defaults for every backend (and for `Settings`, which reads the same names from the environment).
+DEFAULT_DEDUPE_SECONDS = 86400  # a platform redelivers within minutes; a day covers any retry
+DEFAULT_DEDUPE_LIMIT = 128  # ids kept per user: a Redis sorted set of <=128 members stays a small listpack
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +26,7 @@ class Loaded:
     session: Session | None  # None: nothing stored (new user, expired, or unreadable data)
     version: int  # 0 when nothing is stored; pass it back to `save`
     duplicate: bool = False  # the event id given to `load` was already processed
-    verdict: Verdict | None = None  # the rate limit, when `load` took the user's token (see `SessionStore.load`)
+    verdict: Verdict | None = None  # the rate limit, when `load` took the user's token (`take_token`)
 
 
 class StoreUnavailable(RuntimeError):
@@ -40,17 +44,18 @@ class SessionStore(Protocol):
         self,
         key: SessionKey,
         event_id: str | None = None,
-        limiter: RateLimiter | None = None,
         event_at: int | None = None,
+        *,
+        take_token: bool = False,
     ) -> Loaded:
         """Read the session and, when `event_id` is given, whether that event was already processed.
 
         `event_at` is the event's own time (unix ms) when the platform gives one: an event older than the
         dedupe window, or than the newest id the dedupe set had to forget, counts as processed (a replay).
 
-        With a `limiter` whose buckets this store holds, a load of an event that is not a duplicate also
-        takes the user's token, in the same atomic step, and reports it in `Loaded.verdict`; otherwise
-        `verdict` is None and the caller asks the limiter itself.
+        `take_token`: when this store keeps the rate-limit buckets (a Redis store built with a `rate_limit`),
+        a load of an event that is not a duplicate also takes the user's token, in the same atomic step, and
+        reports it in `Loaded.verdict`. Otherwise `verdict` is None and the caller asks its limiter.
         """
         ...
 

@@ -43,9 +43,18 @@ class KeyBuilder:
         if not self.prefix or any(char in self.prefix for char in "{}*?[]\\"):
             raise ValueError(f"key prefix must be non-empty, without braces or globs: {self.prefix!r}")
 
+    @staticmethod
+    def tag_for(*parts: str) -> str:
+        """A hash tag (braces included) over escaped `parts`: the only place one is built."""
+        return "{" + ":".join(escape(part) for part in parts) + "}"
+
     def tag(self, key: SessionKey) -> str:
         """The hash tag shared by all of the user's keys (braces included)."""
-        return "{" + ":".join((escape(key.channel), escape(key.workspace), escape(key.user))) + "}"
+        return self.tag_for(key.channel, key.workspace, key.user)
+
+    def oauth_state(self, state: str) -> str:
+        """An issued Slack OAuth state (no hash tag: one key, read and deleted alone)."""
+        return f"{self.prefix}:slack-oauth-state:{escape(state)}"
 
     def session(self, key: SessionKey) -> str:
         return self._build(key, SESSION)
@@ -59,6 +68,11 @@ class KeyBuilder:
     def user_keys(self, key: SessionKey) -> tuple[str, ...]:
         """Every key the bot may hold for the user: what `erase` deletes (all in one slot)."""
         return tuple(self._build(key, kind) for kind in KINDS)
+
+    @staticmethod
+    def tag_of(name: bytes) -> bytes:
+        """The hash tag (braces included) of a key this builder made: its user, for grouping SCAN results."""
+        return name[name.index(b"{") : name.index(b"}") + 1]
 
     def workspace_pattern(self, channel: str, workspace: str) -> str:
         """A ``SCAN MATCH`` pattern for every key of every user of one workspace (Slack uninstall).

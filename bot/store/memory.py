@@ -19,11 +19,8 @@ from dataclasses import dataclass, field
 
 from bot.core.session import Session, SessionKey
 from bot.store import codec
-from bot.store.base import Loaded, SaveOutcome
-from bot.store.ratelimit import RateLimiter
+from bot.store.base import DEFAULT_DEDUPE_LIMIT, DEFAULT_DEDUPE_SECONDS, Loaded, SaveOutcome
 
-DEFAULT_DEDUPE_SECONDS = 86400
-DEFAULT_DEDUPE_LIMIT = 128
 _SWEEP_EVERY = 1024  # saves between two sweeps of expired entries: bounds memory, amortises the cost
 
 
@@ -90,12 +87,13 @@ class MemorySessionStore:
         self,
         key: SessionKey,
         event_id: str | None = None,
-        limiter: RateLimiter | None = None,
         event_at: int | None = None,
+        *,
+        take_token: bool = False,
     ) -> Loaded:
         """The stored session (None when absent or expired) and whether `event_id` was processed.
 
-        No rate buckets live here: `limiter` is ignored (the conversation asks it directly)."""
+        No rate buckets live here: `take_token` is ignored (the conversation asks its limiter)."""
         now = self._clock()
         duplicate = event_id is not None and self._is_duplicate(key, event_id, event_at, now)
         entry = self._live(key, now)

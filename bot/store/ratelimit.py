@@ -23,10 +23,15 @@ class Verdict(StrEnum):
     DROP = "drop"  # still over the limit: answer nothing
 
 
+# The one set of defaults: `Settings` (RATE_LIMIT_BURST, RATE_LIMIT_PER_MINUTE) reads them from here.
+DEFAULT_BURST = 20  # messages a user may send at once
+DEFAULT_PER_MINUTE = 40.0  # then this many a minute
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimit:
-    burst: int = 15
-    per_minute: float = 30.0
+    burst: int = DEFAULT_BURST
+    per_minute: float = DEFAULT_PER_MINUTE
 
     @property
     def per_ms(self) -> float:
@@ -35,6 +40,10 @@ class RateLimit:
     @property
     def full_after_ms(self) -> int:
         return math.ceil(self.burst / self.per_ms)
+
+    def bucket_args(self) -> list[int | float]:
+        """The Redis token-bucket script's ARGV after the key: burst, tokens per ms, expiry (ms)."""
+        return [self.burst, self.per_ms, self.full_after_ms]
 
 
 class RateLimiter(Protocol):

@@ -51,7 +51,7 @@ return take_token(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], now)
 
 class RedisRateLimiter:
     """One EVALSHA per message on the user's own key (same hash slot as the session) — or none: during a turn,
-    `RedisSessionStore.load` takes the token in its own script when given this limiter."""
+    a `RedisSessionStore` built with the same `rate_limit` takes the token in its load script."""
 
     def __init__(self, client: Redis | RedisCluster, limit: RateLimit, keys: KeyBuilder) -> None:
         self.limit = limit
@@ -59,13 +59,9 @@ class RedisRateLimiter:
         self.client = client
         self._script = client.register_script(_BUCKET)
 
-    def bucket_args(self) -> list[int | float]:
-        """ARGV of `take_token` after the key: burst, tokens per ms, expiry (ms)."""
-        return [self.limit.burst, self.limit.per_ms, self.limit.full_after_ms]
-
     async def hit(self, key: SessionKey) -> Verdict:
         try:
-            reply = await self._script(keys=[self.keys.rate(key)], args=self.bucket_args())
+            reply = await self._script(keys=[self.keys.rate(key)], args=self.limit.bucket_args())
         except (RedisError, OSError) as exc:
             raise StoreUnavailable("rate limiter unavailable") from exc
         return Verdict(cast(bytes, reply).decode())

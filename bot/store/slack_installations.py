@@ -32,7 +32,7 @@ from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
-from bot.store.keys import KeyBuilder, escape
+from bot.store.keys import KeyBuilder
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ BOT, INSTALLER = "bot", "installer"
 
 def _tag(enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False) -> str:
     team = None if is_enterprise_install else team_id  # an org-wide install is stored under the org only
-    return "{" + ":".join(("slack-app", escape(enterprise_id or "-"), escape(team or "-"))) + "}"
+    return KeyBuilder.tag_for("slack-app", enterprise_id or "-", team or "-")
 
 
 def _user_field(user_id: str) -> str:
@@ -225,7 +225,7 @@ class RedisOAuthStateStore(AsyncOAuthStateStore):
     def __init__(self, client: Redis | RedisCluster, keys: KeyBuilder, expiration_seconds: int) -> None:
         """`client` is shared with (and closed by) the installation store."""
         self._client = client
-        self._prefix = keys.prefix
+        self._keys = keys
         self.expiration_seconds = expiration_seconds
 
     @property
@@ -233,7 +233,7 @@ class RedisOAuthStateStore(AsyncOAuthStateStore):
         return log
 
     def _key(self, state: str) -> str:
-        return f"{self._prefix}:slack-oauth-state:{escape(state)}"
+        return self._keys.oauth_state(state)
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
         state = uuid.uuid4().hex
@@ -264,3 +264,19 @@ class MemoryOAuthStateStore(AsyncOAuthStateStore):
     async def async_consume(self, state: str) -> bool:
         issued = self._issued.pop(state, None)
         return issued is not None and time.monotonic() - issued < self.expiration_seconds
+
+
+InstallationStore = RedisInstallationStore | MemoryInstallationStore
+OAuthStores = tuple[InstallationStore, RedisOAuthStateStore | MemoryOAuthStateStore]
+
+
+def oauth_stores(store: object, expiration_seconds: int) -> OAuthStores:
+    """In the session store's Redis when there is one — same client and pool, so every URL form (Sentinel,
+    Cluster, TLS) and the deliberate timeouts and retries apply — else memory (one process, for trying out)."""
+    from bot.store.redis import RedisSessionStore
+
+    if isinstance(store, RedisSessionStore):
+        installations = RedisInstallationStore(store.client, store.keys)
+        return installations, RedisOAuthStateStore(store.client, store.keys, expiration_seconds)
+    log.warning("Slack OAuth without REDIS_URL: installations are kept in memory and lost at restart")
+    return MemoryInstallationStore(), MemoryOAuthStateStore(expiration_seconds)

@@ -30,19 +30,6 @@ turn_log = logging.getLogger("taikai.turn")
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
-_base_factory = logging.getLogRecordFactory()
-
-
-def _record_with_turn_id(*args: Any, **kwargs: Any) -> logging.LogRecord:
-    # Stamped when the record is created (inside the turn), not when a handler formats it later.
-    record = _base_factory(*args, **kwargs)
-    record.turn_id = turn_id.get()
-    return record
-
-
-logging.setLogRecordFactory(_record_with_turn_id)
-
-
 OWN_LOGGERS = ("bot", "taikai")
 THIRD_PARTY_INFO = frozenset({"uvicorn.error"})  # start-up/shutdown lines, no request data
 MAX_MESSAGE = 500
@@ -58,6 +45,10 @@ class SafetyFilter(logging.Filter):
     """Drops third-party lines below WARNING and bounds every message (see the module docstring)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # The turn id of the context that logs: handlers run synchronously inside the logging call, so this
+        # is the turn's own (no process-wide record factory needed).
+        if not hasattr(record, "turn_id"):
+            record.turn_id = turn_id.get()
         third_party = not is_own(record.name)
         if third_party and record.levelno < logging.WARNING and not _lifecycle(record):
             return False
@@ -112,7 +103,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
-            "turn_id": getattr(record, "turn_id", "-"),
+            "turn_id": getattr(record, "turn_id", None) or turn_id.get(),  # formatted inside the logging call
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD and not k.startswith("_")})
         if record.exc_info:

@@ -1,16 +1,14 @@
-"""What a web channel gets from the server: settings, the conversation, the store and the task tracker."""
+"""What the server holds for the lifetime of the app: the store, the conversation, the task tracker and the
+metrics. Channels never see this: each gets a `bot.channels.base.ChannelContext` built from it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from starlette.routing import BaseRoute
-
+from bot.channels.base import ChannelContext
 from bot.config import Settings
 from bot.conversation import Conversation
-from bot.core.engine import Engine
+from bot.core.model import Library
 from bot.store.base import SessionStore
 from bot.telemetry.metrics import Metrics
 from bot.web.tasks import TaskTracker
@@ -19,20 +17,11 @@ from bot.web.tasks import TaskTracker
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    engine: Engine
+    library: Library
     store: SessionStore
     conversation: Conversation
     tasks: TaskTracker
     metrics: Metrics
 
-
-class WebChannel(Protocol):
-    """A channel mounted in the web server (LINE, Slack)."""
-
-    name: str
-
-    def routes(self) -> Sequence[BaseRoute]: ...
-
-    async def startup(self) -> None: ...
-
-    async def shutdown(self) -> None: ...
+    def channel_context(self) -> ChannelContext:
+        return ChannelContext(self.settings, self.library, self.conversation, self.tasks, self.metrics)

@@ -25,7 +25,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 
 from bot.config import Settings
@@ -35,6 +34,7 @@ from bot.telemetry.logs import configure_logging
 from bot.web.app import create_app
 from tests.channels.line import webhooks
 from tests.fakes.line_api import FakeLineApi
+from tests.fakes.server import serve
 from tests.fakes.slack_api import FakeSlackApi
 
 SLACK_SECRET = "test-signing-secret-0123456789"
@@ -74,31 +74,15 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def serve(app: Starlette, access_log: bool = False) -> AsyncIterator[str]:
-    """`app` under uvicorn on a loopback port, logging as `serve` does (log_config=None: our handler only)."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_config=None, access_log=access_log)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("uvicorn stopped before it started")
-            await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-@contextlib.asynccontextmanager
 async def running(
     settings: Settings, library: Library, store: SessionStore | None = None, access_log: bool = False
 ) -> AsyncIterator[Server]:
     app = create_app(settings, library, store)
-    async with serve(app, access_log) as url, httpx.AsyncClient(base_url=url, timeout=10) as http:
+    # logging as `taikai-bot serve` does: log_config=None leaves our handler the only one
+    async with (
+        serve(app, log_config=None, access_log=access_log) as url,
+        httpx.AsyncClient(base_url=url, timeout=10) as http,
+    ):
         yield Server(app, url, http)
 
 

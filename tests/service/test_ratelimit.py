@@ -11,15 +11,8 @@ from bot.store.keys import KeyBuilder
 from bot.store.ratelimit import MemoryRateLimiter, RateLimit, Verdict
 from bot.store.redis import RedisSessionStore
 from bot.store.redis_ratelimit import RedisRateLimiter
+from tests.fakes.clock import FakeClock
 from tests.redis_support import PREFIX, delete_prefix
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def key() -> SessionKey:
@@ -27,7 +20,7 @@ def key() -> SessionKey:
 
 
 async def test_memory_bucket_allows_a_burst_then_notices_once_then_drops() -> None:
-    clock = Clock()
+    clock = FakeClock(1000.0)
     limiter = MemoryRateLimiter(RateLimit(burst=3, per_minute=60), clock)
     user, other = key(), key()
     verdicts = [await limiter.hit(user) for _ in range(6)]

@@ -34,9 +34,9 @@ def count_commands(store: RedisSessionStore) -> list[str]:
 
 @pytest.mark.redis
 async def test_two_round_trips_per_turn_and_the_same_verdicts(redis_url: str, engine: Engine) -> None:
-    keys = KeyBuilder(PREFIX)
-    store = RedisSessionStore.from_url(redis_url, 60, keys=keys)
-    limiter = RedisRateLimiter(store.client, RateLimit(burst=3, per_minute=0.001), keys)
+    keys, limit = KeyBuilder(PREFIX), RateLimit(burst=3, per_minute=0.001)
+    store = RedisSessionStore.from_url(redis_url, 60, keys=keys, rate_limit=limit)  # keeps the buckets
+    limiter = RedisRateLimiter(store.client, limit, keys)
     conversation = Conversation(engine, store, limiter=limiter)
     user = SessionKey("line", "-", uuid.uuid4().hex)
     try:
@@ -57,8 +57,8 @@ async def test_two_round_trips_per_turn_and_the_same_verdicts(redis_url: str, en
 
 
 @pytest.mark.redis
-async def test_a_limiter_with_other_buckets_is_asked_itself(redis_url: str, engine: Engine) -> None:
-    store = RedisSessionStore.from_url(redis_url, 60, keys=KeyBuilder(PREFIX))
+async def test_a_store_without_the_buckets_leaves_the_token_to_the_limiter(redis_url: str, engine: Engine) -> None:
+    store = RedisSessionStore.from_url(redis_url, 60, keys=KeyBuilder(PREFIX))  # no rate_limit: no buckets
     elsewhere = KeyBuilder(f"{PREFIX}-elsewhere")
     limiter = RedisRateLimiter(store.client, RateLimit(burst=1, per_minute=0.001), elsewhere)
     conversation = Conversation(engine, store, limiter=limiter)
@@ -71,7 +71,7 @@ async def test_a_limiter_with_other_buckets_is_asked_itself(redis_url: str, engi
         assert sent == ["EVALSHA", "EVALSHA", "EVALSHA"], "load, the limiter's own script, save"
         assert (await conversation.turn(user, TextInput("はい"), "b")).limited
         assert await store.client.exists(elsewhere.rate(user)), "the token came from the limiter's own bucket"
-        assert (await store.load(user, "c", limiter)).verdict is None
+        assert (await store.load(user, "c", take_token=True)).verdict is None
     finally:
         await store.close()
         await delete_prefix(redis_url)
@@ -85,5 +85,5 @@ async def test_the_memory_store_leaves_the_limit_to_the_limiter() -> None:
     store = MemorySessionStore(60)
     limiter = MemoryRateLimiter(RateLimit(burst=1, per_minute=0.001))
     user = SessionKey("line", "-", "U1")
-    assert (await store.load(user, "e1", limiter)).verdict is None
+    assert (await store.load(user, "e1", take_token=True)).verdict is None
     assert await limiter.hit(user) is Verdict.ALLOW, "loading took no token"

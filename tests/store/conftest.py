@@ -22,22 +22,10 @@ from bot.store.base import SessionStore
 from bot.store.keys import KeyBuilder
 from bot.store.memory import MemorySessionStore
 from bot.store.redis import RedisSessionStore
+from tests.fakes.clock import FakeClock
 from tests.redis_support import PREFIX, delete_prefix, no_redis, notices, redis_server
 
 TTL = 3600.0
-
-
-class FakeClock:
-    """A settable clock in unix seconds."""
-
-    def __init__(self, now: float = 1_764_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture(scope="session")

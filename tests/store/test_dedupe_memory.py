@@ -7,9 +7,8 @@ import time
 from redis.asyncio import Redis
 
 from bot.core.session import Session, SessionKey
-from bot.store.base import SaveOutcome
+from bot.store.base import DEFAULT_DEDUPE_LIMIT, SaveOutcome
 from bot.store.keys import KeyBuilder
-from bot.store.memory import DEFAULT_DEDUPE_LIMIT
 from bot.store.redis import RedisSessionStore
 
 SESSION = Session(flow="common", state="menu", updated=1)

@@ -13,7 +13,7 @@ import pytest
 from bot.core.session import Session, SessionKey
 from bot.store.base import SaveOutcome
 from bot.store.memory import MemorySessionStore
-from tests.store.conftest import FakeClock
+from tests.fakes.clock import FakeClock
 
 SESSION = Session("lancers", "ask_reason")
 OTHER = SessionKey("line", "-", "Uother")

@@ -17,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as aioredis
-import uvicorn
 from starlette.applications import Starlette
 
 from bot.channels.line import LineChannel
@@ -31,6 +30,7 @@ from bot.store.redis import RedisSessionStore
 from bot.web.app import create_app
 from tests.channels.line import webhooks
 from tests.fakes.line_api import FakeLineApi
+from tests.fakes.server import serve
 
 TTL = 3600.0
 
@@ -100,26 +100,6 @@ class Running:
     async def stored_keys(self) -> list[bytes]:
         assert self.redis is not None and self.keys is not None
         return [k async for k in self.redis.scan_iter(match=f"{self.keys.prefix}:*")]
-
-
-@contextlib.asynccontextmanager
-async def serve(app: Starlette) -> AsyncIterator[str]:
-    """Run `app` under uvicorn on a random loopback port (lifespan included) for the block."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("uvicorn stopped before it started")
-            await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture

@@ -7,8 +7,13 @@ import copy
 
 import pytest
 
+from bot.channels.line_render import MAX_ALT_TEXT, shorten
+from bot.core.checklist import build_checklist
+from bot.core.messages import ItemStatus
 from bot.core.model import Library
 from bot.core.templates import TemplateBook
+from tests.channels import lexicon
+from tests.channels.lexicon import said, text
 from tests.channels.line import webhooks
 from tests.channels.line.chat import LineUser
 from tests.channels.line.conftest import StartApp
@@ -30,7 +35,7 @@ async def test_lancers_worker_with_ongoing_job_and_old_proposal(
     async with start_app(redis_url) as run:
         user = LineUser(run)
         await user.follow()
-        assert "退会ナビ" in "\n".join(user.texts)
+        assert said("common:menu") in "\n".join(user.texts)
         await user.tap("ランサーズを退会")
         await user.say("もう使わない")  # typed, matched by alias
         await user.tap("退会の準備を進める")
@@ -59,9 +64,9 @@ async def test_lancers_worker_with_ongoing_job_and_old_proposal(
         await user.tap("ない")  # no other ongoing job
         await user.tap("ある")  # proposals waiting
         await user.say("2時間前")  # typed: the proposal is over an hour old
-        assert any("取り消してもらいましょう" in text for text in user.texts)
+        assert lexicon.state("lancers:proposal_ask").says[0] in user.texts
         await user.tap("作る")
-        assert "前と同じ（山田）" in user.labels  # the previous fill-in is offered
+        assert text("keep_label", value="山田") in user.labels  # the previous fill-in is offered
         await user.say("鈴木")
         await user.tap("スキップ")
         second = TemplateBook(library.templates).render("cancel_proposal", {"client_name": "鈴木", "user_name": "佐藤"})
@@ -71,8 +76,12 @@ async def test_lancers_worker_with_ongoing_job_and_old_proposal(
 
         await user.say("状況")
         flex = [m for m in user.last if m["type"] == "flex"]
-        assert len(flex) == 1 and "待ち：進行中の仕事1" in flex[0]["altText"]
-        assert "要対応：提案中の仕事1" in flex[0]["altText"]
+        session, _ = await run.session(user.id)
+        assert session is not None
+        checklist = build_checklist(library, session)
+        assert len(flex) == 1 and flex[0]["altText"] == shorten(checklist.as_text(), MAX_ALT_TEXT)
+        statuses = {item.status for item in checklist.items if item.group == library.flows["lancers"].title}
+        assert {ItemStatus.WAITING, ItemStatus.PENDING} <= statuses, "a job waits, a proposal is to do"
         assert user.last[-1]["quickReply"]["items"], "the question follows the checklist"
 
         # a redelivered typed message: nothing sent, nothing changed

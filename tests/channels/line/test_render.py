@@ -8,12 +8,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.channels import line_render
 from bot.channels.line_render import (
     MAX_TEXT,
-    MORE_LABEL,
-    NAVIGATION,
+    Message,
     MorePage,
-    render,
     shorten,
     split_text,
     units,
@@ -30,7 +29,14 @@ from bot.core.messages import (
     Text,
 )
 from bot.core.model import Library
+from tests.channels.lexicon import WORDS
 from tests.fakes.line_api import check_messages
+
+NAVIGATION, MORE_LABEL = WORDS.navigation, WORDS.more
+
+
+def render(replies: list[Reply] | tuple[Reply, ...], page: int = 0) -> list[Message]:
+    return line_render.render(replies, WORDS, page)
 
 
 def as_dicts(messages: list[Any]) -> list[dict[str, Any]]:

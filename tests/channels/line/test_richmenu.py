@@ -1,62 +1,69 @@
-"""`taikai-bot line richmenu` against the fake LINE API, and the generated PNG."""
+"""`taikai-bot line richmenu` against the fake LINE API, and the committed PNG."""
 
 from __future__ import annotations
 
 import asyncio
-import struct
-import zlib
+import io
 
 import pytest
 
 from bot.__main__ import main
-from bot.channels.line_richmenu import HEIGHT, PANEL_COLOURS, WIDTH, WORDS, install_rich_menu, menu_image, panels
-from bot.channels.line_send import LINE_API, LINE_DATA_API, api_configuration
+from bot.channels.line_api import LINE_API, LINE_DATA_API, api_configuration
+from bot.channels.line_richmenu import (
+    HEIGHT,
+    PANEL_COLOURS,
+    WIDTH,
+    image_words,
+    install_rich_menu,
+    menu_image,
+    menu_words,
+    panels,
+)
+from bot.core.model import Library
+from bot.core.understand import normalize
 from tests.channels.line import webhooks
 from tests.channels.line.conftest import line_settings
 from tests.fakes.line_api import FakeLineApi
 
 
-def _pixels(png: bytes) -> tuple[int, int, bytes]:
-    assert png.startswith(b"\x89PNG\r\n\x1a\n")
-    pos, chunks = 8, {}
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        kind, data = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", png[pos + 8 + length : pos + 12 + length])
-        assert crc == zlib.crc32(kind + data) & 0xFFFFFFFF
-        chunks[kind] = data
-        pos += 12 + length
-    width, height, depth, colour, *_ = struct.unpack(">IIBBBBB", chunks[b"IHDR"])
-    assert (depth, colour) == (8, 2)
-    return width, height, zlib.decompress(chunks[b"IDAT"])
+def test_the_image_is_a_png_of_three_panels_that_shows_the_lexicons_words(library: Library) -> None:
+    from PIL import Image
 
-
-def test_the_image_is_a_valid_png_with_three_panels() -> None:
     png = menu_image()
     assert len(png) < 1024 * 1024, "LINE accepts images up to 1 MB"
-    width, height, raw = _pixels(png)
-    assert (width, height) == (WIDTH, HEIGHT) and len(raw) == HEIGHT * (1 + 3 * WIDTH)
-    top = raw[1 : 1 + 3 * WIDTH]  # the first row: no shapes, only the panels' colours
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size == (WIDTH, HEIGHT) and image.mode == "RGB"
     for (x, panel_width), colour in zip(panels(), PANEL_COLOURS, strict=True):
-        middle = x + panel_width // 2
-        assert top[3 * middle : 3 * middle + 3] == bytes(colour)
+        assert image.getpixel((x + panel_width // 2, 5)) == colour  # the panel's colour above its word
+        word_area = image.crop((x + 20, HEIGHT // 3, x + panel_width - 20, 2 * HEIGHT // 3))
+        assert (255, 255, 255) in {rgb for _, rgb in word_area.getcolors(1 << 16) or ()}, "a white word is drawn"
     assert sum(w for _, w in panels()) == WIDTH
+    assert image_words(png) == menu_words(library), (
+        "the lexicon's menu words changed: run `python tools/render_richmenu.py` and commit the PNG"
+    )
 
 
-async def test_install_creates_uploads_and_sets_default(fake: FakeLineApi) -> None:
+def test_every_menu_word_is_a_command(library: Library) -> None:
+    """A tap sends the word as the user's message: each must be understood as a command anywhere."""
+    for word in (*menu_words(library), library.text("nav_back")):
+        assert library.vocabulary.command(normalize(word)), word
+
+
+async def test_install_creates_uploads_and_sets_default(fake: FakeLineApi, library: Library) -> None:
     settings = line_settings(fake.url)
-    first = await install_rich_menu(settings)
+    first = await install_rich_menu(settings, library)
     menu = fake.menus[first]
-    assert [a["action"]["label"] for a in menu["areas"]] == list(WORDS)
-    assert [a["action"]["text"] for a in menu["areas"]] == list(WORDS)
-    assert menu["size"] == {"width": WIDTH, "height": HEIGHT} and len(menu["chatBarText"]) <= 14
+    assert [a["action"]["label"] for a in menu["areas"]] == list(menu_words(library))
+    assert [a["action"]["text"] for a in menu["areas"]] == list(menu_words(library))
+    assert menu["chatBarText"] == library.text("menu_bar") and len(menu["chatBarText"]) <= 14
+    assert menu["size"] == {"width": WIDTH, "height": HEIGHT}
     content_type, image = fake.images[first]
     assert content_type == "image/png" and image == menu_image()
     assert fake.default_menu == first
     upload = fake.calls(f"/v2/bot/richmenu/{first}/content")[0]
     assert upload.headers["Authorization"] == f"Bearer {webhooks.TOKEN}"
 
-    second = await install_rich_menu(settings)  # re-running replaces the menu
+    second = await install_rich_menu(settings, library)  # re-running replaces the menu
     assert fake.default_menu == second and list(fake.menus) == [second]
 
 

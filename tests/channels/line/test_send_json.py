@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 from linebot.v3.messaging import (
-    AsyncApiClient,
-    AsyncMessagingApi,
     PushMessageRequest,
     ReplyMessageRequest,
     ShowLoadingAnimationRequest,
     TextMessage,
 )
 
+from bot.channels.line_api import LineApi, api_configuration, to_json
 from bot.channels.line_render import render
-from bot.channels.line_send import LineApi, api_configuration, to_json
 from bot.core.engine import Engine
 from bot.core.messages import (
     Checklist,
@@ -26,6 +24,7 @@ from bot.core.messages import (
     StartInput,
     TextInput,
 )
+from tests.channels.lexicon import WORDS
 from tests.flows.test_golden import JOURNEYS
 
 
@@ -34,7 +33,7 @@ def test_every_reply_of_the_golden_journeys(engine: Engine) -> None:
     for words in JOURNEYS.values():
         turn = engine.handle(None, StartInput(), 1_764_000_000)
         for index, text in enumerate([*words, "状況", "ヘルプ"]):
-            messages = render(turn.replies)
+            messages = render(turn.replies, WORDS)
             for batch in (messages[:5], messages[5:]):
                 if batch:
                     request = ReplyMessageRequest(reply_token="r" * 32, messages=batch)
@@ -45,7 +44,7 @@ def test_every_reply_of_the_golden_journeys(engine: Engine) -> None:
             turn = engine.handle(turn.session, TextInput(text), 1_764_000_000 + 30 * (index + 1))
     status = engine.handle(turn.session, CommandInput("status"), 1_764_001_000)
     assert any(isinstance(r, Checklist) for r in status.replies)
-    request = ReplyMessageRequest(reply_token="r" * 32, messages=render(status.replies)[:5])
+    request = ReplyMessageRequest(reply_token="r" * 32, messages=render(status.replies, WORDS)[:5])
     assert to_json(request) == request.to_dict()
     assert checked > 40
 
@@ -55,7 +54,7 @@ def test_flex_checklist_pages_and_loading() -> None:
     checklist = Checklist("状況", items, "あと1つ")
     many = tuple(Option(f"選択肢{i}", ChoiceInput("lancers", "reason", f"c{i}").encode()) for i in range(30))
     for page in (0, 1, 2):
-        messages = render([checklist, Question("どれですか？", many)], page)
+        messages = render([checklist, Question("どれですか？", many)], WORDS, page)
         request = ReplyMessageRequest(reply_token="r" * 32, messages=messages)
         assert to_json(request) == request.to_dict()
     plain = ReplyMessageRequest(reply_token="r" * 32, messages=[TextMessage(text="😀 𠮷")])
@@ -64,18 +63,26 @@ def test_flex_checklist_pages_and_loading() -> None:
     assert to_json(loading) == loading.to_dict() == {"chatId": "U" + "1" * 32, "loadingSeconds": 20}
 
 
-async def test_proxy_from_the_environment_and_the_pool_closed_with_the_sdk_client(
+async def test_proxy_from_the_environment_and_the_pool_closed_with_the_sender(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://user:secret@proxy.example:3128")
     monkeypatch.delenv("NO_PROXY", raising=False)
     monkeypatch.delenv("no_proxy", raising=False)
-    async with AsyncApiClient(api_configuration("https://api.line.me", "t")) as client:
-        api = LineApi(AsyncMessagingApi(client))
-        assert str(api.proxy) == "http://proxy.example:3128"
-        assert api.proxy_auth is not None and api.proxy_auth.login == "user"
-        assert api.session.connector is client.rest_client.pool_manager.connector
-        assert api.session.connector is not None and api.session.connector.limit == 100
-    assert api.session.closed, "closing the SDK client closes the shared connection pool"
-    async with AsyncApiClient(api_configuration("http://127.0.0.1:9", "t")) as client:
-        assert LineApi(AsyncMessagingApi(client)).proxy is None
+    api = LineApi(api_configuration("https://api.line.me", "t"))
+    assert str(api.proxy) == "http://proxy.example:3128"
+    assert api.proxy_auth is not None and api.proxy_auth.login == "user" and api.proxy_auth.password == "secret"
+    session = api.session
+    assert session.connector is not None and session.connector.limit == 100, "the pool size of the configuration"
+    await api.close()
+    assert session.closed
+    assert LineApi(api_configuration("http://127.0.0.1:9", "t")).proxy is None
+    monkeypatch.setenv("NO_PROXY", "api.line.me")
+    assert LineApi(api_configuration("https://api.line.me", "t")).proxy is None
+
+
+async def test_an_explicit_proxy_in_the_configuration_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://env.example:3128")
+    configuration = api_configuration("https://api.line.me", "t")
+    configuration.proxy = "http://configured.example:8080"
+    assert LineApi(configuration).proxy == "http://configured.example:8080"

@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,7 +15,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 
 from bot.config import Settings
@@ -24,6 +22,7 @@ from bot.core.model import Library
 from bot.store.base import SessionStore
 from bot.web.app import create_app
 from bot.web.services import Services
+from tests.fakes.server import serve
 from tests.fakes.slack_api import Call, FakeSlackApi, eventually
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
@@ -184,19 +183,5 @@ async def running(
 ) -> AsyncIterator[SlackHarness]:
     """The app from `create_app` under uvicorn on a random loopback port, lifespan included."""
     app = create_app(settings, library, store)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning"))
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()  # start-up failed: raise its error
-            await asyncio.sleep(0.005)
-        async with httpx.AsyncClient(timeout=10) as http:
-            yield SlackHarness(app, f"http://127.0.0.1:{port}", api, http)
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    async with serve(app) as url, httpx.AsyncClient(timeout=10) as http:
+        yield SlackHarness(app, url, api, http)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.model import Library
 from bot.core.session import SessionKey
+from tests.channels.lexicon import ask, checklist_lines, first_line, label, text
 from tests.channels.slack.harness import running, settings_for
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -17,14 +18,14 @@ async def test_a_mention_is_answered_in_a_thread_without_anyone_elses_data(
         await slack.settle()
         first = slack_api.posts("C1")[-1]
         thread = first.params["thread_ts"]
-        assert thread and "何をしたいですか？" in first.text()
+        assert thread and ask("common:menu") in first.text()
 
         await slack.mention("U1", "<@UBOT> クラウドワークス", channel="C1", thread_ts=thread)
         await slack.settle()
         assert slack_api.posts("C1")[-1].params["thread_ts"] == thread
-        await slack.click(slack_api.last_question("C1"), "退会の準備を進める", "U1")
+        await slack.click(slack_api.last_question("C1"), label("crowdworks:reregister", "proceed"), "U1")
         await slack.settle()
-        await slack.click(slack_api.last_question("C1"), "Google", "U1")
+        await slack.click(slack_api.last_question("C1"), label("crowdworks:login_method", "google"), "U1")
         await slack.settle()
 
         # U1's checklist goes to U1 alone, in the thread, never to the channel
@@ -32,16 +33,17 @@ async def test_a_mention_is_answered_in_a_thread_without_anyone_elses_data(
         await slack.settle()
         mine = slack_api.of("chat.postEphemeral")[-1]
         assert mine.params["user"] == "U1" and mine.params["thread_ts"] == thread
-        assert "クラウドワークスのパスワード設定" in mine.text()
-        assert not any("いまの状況" in c.text() for c in slack_api.posts("C1"))
+        session = await slack.services.conversation.session(SessionKey("slack", "T1", "U1"))
+        assert session is not None and all(line in mine.text() for line in checklist_lines(session))
+        assert not any(text("status_title") in c.text() for c in slack_api.posts("C1"))
 
         # U2 in the same thread has a session of their own and sees nothing of U1's
         await slack.mention("U2", "<@UBOT> 状況", channel="C1", thread_ts=thread)
         await slack.settle()
         theirs = slack_api.of("chat.postEphemeral")[-1]
         assert theirs.params["user"] == "U2"
-        assert "まだ確認した項目はありません" in theirs.text()
-        assert "クラウドワークス" not in theirs.text()
+        assert text("status_empty") in theirs.text()
+        assert not any(line in theirs.text() for line in checklist_lines(session))
         assert all(c.params["user_id"] == "U2" for c in slack_api.of("views.publish")[-1:])
 
 
@@ -53,7 +55,7 @@ async def test_someone_elses_question_cannot_be_answered(library: Library, slack
         question = slack_api.last_question("C1")
         posts = len(slack_api.posts())
 
-        await slack.click(question, "クラウドワークスを退会", "U2")
+        await slack.click(question, label("common:menu", "crowdworks"), "U2")
         await slack.settle()
         assert len(slack_api.posts()) == posts and not slack_api.of("chat.update")
         notice = slack_api.of("response_url")[-1]
@@ -63,7 +65,7 @@ async def test_someone_elses_question_cannot_be_answered(library: Library, slack
         assert mine is not None and mine.state == "menu"
 
         # the owner still can
-        await slack.click(question, "クラウドワークスを退会", "U1")
+        await slack.click(question, label("common:menu", "crowdworks"), "U1")
         await slack.settle()
         mine = await slack.services.conversation.session(SessionKey("slack", "T1", "U1"))
         assert mine is not None and mine.flow == "crowdworks"
@@ -77,16 +79,16 @@ async def test_slash_command(library: Library, slack_api: FakeSlackApi) -> None:
         await slack.settle()
         menu = slack_api.of("response_url")[-1]
         assert menu.params["response_type"] == "ephemeral"
-        assert "何をしたいですか？" in menu.text()
+        assert ask("common:menu") in menu.text()
 
         await slack.command("U1", "クラウドワークス")  # anything else is answered like typed text
         await slack.command("U1", "状況")
         await slack.settle()
-        assert any("いまの状況" in c.text() for c in slack_api.of("response_url"))
+        assert any(text("status_title") in c.text() for c in slack_api.of("response_url"))
 
         await slack.command("U1", "ヘルプ")
         await slack.settle()
-        assert any("退会ナビの使い方です" in c.text() for c in slack_api.of("response_url"))
+        assert any(first_line("help") in c.text() for c in slack_api.of("response_url"))
 
         await slack.command("U1", "最初から")
         await slack.settle()
@@ -97,7 +99,7 @@ async def test_slash_command(library: Library, slack_api: FakeSlackApi) -> None:
         await slack.command("U1", "削除")
         await slack.settle()
         confirm = slack_api.of("response_url")[-1]
-        assert "削除しますか" in confirm.text()
+        assert ask("common:erase_confirm") in confirm.text()
         # nothing went to the channel itself: slash answers are private
         assert not slack_api.posts()
 
@@ -110,14 +112,16 @@ async def test_home_tab_is_published_when_opened(library: Library, slack_api: Fa
         await slack.settle()
         empty = slack_api.of("views.publish")[-1]
         assert empty.params["user_id"] == "U1" and empty.params["view"]["type"] == "home"
-        assert "まだ確認した項目はありません" in empty.text()
+        assert text("status_empty") in empty.text()
 
-        for text in ("クラウドワークス", "はい"):  # into the flow, and decide to leave: its checklist applies
-            await slack.dm("U1", text)
+        for typed in ("クラウドワークス", "はい"):  # into the flow, and decide to leave: its checklist applies
+            await slack.dm("U1", typed)
             await slack.settle()
         await slack.event(opened)
         await slack.settle()
-        assert "❔ 未確認：終わっていない契約" in slack_api.of("views.publish")[-1].text()
+        session = await slack.services.conversation.session(SessionKey("slack", "T1", "U1"))
+        assert session is not None and checklist_lines(session)
+        assert all(line in slack_api.of("views.publish")[-1].text() for line in checklist_lines(session))
         published = len(slack_api.of("views.publish"))
 
         await slack.event({**opened, "tab": "messages"})  # the Messages tab: nothing to publish
@@ -131,7 +135,7 @@ async def test_opening_the_dm_the_first_time_greets(library: Library, slack_api:
         opened = {"type": "app_home_opened", "user": "U1", "channel": "DU1", "tab": "messages"}
         await slack.event(opened)
         await slack.settle()
-        assert "何をしたいですか？" in slack_api.posts("DU1")[-1].text()
+        assert ask("common:menu") in slack_api.posts("DU1")[-1].text()
         await slack.event(opened)  # every later visit: nothing (the user is welcomed back when they write)
         await slack.settle()
         assert len(slack_api.posts()) == 1

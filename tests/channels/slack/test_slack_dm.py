@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bot.channels.slack_render import ANSWERED_MARK
 from bot.core.model import Library
 from bot.core.session import SessionKey
+from tests.channels.lexicon import ask, checklist_lines, label, said, text
 from tests.channels.slack.harness import SlackHarness, running, settings_for
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -30,49 +32,49 @@ async def test_crowdworks_journey_with_facebook_login(library: Library, slack_ap
     async with running(settings, library, slack_api) as slack:
         await _type(slack, "こんにちは")
         menu = slack_api.last_question(DM)
-        assert "何をしたいですか？" in menu.text()
-        assert "クラウドワークスを退会" in [b["text"]["text"] for b in menu.buttons()]
+        crowdworks = label("common:menu", "crowdworks")
+        assert ask("common:menu") in menu.text()
+        assert crowdworks in [b["text"]["text"] for b in menu.buttons()]
 
-        await _answer(slack, "クラウドワークスを退会")
+        await _answer(slack, crowdworks)
         # the tapped question lost its buttons and now shows the answer
         update = slack_api.of("chat.update")[-1]
         assert update.params["ts"] == menu.ts and not update.buttons()
-        assert "✔ クラウドワークスを退会" in update.text()
+        assert f"{ANSWERED_MARK} {crowdworks}" in update.text()
 
-        await _answer(slack, "退会の準備を進める")
-        assert "どの方法でログインしていますか" in slack_api.last_question(DM).text()
-        await _answer(slack, "Facebook")
+        await _answer(slack, label("crowdworks:reregister", "proceed"))
+        assert ask("crowdworks:login_method") in slack_api.last_question(DM).text()
+        await _answer(slack, label("crowdworks:login_method", "facebook"))
         password = slack_api.last_question(DM)
-        assert "パスワードを設定する必要があります" in password.text()
-        assert "パスワードを設定できましたか？" in password.text()
+        assert said("crowdworks:external_password") in password.text()
+        assert ask("crowdworks:external_password") in password.text()
 
         await _type(slack, "設定できた")  # free text answers as typed
-        assert "まだ終わっていない契約はありますか" in slack_api.last_question(DM).text()
+        assert ask("crowdworks:contract") in slack_api.last_question(DM).text()
         for _ in range(4):  # contract, settlement, escrow, balance
             await _type(slack, "ない")
         assert library.state("crowdworks:csv").ask in slack_api.last_question(DM).text()
-        await _answer(slack, "保存した")
+        await _answer(slack, label("crowdworks:csv", "done"))
         await _type(slack, "税金の話は飛ばす")
-        await _answer(slack, "次へ")
+        await _answer(slack, text("next_label"))
 
         procedure = slack_api.last_question(DM)
-        assert "退会を止めている作業は見つかりませんでした" in procedure.text()
-        assert "【パソコン・ブラウザ】" in procedure.text()
-        assert "退会できましたか？" in procedure.text()
+        assert said("crowdworks:procedure", 0) in procedure.text()
+        assert said("crowdworks:procedure", 1) in procedure.text()
+        assert ask("crowdworks:procedure") in procedure.text()
 
         # every post went to the DM with the workspace's token, and nothing was ephemeral
         assert {c.params["channel"] for c in slack_api.posts()} == {DM}
         assert {c.token for c in slack_api.posts()} == {workspace.token}
         assert not slack_api.of("chat.postEphemeral")
 
-        # the Home tab follows each turn: the last one shows the cleared password step
+        # the Home tab follows each turn: the last one shows the checklist of the stored session
         home = slack_api.of("views.publish")[-1]
         assert home.params["user_id"] == USER
-        assert "✅ 完了：クラウドワークスのパスワード設定" in home.text()
-        assert "✅ 完了：支払いデータ・書類の保存" in home.text()
-
         session = await slack.services.conversation.session(SessionKey("slack", "T1", USER))
         assert session is not None and session.state == "procedure"
+        lines = checklist_lines(session)
+        assert lines and all(line in home.text() for line in lines)
         assert session.answers["crowdworks"]["login"] == "facebook"
 
 
@@ -81,12 +83,12 @@ async def test_an_old_button_cannot_be_pressed_twice(library: Library, slack_api
     async with running(settings_for(slack_api, slack_bot_token=workspace.token), library, slack_api) as slack:
         await _type(slack, "こんにちは")
         menu = slack_api.last_question(DM)
-        await _answer(slack, "クラウドワークスを退会")
+        await _answer(slack, label("common:menu", "crowdworks"))
         posts, updates = len(slack_api.posts()), len(slack_api.of("chat.update"))
 
         # the same question again, with the same or another button: one answer per question message
-        await slack.click(menu, "クラウドワークスを退会", USER)
-        await slack.click(menu, "ランサーズを退会", USER)
+        await slack.click(menu, label("common:menu", "crowdworks"), USER)
+        await slack.click(menu, label("common:menu", "lancers"), USER)
         await slack.settle()
         assert len(slack_api.posts()) == posts
         assert len(slack_api.of("chat.update")) == updates
@@ -119,5 +121,5 @@ async def test_a_checklist_stays_inline_in_a_dm(library: Library, slack_api: Fak
         await _type(slack, "クラウドワークス")
         await _type(slack, "状況")
         checklist = slack_api.posts(DM)[-2]
-        assert "いまの状況" in checklist.text() and not checklist.buttons()
+        assert text("status_title") in checklist.text() and not checklist.buttons()
         assert not slack_api.of("chat.postEphemeral")

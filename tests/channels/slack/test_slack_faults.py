@@ -7,6 +7,7 @@ from typing import Any
 from bot.core.model import Library
 from bot.store.base import StoreUnavailable
 from bot.store.memory import MemorySessionStore
+from tests.channels.lexicon import ask
 from tests.channels.slack.harness import running, settings_for
 from tests.fakes.slack_api import FakeSlackApi
 
@@ -21,7 +22,7 @@ async def test_429_and_5xx_are_retried_then_the_message_arrives(library: Library
         await slack.settle()
         posts = slack_api.of("chat.postMessage")
         assert len(posts) >= 3, "two failed attempts, then the post"
-        assert "何をしたいですか？" in posts[-1].text()
+        assert ask("common:menu") in posts[-1].text()
 
 
 async def test_a_failure_that_outlasts_the_retries_is_counted(library: Library, slack_api: FakeSlackApi) -> None:

@@ -133,12 +133,11 @@ async def test_a_state_expires(monkeypatch: pytest.MonkeyPatch, redis_url: str, 
 
 async def test_oauth_stores_share_the_session_stores_redis(redis_url: str, redis_prefix: str) -> None:
     """Every REDIS_URL form the session store accepts (Sentinel, Cluster, TLS) works for Slack OAuth too."""
-    from bot.channels.slack import build_oauth_stores
-    from bot.config import Settings
+    from bot.store.slack_installations import oauth_stores
 
     sessions = RedisSessionStore.from_url(redis_url, 60, keys=KeyBuilder(redis_prefix))
     try:
-        installations, states = build_oauth_stores(Settings(_env_file=None), sessions)  # type: ignore[call-arg]
+        installations, states = oauth_stores(sessions, 600)
         assert isinstance(installations, RedisInstallationStore) and isinstance(states, RedisOAuthStateStore)
         assert installations._client is sessions.client and states._client is sessions.client
         assert await states.async_consume(await states.async_issue())

@@ -12,6 +12,7 @@ from bot.channels.slack import SlackChannel
 from bot.core.model import Library
 from bot.core.session import SessionKey
 from bot.store.redis import RedisSessionStore
+from tests.channels.lexicon import ask
 from tests.channels.slack.harness import SlackHarness, running, settings_for
 from tests.fakes.slack_api import FakeSlackApi, Workspace
 
@@ -76,8 +77,8 @@ async def test_two_workspaces_are_isolated_and_an_uninstall_forgets_one(
         await slack.dm("U1", "こんにちは", team="T2")
         await slack.settle()
         t1_post, t2_post = slack_api.posts()[-2:]
-        assert t1_post.token == one.token and "どの方法でログインしていますか" in t1_post.text()
-        assert t2_post.token == two.token and "何をしたいですか？" in t2_post.text()
+        assert t1_post.token == one.token and ask("crowdworks:login_method") in t1_post.text()
+        assert t2_post.token == two.token and ask("common:menu") in t2_post.text()
         t1, t2 = SessionKey("slack", "T1", "U1"), SessionKey("slack", "T2", "U1")
         assert (await redis_store.load(t1)).session.flow == "crowdworks"  # type: ignore[union-attr]
         assert (await redis_store.load(t2)).session.flow == "common"  # type: ignore[union-attr]

@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from bot.core.model import Library
+from tests.channels.lexicon import ask
 from tests.channels.slack.harness import SIGNING_SECRET, running, settings_for
 from tests.fakes.slack_api import FakeSlackApi, eventually
 
@@ -33,7 +34,7 @@ async def test_socket_mode_runs_the_same_conversation(library: Library, slack_ap
         # the envelope is acknowledged, as Slack requires
         await eventually(lambda: any(a.get("envelope_id") == envelope for a in slack_api.socket_acks))
         await slack.settle()
-        assert "何をしたいですか？" in slack_api.posts("DU1")[-1].text()
+        assert ask("common:menu") in slack_api.posts("DU1")[-1].text()
 
 
 async def test_logs_hold_no_text_tokens_or_secrets(

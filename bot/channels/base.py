@@ -1,0 +1,67 @@
+"""The channel contract: what a channel gets from the server (`ChannelContext`) and what it provides
+(`WebChannel` for the HTTP channels, an `OutputChannel` per turn, see `bot.channels.delivery`).
+
+The server (`bot.web.app`) builds one context and hands it to each channel; a channel sees the conversation
+through `Turns`, never the store or the engine, and reads words through `library.text(...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from starlette.routing import BaseRoute
+
+from bot.config import Settings
+from bot.conversation import TurnResult
+from bot.core.messages import Inbound
+from bot.core.model import Library
+from bot.core.session import Session, SessionKey
+from bot.telemetry.metrics import Metrics
+
+
+class Turns(Protocol):
+    """The conversation as a channel sees it (`bot.conversation.Conversation` is the implementation)."""
+
+    async def turn(
+        self, key: SessionKey, inbound: Inbound, event_id: str | None = None, event_at: int | None = None
+    ) -> TurnResult: ...
+
+    async def session(self, key: SessionKey) -> Session | None: ...
+
+    async def erase(self, key: SessionKey) -> None: ...
+
+    async def erase_workspace(self, channel: str, workspace: str) -> int: ...
+
+
+class Spawner(Protocol):
+    """Runs work after the webhook has been answered, tracked so that shutdown can wait for it."""
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelContext:
+    """Everything a channel may use: nothing else of the server is within its reach."""
+
+    settings: Settings
+    library: Library  # the words (`library.text`), the vocabulary, the checklist's items
+    conversation: Turns
+    tasks: Spawner
+    metrics: Metrics
+
+    def text(self, name: str) -> str:
+        return self.library.text(name)
+
+
+class WebChannel(Protocol):
+    """A channel mounted in the web server (LINE, Slack): its routes and its clients' lifetime."""
+
+    name: str
+
+    def routes(self) -> Sequence[BaseRoute]: ...
+
+    async def startup(self) -> None: ...
+
+    async def shutdown(self) -> None: ...

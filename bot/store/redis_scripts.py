@@ -1,0 +1,113 @@
+"""The Lua scripts of the Redis session store, each run whole (atomic) by one EVALSHA.
+
+The combined load script (`LOAD_AND_TAKE`) takes the rate-limit token with the same function as the
+limiter's own script (`redis_ratelimit.TAKE_TOKEN`), so that a turn costs two round trips, not three.
+"""
+
+from __future__ import annotations
+
+from bot.store.redis_ratelimit import TAKE_TOKEN
+
+# Dedupe, shared by every script. The user's `seen` sorted set holds processed event ids scored by the
+# event's own time (ms; the platform's timestamp when it gives one, else server time), plus one member ""
+# whose score is the *floor*: the newest time of any id evicted by the cap. An event is refused as seen when
+# its id is in the set or, when the platform gave its time, when it is older than the window or not newer
+# than the floor — so evicting
+# old ids to keep the set small (a listpack) never lets a replay of an evicted event through.
+# Event ids are never empty (the channels derive one from the event when the platform sends none).
+SEEN = """
+local function event_time(arg, now)
+  local at = tonumber(arg) or 0
+  if at <= 0 or at > now then return now end
+  return at
+end
+local function seen_before(seen, event, at, since, timed)
+  if timed then
+    if at <= since then return true end
+    local floor = redis.call('ZSCORE', seen, '')
+    if floor and at <= tonumber(floor) then return true end
+  end
+  local score = redis.call('ZSCORE', seen, event)
+  return score and tonumber(score) > since
+end
+local function server_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+"""
+
+# KEYS: session, seen. ARGV: event id, dedupe window (ms), event time (ms, 0: unknown).
+# Returns {duplicate 0/1, value or nil}.
+LOAD = (
+    SEEN
+    + """
+local now = server_now()
+local at = event_time(ARGV[3], now)
+local duplicate = 0
+if seen_before(KEYS[2], ARGV[1], at, now - tonumber(ARGV[2]), (tonumber(ARGV[3]) or 0) > 0) then duplicate = 1 end
+return {duplicate, redis.call('GET', KEYS[1])}
+"""
+)
+
+# The same, and the rate limit in the same round trip. KEYS: session, seen, rate (one slot).
+# ARGV: event id, dedupe window (ms), event time (ms, 0: unknown), burst, tokens per ms, bucket expiry (ms).
+# Returns {duplicate 0/1, value or nil, verdict or nil}: a duplicate takes no token.
+LOAD_AND_TAKE = (
+    TAKE_TOKEN
+    + SEEN
+    + """
+local now = server_now()
+local at = event_time(ARGV[3], now)
+if seen_before(KEYS[2], ARGV[1], at, now - tonumber(ARGV[2]), (tonumber(ARGV[3]) or 0) > 0) then
+  return {1, redis.call('GET', KEYS[1]), false}
+end
+local verdict = take_token(KEYS[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], now)
+return {0, redis.call('GET', KEYS[1]), verdict}
+"""
+)
+
+# KEYS: session, seen (one slot).
+# ARGV: op ('set' | 'del'), expected version, body, ttl (ms), dedupe window (ms), dedupe limit, [event id,
+# event time (ms, 0: unknown)].
+# 'del' (削除) deletes the session and the dedupe set and records nothing: no key naming the user is left but
+# the rate-limit bucket, which is not touched (erasing must not refill it) and expires once refilled.
+SAVE = (
+    SEEN
+    + """
+local now = server_now()
+local since = now - tonumber(ARGV[5])
+local event = ARGV[7]
+local at = event_time(ARGV[8], now)
+if event and seen_before(KEYS[2], event, at, since, (tonumber(ARGV[8]) or 0) > 0) then return 'duplicate' end
+local version = 0
+local current = redis.call('GET', KEYS[1])
+if current then
+  local digits = string.match(current, '^(%d+)|')
+  if digits and #digits <= 15 then version = tonumber(digits) end
+end
+if version ~= tonumber(ARGV[2]) then return 'conflict' end
+if ARGV[1] == 'del' then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 'saved'
+end
+redis.call('SET', KEYS[1], string.format('%d|', version + 1) .. ARGV[3], 'PX', ARGV[4])
+if event then
+  -- Trim first, then add: a sorted set that ever holds more than zset-max-listpack-entries (128) members
+  -- becomes a skiplist for good, ~17 KB instead of ~5 KB for the same 128 ids (docs/benchmark.md).
+  -- Ids beyond the cap go oldest first, and the floor rises to the newest of them.
+  local floor = tonumber(redis.call('ZSCORE', KEYS[2], '') or '0')
+  redis.call('ZREM', KEYS[2], '')
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', since)
+  local excess = redis.call('ZCARD', KEYS[2]) - (tonumber(ARGV[6]) - 2)
+  if excess > 0 then
+    local popped = redis.call('ZPOPMIN', KEYS[2], excess)
+    local newest = tonumber(popped[#popped])
+    if newest > floor then floor = newest end
+  end
+  redis.call('ZADD', KEYS[2], at, event)
+  if floor > since then redis.call('ZADD', KEYS[2], floor, '') end
+  redis.call('PEXPIRE', KEYS[2], ARGV[5])
+end
+return 'saved'
+"""
+)
