@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.channels.cli import run_chat
 from bot.config import Settings
-from bot.conversation import Conversation, TurnObserver
+from bot.conversation import Conversation, Scheduler, TurnObserver
 from bot.core.engine import Engine
 from bot.core.model import Library
 from bot.core.session import SessionKey
@@ -65,9 +65,14 @@ def build_engine(settings: Settings, library: Library) -> Engine:
 
 
 def build_conversation(
-    settings: Settings, engine: Engine, store: SessionStore, observers: Sequence[TurnObserver] = ()
+    settings: Settings,
+    engine: Engine,
+    store: SessionStore,
+    observers: Sequence[TurnObserver] = (),
+    scheduler: Scheduler | None = None,
 ) -> Conversation:
-    return Conversation(engine, store, limiter=build_limiter(settings, store), observers=observers)
+    limiter = build_limiter(settings, store)
+    return Conversation(engine, store, limiter=limiter, observers=observers, scheduler=scheduler)
 
 
 async def run_terminal_chat(settings: Settings, library: Library, user: str, echo: bool) -> int:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.routing import BaseRoute
 
 from bot.config import Settings
 from bot.conversation import TurnResult
+
+if TYPE_CHECKING:
+    from bot.channels.delivery import OutputChannel
 from bot.core.messages import Inbound
 from bot.core.model import Library
 from bot.core.session import Session, SessionKey
@@ -65,3 +68,7 @@ class WebChannel(Protocol):
     async def startup(self) -> None: ...
 
     async def shutdown(self) -> None: ...
+
+    async def reminder_output(self, key: SessionKey, retry_key: str) -> OutputChannel | None:
+        """Where a reminder to this user goes (a LINE push, a Slack DM); None: it cannot be sent now."""
+        ...

@@ -73,6 +73,19 @@ class LineOutput(OutputChannel):
         return await self.send((*before, *result.replies), page)
 
 
+class LinePush(OutputChannel):
+    """A reminder to one LINE user: a push (it counts against the channel's monthly quota) whose retry key
+    comes from the reminder, so LINE drops a repeat of a push it already accepted."""
+
+    def __init__(self, sender: LineSender, words: LineWords, user: str, retry_key: str) -> None:
+        self.sender, self.words, self.user, self.retry_key = sender, words, user, retry_key
+
+    async def send(self, replies: Sequence[Reply]) -> str:
+        if not replies:
+            return "nothing"
+        return await self.sender.push_all(self.user, render(replies, self.words, 0), f"reminder:{self.retry_key}")
+
+
 class LineChannel:
     name = "line"
 
@@ -109,6 +122,9 @@ class LineChannel:
         if self._sender is not None:
             await self._sender.close()
             self._sender = None
+
+    async def reminder_output(self, key: SessionKey, retry_key: str) -> OutputChannel | None:
+        return LinePush(self.sender, self.words, key.user, retry_key) if self._sender is not None else None
 
     @property
     def sender(self) -> LineSender:

@@ -130,6 +130,14 @@ class LineSender:
             outcome += "+pushed" if pushed else "+dropped"
         return outcome
 
+    async def push_all(self, to: str, messages: Sequence[Message], key: str) -> str:
+        """Push `messages` (a reminder: no reply token), 5 at a time, each batch with its own retry key."""
+        batches = [list(messages[i : i + MAX_MESSAGES]) for i in range(0, len(messages), MAX_MESSAGES)]
+        for index, batch in enumerate(batches):
+            if not await self._push(to, batch, f"{key}:{index}", always=True):
+                return "failed"
+        return "pushed"
+
     async def _first(self, to: str | None, reply_token: str | None, batch: list[Message], key: str) -> str:
         if reply_token is not None:
             try:
@@ -151,8 +159,8 @@ class LineSender:
             return "not_sent"
         return "pushed" if await self._push(to, batch, key) else "failed"
 
-    async def _push(self, to: str | None, batch: list[Message], key: str) -> bool:
-        if not self.push_fallback or to is None:
+    async def _push(self, to: str | None, batch: list[Message], key: str, always: bool = False) -> bool:
+        if not (self.push_fallback or always) or to is None:
             return False
         retry_key = str(uuid.uuid5(_RETRY_NAMESPACE, key))
         try:

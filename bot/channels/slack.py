@@ -43,9 +43,12 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import ChannelContext
+from bot.channels.delivery import OutputChannel
+from bot.channels.slack_delivery import Place, SlackDelivery, SlackOutput
 from bot.channels.slack_guard import Refusal, bolt_request, verify
 from bot.channels.slack_listeners import SlackListeners
 from bot.config import Settings
+from bot.core.session import SessionKey
 from bot.store.slack_installations import InstallationStore, OAuthStores
 from bot.telemetry.logs import Throttle
 
@@ -58,6 +61,7 @@ APP_NAME = "taikai-bot"
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
+
 
 def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None else None
@@ -148,8 +152,15 @@ class SlackChannel:
 
     name = "slack"
 
-    def __init__(self, context: ChannelContext, app: AsyncApp, installations: InstallationStore | None) -> None:
+    def __init__(
+        self,
+        context: ChannelContext,
+        app: AsyncApp,
+        installations: InstallationStore | None,
+        delivery: SlackDelivery | None = None,
+    ) -> None:
         self.context = context
+        self.delivery = delivery or SlackDelivery(context)
         self.app = app
         self.installations = installations
         self.handler = AsyncSlackRequestHandler(app)
@@ -205,6 +216,18 @@ class SlackChannel:
             await self.socket_mode.connect_async()  # type: ignore[no-untyped-call]
             log.info("Slack Socket Mode connected")
 
+    async def reminder_output(self, key: SessionKey, retry_key: str) -> OutputChannel | None:
+        """A reminder to one user: the app's DM with them, with the workspace's token (none when the app
+        was uninstalled there: the reminder is dropped)."""
+        token = _secret(self.context.settings.slack_bot_token)
+        if self.installations is not None:
+            found = await self.installations.async_find_installation(enterprise_id=None, team_id=key.workspace)
+            token = found.bot_token if found is not None else None
+        if not token:
+            return None
+        client = api_client(self.context.settings, token)
+        return SlackOutput(self.delivery, client, key, Place(channel=key.user, user=key.user), None)
+
     async def shutdown(self) -> None:
         if self.socket_mode is not None:
             await self.socket_mode.close_async()  # type: ignore[no-untyped-call]
@@ -248,6 +271,7 @@ def build_slack_channel(context: ChannelContext, oauth_stores: Callable[[], OAut
         log.warning("SLACK_BOT_TOKEN is ignored: OAuth settings are present, tokens come from installations")
     app = build_bolt_app(settings, installations, states)
     app.error(on_bolt_error)
-    SlackListeners(context, installations).register(app)
+    listeners = SlackListeners(context, installations)
+    listeners.register(app)
     log.info("Slack mode: %s", "OAuth (multi-workspace)" if installations is not None else "single workspace")
-    return SlackChannel(context, app, installations)
+    return SlackChannel(context, app, installations, listeners.delivery)

@@ -58,7 +58,15 @@ class ReminderQueue:
         await self.queue.connect()
 
     async def disconnect(self) -> None:
+        """Close the queue and its Redis client (a client of its own: tests, a separate worker)."""
         await self.queue.disconnect()
+
+    async def release(self) -> None:
+        """Close what the queue opened on a client it shares with the session store (the server), leaving
+        the client to the store. saq has no public call for this: its pub/sub multiplexer is closed."""
+        pubsub = getattr(self.queue, "_pubsub", None)
+        if pubsub is not None:
+            await pubsub.close()
 
     def job_key(self, key: SessionKey, reminder_id: str) -> str:
         return f"{self.prefix}:reminder:{user_tag(key)}:{reminder_id}"

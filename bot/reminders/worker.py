@@ -17,13 +17,13 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from saq import Worker
 from saq.types import Context, PartialTimersDict
 
-from bot.core.messages import CommandInput, ReminderInput, Reply
+from bot.core.messages import CommandInput, Inbound, ReminderInput
 from bot.core.reminders import JST, in_hours
 from bot.core.session import SessionKey
 from bot.reminders.queue import FUNCTION, KEEP_SECONDS, ReminderQueue, user_tag
@@ -31,16 +31,10 @@ from bot.reminders.queue import FUNCTION, KEEP_SECONDS, ReminderQueue, user_tag
 log = logging.getLogger(__name__)
 
 
-class Deliverer(Protocol):
-    """Sends a turn's replies to a user outside any conversation request (LINE push, Slack DM)."""
-
-    async def deliver(self, key: SessionKey, replies: tuple[Reply, ...], retry_key: str) -> bool: ...
-
-
-class Turns(Protocol):
-    """What the worker needs of `bot.conversation.Conversation`."""
-
-    async def turn(self, key: SessionKey, inbound: Any, event_id: str | None = None) -> Any: ...
+Send = Callable[[SessionKey, Inbound, str, str], Awaitable[str]]
+"""Runs one turn for a user (`inbound` with `event_id`) and sends its replies through the user's channel, with
+`retry_key` for the platform: the server's one delivery path (`bot.web.reminders`). Returns delivered,
+dropped (nothing to send), duplicate (applied before), busy (store down: retry), failed or no_channel."""
 
 
 class ReminderObserver(Protocol):
@@ -53,8 +47,7 @@ class ReminderDelivery:
     def __init__(
         self,
         queue: ReminderQueue,
-        turns: Turns,
-        deliverers: Mapping[str, Deliverer],
+        send: Send,
         per_week: int = 3,
         clock: Callable[[], float] = time.time,
         observer: ReminderObserver | None = None,
@@ -62,8 +55,7 @@ class ReminderDelivery:
     ) -> None:
         self.sweep_seconds = sweep_seconds
         self.queue = queue
-        self.turns = turns
-        self.deliverers = dict(deliverers)
+        self.send = send
         self.per_week = per_week
         self.clock = clock
         self.observer = observer
@@ -96,33 +88,28 @@ class ReminderDelivery:
                 scheduled=in_hours(now),
             )  # fmt: skip
             return "postponed"
-        deliverer = self.deliverers.get(key.channel)
-        if deliverer is None:
-            return "dropped"  # the terminal: shown at its next start instead
         week = f"{self.queue.prefix}:reminder-week:{user_tag(key)}:{_week(now)}"
         if int(await self.redis.get(week) or 0) >= self.per_week:
             return "over_limit"
-        result = await self.turns.turn(key, ReminderInput(reminder_id), event_id=f"reminder:{reminder_id}")
-        if getattr(result, "failed", False):
-            raise RuntimeError("store unavailable")  # saq retries the job later
-        if getattr(result, "duplicate", False):
+        outcome = await self._send(key, ReminderInput(reminder_id), f"reminder:{reminder_id}", reminder_id)
+        if outcome == "duplicate":
             # applied by an attempt that died before marking it sent: show where the reminder led (the
             # question it asked) with the same retry key, so a push that did go out is not repeated
-            result = await self.turns.turn(key, CommandInput("repeat"), event_id=f"reminder:{reminder_id}:again")
-            if getattr(result, "failed", False):
-                raise RuntimeError("store unavailable")
-            if getattr(result, "duplicate", False):
-                return "duplicate"
-        if not result.replies:
-            return "dropped"  # its reason is gone (or the user erased everything)
-        if not await deliverer.deliver(key, tuple(result.replies), retry_key=reminder_id):
-            return "failed"
+            outcome = await self._send(key, CommandInput("repeat"), f"reminder:{reminder_id}:again", reminder_id)
+        if outcome != "delivered":
+            return "dropped" if outcome == "no_channel" else outcome
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(tag, 1, ex=KEEP_SECONDS)
             pipe.incr(week)
             pipe.expire(week, 8 * 86_400)
             await pipe.execute()
         return "delivered"
+
+    async def _send(self, key: SessionKey, inbound: Inbound, event_id: str, retry_key: str) -> str:
+        outcome = await self.send(key, inbound, event_id, retry_key)
+        if outcome == "busy":
+            raise RuntimeError("store unavailable")  # saq runs the job again later
+        return outcome
 
     # --- the worker -------------------------------------------------------------------------------
 

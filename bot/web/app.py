@@ -17,10 +17,12 @@ from bot.channels.base import WebChannel
 from bot.channels.limits import MAX_BODY_BYTES
 from bot.config import Settings
 from bot.core.model import Library
+from bot.reminders.worker import ReminderDelivery
 from bot.store.base import SessionStore
 from bot.telemetry.context import configure_user_hash
 from bot.telemetry.logs import TurnLog
 from bot.telemetry.metrics import Metrics
+from bot.web.reminders import reminder_queue, reminder_worker
 from bot.web.services import Services
 from bot.web.tasks import TaskTracker
 
@@ -57,9 +59,11 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
     store = store or build_store(settings)
     engine = build_engine(settings, library)
     metrics = Metrics()
-    conversation = build_conversation(settings, engine, store, observers=(metrics, TurnLog()))
+    queue = reminder_queue(settings, store, metrics)
+    conversation = build_conversation(settings, engine, store, observers=(metrics, TurnLog()), scheduler=queue)
     services = Services(settings, library, store, conversation, TaskTracker(), metrics)
     channels = build_channels(services)
+    worker = None if queue is None else reminder_worker(settings, queue, conversation, channels, library.text("busy"))
 
     async def metrics_endpoint(request: Request) -> Response:
         return Response(metrics.render(), media_type=metrics.content_type)
@@ -73,10 +77,11 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
         routes.extend(channel.routes())
     # Starlette's own body limit: a declared length over it is refused (413) unread, a chunked body is cut as
     # it arrives; routes may set a lower one (LINE's webhook)
-    running = functools.partial(lifespan, services, channels)
+    running = functools.partial(lifespan, services, channels, worker)
     app = Starlette(routes=routes, lifespan=running, max_body_size=MAX_BODY_BYTES)
     app.state.services = services
     app.state.channels = channels
+    app.state.reminders = worker  # None when reminders are off
     return app
 
 
@@ -100,16 +105,25 @@ async def readyz(services: Services, request: Request) -> Response:
 
 
 @contextlib.asynccontextmanager
-async def lifespan(services: Services, channels: list[WebChannel], app: Starlette) -> AsyncIterator[None]:
-    """Start the channels (their clients belong to the running loop); on the way out, let the running turns
-    finish, then close the channels in reverse order, then the store."""
+async def lifespan(
+    services: Services, channels: list[WebChannel], worker: ReminderDelivery | None, app: Starlette
+) -> AsyncIterator[None]:
+    """Start the channels (their clients belong to the running loop), then the reminder worker; on the way
+    out, stop the worker, let the running turns finish, close the channels in reverse order, then the store."""
     started: list[WebChannel] = []
     try:
         for channel in channels:
             await channel.startup()
             started.append(channel)
+        if worker is not None:
+            await worker.queue.connect()
+            await worker.start()
+            log.info("reminders on: the worker runs in this process")
         yield
     finally:
+        if worker is not None:
+            await worker.stop()
+            await worker.queue.release()
         await services.tasks.drain()
         for channel in reversed(started):  # also when a later channel failed to start
             try:

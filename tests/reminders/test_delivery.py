@@ -8,12 +8,13 @@ import asyncio
 import datetime as dt
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import pytest
 from redis.asyncio import Redis
 
+from bot.channels.delivery import OutputChannel
 from bot.conversation import Conversation
 from bot.core.engine import Engine
 from bot.core.messages import Reply, ScheduleReminder, StartInput, TextInput
@@ -23,6 +24,7 @@ from bot.reminders.queue import ReminderQueue
 from bot.reminders.worker import ReminderDelivery
 from bot.store.keys import KeyBuilder
 from bot.store.redis import RedisSessionStore
+from bot.web.reminders import ReminderSending
 from tests.redis_support import PREFIX, delete_prefix
 
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=JST).timestamp()
@@ -34,18 +36,34 @@ TO_WAITING = [
 
 @dataclass
 class Inbox:
-    """A fake channel: what each user was sent, and how often with the same retry key."""
+    """What each user was sent through the fake channel, with the retry key of each send."""
 
     sent: list[tuple[SessionKey, tuple[Reply, ...], str]] = field(default_factory=list)
     hang_first: bool = False
     hung: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def deliver(self, key: SessionKey, replies: tuple[Reply, ...], retry_key: str) -> bool:
-        if self.hang_first and not self.hung.is_set():
-            self.hung.set()
-            await asyncio.sleep(3600)  # this worker "dies" here
-        self.sent.append((key, replies, retry_key))
-        return True
+
+class InboxOutput(OutputChannel):
+    def __init__(self, inbox: Inbox, key: SessionKey, retry_key: str) -> None:
+        self.inbox, self.key, self.retry_key = inbox, key, retry_key
+
+    async def send(self, replies: Sequence[Reply]) -> str:
+        if self.inbox.hang_first and not self.inbox.hung.is_set():
+            self.inbox.hung.set()
+            await asyncio.sleep(3600)  # this worker "dies" here, after the turn was saved
+        self.inbox.sent.append((self.key, tuple(replies), self.retry_key))
+        return "pushed"
+
+
+@dataclass
+class InboxChannel:
+    """A channel whose reminders land in the inbox (the server's `WebChannel.reminder_output`)."""
+
+    inbox: Inbox
+    name: str = "line"
+
+    async def reminder_output(self, key: SessionKey, retry_key: str) -> OutputChannel | None:
+        return InboxOutput(self.inbox, key, retry_key)
 
 
 @dataclass
@@ -63,9 +81,8 @@ class Rig:
         await queue.connect()
         store = RedisSessionStore.from_url(self.redis_url, 3600, keys=KeyBuilder(self.prefix))
         conversation = Conversation(self.conversation.engine, store, scheduler=queue)
-        delivery = ReminderDelivery(
-            queue, conversation, {"line": self.inbox}, per_week=per_week, clock=lambda: clock, sweep_seconds=1
-        )
+        send = ReminderSending(conversation, [InboxChannel(self.inbox)], "busy")  # type: ignore[list-item]
+        delivery = ReminderDelivery(queue, send, per_week=per_week, clock=lambda: clock, sweep_seconds=1)
         await delivery.start()
         self.workers.append(delivery)
         return delivery

@@ -1,0 +1,53 @@
+"""A reminder through the whole server: asked for in LINE, scheduled in the job queue on Redis, delivered by
+the worker embedded in `serve` as a push to the (fake) LINE API, with a retry key — once."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+
+import pytest
+
+from bot.core.reminders import JST
+from bot.reminders.queue import FUNCTION
+from tests.channels.line import webhooks
+from tests.channels.line.chat import LineUser
+from tests.channels.line.conftest import StartApp
+
+pytestmark = pytest.mark.redis
+
+NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=JST).timestamp()
+TO_WAITING = [
+    "ランサーズ", "もう使わない", "はい", "受注者", "ない", "ない", "ない", "ない",
+    "1,000円以上ある", "出金を申請する", "まだ", "保存した", "いいえ", "次へ", "次へ", "次へ", "あとで続ける", "明日",
+]  # fmt: skip
+
+
+async def test_a_due_reminder_is_pushed_once(start_app: StartApp, redis_url: str) -> None:
+    async with start_app(redis_url) as run:
+        worker = run.app.state.reminders
+        assert worker is not None, "reminders run in serve when the store is Redis"
+        worker.clock = lambda: NOON  # daytime in Japan, whenever CI runs
+        user = LineUser(run)
+        await user.follow()
+        for text in TO_WAITING:
+            await user.say(text)
+        session, _ = await run.session(user.id)
+        assert session is not None and len(session.reminders) == 1
+        reminder = session.reminders[0]
+        # the user asked for tomorrow: the test brings it forward by enqueueing the same reminder now
+        key = {"channel": "line", "workspace": webhooks.DESTINATION, "user": user.id}
+        job = dict(key, reminder_id=reminder.id, kind=reminder.kind)
+        await worker.queue.queue.enqueue(
+            FUNCTION, kwargs=job, key=f"{worker.queue.prefix}:now", scheduled=int(time.time())
+        )
+        deadline = time.monotonic() + 15
+        while not run.fake.pushes and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.5)
+        pushes = run.fake.pushes
+        assert len(pushes) == 1 and pushes[0].json["to"] == user.id
+        assert any(k.lower() == "x-line-retry-key" for k in pushes[0].headers)
+        session, _ = await run.session(user.id)
+        assert session is not None and session.state == "remind_payout" and not session.reminders
