@@ -21,7 +21,7 @@ serve: install  ## run the LINE/Slack webhook server
 	$(BIN)/taikai-bot serve $(ARGS)
 
 lint: install
-	$(BIN)/ruff check bot tests
+	$(BIN)/ruff check bot tests tools
 
 typecheck: install
 	$(BIN)/mypy bot
