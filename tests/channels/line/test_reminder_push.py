@@ -43,7 +43,7 @@ async def test_a_due_reminder_is_pushed_once(start_app: StartApp, redis_url: str
             FUNCTION, kwargs=job, key=f"{worker.queue.prefix}:now", scheduled=int(time.time())
         )
         deadline = time.monotonic() + 15
-        while not run.fake.pushes and time.monotonic() < deadline:
+        while not run.fake.pushes and time.monotonic() < deadline:  # noqa: ASYNC110 (a fake API, polled)
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.5)
         pushes = run.fake.pushes
