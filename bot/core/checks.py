@@ -15,20 +15,6 @@ from bot.core.spec import FactsSpec, FlowSpec, LexiconSpec, TemplatesSpec
 from bot.core.templates import PLACEHOLDER
 
 SPECIAL_TARGETS = ("@next", "@back")
-# Fixed lines the engine and the channels say; lexicon.yaml must define every one.
-REQUIRED_TEXTS = (
-    "reask", "reask_one", "unsure_reask", "rename_label", "fill_personal", "fill_not_name", "items_full",
-    "understood", "ask_back", "faq_unknown", "faq_help",
-    "reminder_set", "reminder_intro", "reminders_stopped", "reminders_none", "reminders_group", "reminder_word",
-    "reminder_mark",
-    "stale_choice", "back_none", "back_done", "restarted", "resume", "erased",
-    "secret", "help",
-    "status_title", "status_empty", "status_pending_count", "status_clear", "next_label", "next_prompt",
-    "confirm", "skip_label", "skip_words", "fill_type_it", "keep_label", "fill_intro", "template_note",
-    "template_note_placeholder",
-    "too_long", "unsupported", "busy", "group_only_dm", "rate_limited", "slack_not_yours",
-    "nav_back", "nav_status", "nav_help", "nav_restart", "more_label", "menu_bar",  # LINE buttons, rich menu
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +49,6 @@ def canonical(flow: str, target: str) -> str:
     if target in SPECIAL_TARGETS or ":" in target:
         return target
     return f"{flow}:{target}"
-
-
-def check_texts(lexicon: LexiconSpec, out: Collector) -> None:
-    for key in REQUIRED_TEXTS:
-        if key not in lexicon.texts:
-            out.add("lexicon.yaml", None, f"texts: '{key}' is missing")
 
 
 def check_templates(templates: TemplatesSpec, facts: FactsSpec, out: Collector) -> None:

@@ -32,6 +32,7 @@ from bot.core.templates import TemplateBook
 from bot.core.turn import Out, Turn
 from bot.core.understand import match_choice, normalize
 
+COMMANDS = frozenset({"back", "restart", "help", "status", "stop_reminders", "erase", "repeat", "start"})
 MAX_HOPS = 64  # route states passed in one turn; flows check rejects loops, this is the last guard
 
 __all__ = ["Engine", "Turn"]
@@ -290,6 +291,8 @@ class Engine:
             if target and session.answers and f"{session.flow}:{session.state}" != self.library.resolve(COMMON, target):
                 return self._go(replace(session, filling=None).push(Step(session.flow, session.state)), target, out)
             return self._restart(session, out)
+        if name not in COMMANDS:
+            out.outcome = "stale"  # a command this version does not know (an old rich menu): where we are
         if name == "help":
             out.say(self.library.text("help"))
             state = self._current(session)
@@ -303,7 +306,8 @@ class Engine:
         elif name == "erase":
             cleared = replace(session, filling=None).push(Step(session.flow, session.state))
             return self._go(cleared, self.library.lexicon.erase_target, out)
-        return self._show(session, out)  # "repeat" (and unknown names): the current question again
+        # "repeat" (a sticker, a tap on an old menu): the current question again, as after help and status
+        return self._show(session, out)
 
     def _restart(self, session: Session, out: Out) -> Session:
         reminding.cancel_all(session, out)

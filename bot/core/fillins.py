@@ -37,7 +37,7 @@ class FillIns:
     def __init__(self, library: Library, book: TemplateBook) -> None:
         self.library = library
         self.book = book
-        self.skip_words = frozenset(normalize(w) for w in library.text("skip_words").split(",") if w)
+        self.skip_words = frozenset(normalize(w) for w in library.lexicon.skip_words if w)
         self.keep_word = normalize(library.text("keep_label", value="").split("（")[0])
         self.yes_no = library.vocabulary.yes | library.vocabulary.no
         # longest first, so 「と申します」 is taken whole before a shorter ending could cut into it

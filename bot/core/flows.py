@@ -21,7 +21,6 @@ from bot.core.checks import (
     check_route_cycles,
     check_targets,
     check_templates,
-    check_texts,
 )
 from bot.core.conditions import Condition, ConditionError, compile_conditions
 from bot.core.machines import build_machine
@@ -67,7 +66,6 @@ def load_library(directory: Path) -> Library:
         out.add("common.yaml", None, "the 'common' flow (menu, finish, erase confirmation) is missing")
         raise FlowsInvalid(out.problems)
 
-    check_texts(lexicon, out)
     check_templates(templates, facts, out)
     flows = {name: _compile_flow(file, spec, lexicon, out) for name, (file, spec) in flows_spec.items()}
     check_targets(flows_spec, lexicon, templates, facts, out)
@@ -187,7 +185,7 @@ def _compile_state(
 ) -> State:
     choices = list(spec.choices)  # their shape is checked by the schema (spec.py)
     if spec.next is not None:
-        choices = [_next_choice(spec.next, lexicon.texts.get("next_label", "次へ"))]
+        choices = [_next_choice(spec.next, lexicon.texts.next_label)]
     compiled = [
         Choice(
             id=choice.id,

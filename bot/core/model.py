@@ -159,7 +159,9 @@ class Library:
 
     def text(self, key: str, **values: str) -> str:
         """A fixed bot line from lexicon.yaml; KeyError for an unknown key (flows check lists the required)."""
-        template = self.lexicon.texts[key]
+        template = getattr(self.lexicon.texts, key, None)
+        if not isinstance(template, str):
+            raise KeyError(key)
         return template.format(**values) if values else template
 
     def single_source(self, state: State) -> bool:

@@ -1,4 +1,4 @@
-"""The schema of the YAML files in `flows/` (see docs/flows.md), validated with pydantic.
+"""The schema of the flow files in `flows/` (see docs/flows.md), validated with pydantic.
 
 Unknown keys are errors (`extra="forbid"`), so a typo in a flow file fails `taikai-bot flows check`
 instead of being silently ignored.
@@ -7,19 +7,24 @@ instead of being silently ignored.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from bot.core.reminders import valid as reminder_valid
+from bot.core.spec_base import Spec as _Spec
+from bot.core.spec_base import as_text, stringify
+from bot.core.spec_base import ok as _ok
+from bot.core.spec_words import FactSpec, FactsSpec, FieldSpec, LexiconSpec, TemplateSpec, TemplatesSpec, TextsSpec
 from bot.core.understand import normalize
+
+__all__ = [
+    "ChoiceSpec", "FactSpec", "FactsSpec", "FieldSpec", "FlowSpec", "LexiconSpec", "StateSpec", "TemplateSpec",
+    "TemplatesSpec", "TextsSpec", "as_text", "stringify",
+]  # fmt: skip
 
 MAX_LABEL = 20  # LINE quick-reply labels; Slack allows more, so the tightest limit rules
 EACH_ITEM_ROOM = 4  # an `each` button names its item in at least this many characters (「進行中1」)
-
-
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class NumberSpec(_Spec):
@@ -210,80 +215,3 @@ class FlowSpec(_Spec):
             if ":" not in r.due and r.due not in self.states
         ]
         return _ok(self, problems)
-
-
-class FieldSpec(_Spec):
-    ask: str
-    hint: str | None = None
-    remember: bool = False  # the person's own (their name): asked once, reused on every platform
-    kind: Literal["name", "title"] = "name"  # what a typed value must look like
-    honorific: bool = False  # the addressee: 様 for a person, 御中 / ご担当者様 for a company
-    item: bool = False  # belongs to the current item (its name in 「状況」)
-
-
-class TemplateSpec(_Spec):
-    title: str
-    body: str
-    facts: tuple[str, ...] = ()
-
-
-class TemplatesSpec(_Spec):
-    fields: dict[str, FieldSpec]
-    placeholder: str = "〇〇"
-    templates: dict[str, TemplateSpec]
-
-
-class LexiconSpec(_Spec):
-    yes: tuple[str, ...]
-    no: tuple[str, ...]
-    commands: dict[Literal["back", "restart", "help", "status", "erase", "stop_reminders"], tuple[str, ...]]
-    erase_target: str
-    texts: dict[str, str]
-    status_marks: dict[Literal["pending", "waiting", "done", "na", "unknown"], str]
-    status_words: dict[Literal["pending", "waiting", "done", "na", "unknown"], str]
-    unsure: tuple[str, ...] = ()  # 「わからない」…: never read as a yes/no answer
-    greetings: tuple[str, ...] = ()  # 「こんにちは」「ありがとう」: show the question again, no re-ask line
-    fill_suffixes: tuple[str, ...] = ()  # stripped from fill-ins: 様, さん, です, と申します …
-    restart_target: str | None = None  # confirmation asked before 「最初から」 wipes answers
-    undo: tuple[str, ...] = ()  # 「違う」: right after the bot said what it understood, undo that answer
-
-    _texts = field_validator("yes", "no", "unsure", "greetings", "fill_suffixes", "undo", mode="before")(
-        lambda cls, v: stringify(v)
-    )
-
-
-class FactSpec(_Spec):
-    summary: str
-    sources: tuple[str, ...] = ()
-    single_source: bool = False
-
-
-class FactsSpec(_Spec):
-    facts: dict[str, FactSpec]
-
-
-M = TypeVar("M")
-
-
-def _ok(model: M, problems: list[str]) -> M:
-    """Raise every problem at once (flows check shows them all), or pass the model through."""
-    if problems:
-        raise ValueError("; ".join(problems))
-    return model
-
-
-def as_text(value: Any) -> Any:
-    """YAML reads numbers (and true/false) as such; answers and words are always strings."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
-def stringify(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: as_text(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return tuple(as_text(v) for v in value)
-    return value

@@ -77,3 +77,22 @@ def templates_in(turns: list[Turn]) -> list[Template]:
 
 def texts_in(turn: Turn) -> str:
     return "\n".join(r.text for r in turn.replies if isinstance(r, Text | Question))
+
+
+def to_ongoing(chat: Chat) -> None:
+    chat.start()
+    chat.tap("ランサーズ")
+    chat.tap("もう使わない")
+    chat.tap("進める")
+    chat.tap("受注者")
+    assert chat.where == "lancers:ongoing"
+
+
+def to_fill_ins(engine: Engine) -> Chat:
+    """A worker with an ongoing job who asked for the cancellation message: at the first name question."""
+    chat = Chat(engine)
+    to_ongoing(chat)
+    chat.send("ある")
+    chat.tap("キャンセル")
+    chat.tap("作る")
+    return chat

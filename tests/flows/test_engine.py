@@ -5,26 +5,7 @@ from __future__ import annotations
 from bot.core.engine import Engine
 from bot.core.messages import Checklist, ChoiceInput, ItemStatus, Question, Template, Text
 from bot.core.model import Library
-from tests.flows.driver import Chat, templates_in, texts_in
-
-
-def to_ongoing(chat: Chat) -> None:
-    chat.start()
-    chat.tap("ランサーズ")
-    chat.tap("もう使わない")
-    chat.tap("進める")
-    chat.tap("受注者")
-    assert chat.where == "lancers:ongoing"
-
-
-def to_fill_ins(engine: Engine) -> Chat:
-    """A worker with an ongoing job who asked for the cancellation message: at the first name question."""
-    chat = Chat(engine)
-    to_ongoing(chat)
-    chat.send("ある")
-    chat.tap("キャンセル")
-    chat.tap("作る")
-    return chat
+from tests.flows.driver import Chat, templates_in, texts_in, to_fill_ins, to_ongoing
 
 
 def test_start_greets_and_offers_the_menu(engine: Engine) -> None:

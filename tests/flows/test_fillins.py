@@ -10,8 +10,7 @@ from bot.core.engine import Engine
 from bot.core.messages import Question, Template, Text
 from bot.core.model import Library
 from bot.core.secrets import looks_personal
-from tests.flows.driver import Chat, templates_in
-from tests.flows.test_engine import to_fill_ins
+from tests.flows.driver import Chat, templates_in, to_fill_ins
 
 
 def said(chat: Chat) -> list[str]:

@@ -129,8 +129,24 @@ def test_a_missing_fixed_line_is_reported(tmp_path: Path) -> None:
     def drop_busy(data: dict[str, Any]) -> None:
         del data["texts"]["busy"]
 
-    with pytest.raises(FlowsInvalid, match=r"lexicon\.yaml: texts: 'busy' is missing"):
+    with pytest.raises(FlowsInvalid, match=r"lexicon\.yaml: texts\.busy: Field required"):
         load_library(broken_copy(tmp_path, "lexicon.yaml", drop_busy))
+
+
+def test_a_fixed_line_with_a_placeholder_the_code_does_not_fill_is_reported(tmp_path: Path) -> None:
+    def bad_placeholder(data: dict[str, Any]) -> None:
+        data["texts"]["reask"] = "番号（1〜{counnt}）で答えてください。"
+
+    with pytest.raises(FlowsInvalid, match=r"texts\.reask: unknown placeholder"):
+        load_library(broken_copy(tmp_path, "lexicon.yaml", bad_placeholder))
+
+
+def test_an_unknown_fixed_line_is_reported(tmp_path: Path) -> None:
+    def extra(data: dict[str, Any]) -> None:
+        data["texts"]["bussy"] = "typo"
+
+    with pytest.raises(FlowsInvalid, match=r"texts\.bussy"):
+        load_library(broken_copy(tmp_path, "lexicon.yaml", extra))
 
 
 def test_typing_start_does_not_wipe_the_conversation(library: Any) -> None:

@@ -8,8 +8,7 @@ from bot.core.engine import Engine
 from bot.core.messages import Checklist, ItemStatus, Question, Text
 from bot.core.model import Library
 from bot.core.session import Session
-from tests.flows.driver import Chat
-from tests.flows.test_engine import to_ongoing
+from tests.flows.driver import Chat, to_ongoing
 
 
 def statuses(chat: Chat, prefix: str) -> list[ItemStatus]:

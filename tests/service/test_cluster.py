@@ -23,7 +23,7 @@ from bot.store.keys import KeyBuilder
 from bot.store.ratelimit import RateLimit, Verdict
 from bot.store.redis import RedisSessionStore
 from bot.store.redis_ratelimit import RedisRateLimiter
-from tests.flows.test_golden import JOURNEYS
+from tests.flows.journeys import JOURNEYS
 from tests.redis_support import PREFIX, no_redis, redis_server
 
 pytestmark = pytest.mark.redis

@@ -25,7 +25,7 @@ from bot.core.messages import (
     TextInput,
 )
 from tests.channels.lexicon import WORDS
-from tests.flows.test_golden import JOURNEYS
+from tests.flows.journeys import JOURNEYS
 
 
 def test_every_reply_of_the_golden_journeys(engine: Engine) -> None:
