@@ -52,8 +52,10 @@ class ReminderDelivery:
         clock: Callable[[], float] = time.time,
         observer: ReminderObserver | None = None,
         sweep_seconds: int = 5,
+        concurrency: int = 10,
     ) -> None:
         self.sweep_seconds = sweep_seconds
+        self.concurrency = concurrency
         self.queue = queue
         self.send = send
         self.per_week = per_week
@@ -118,7 +120,7 @@ class ReminderDelivery:
         return Worker(
             self.queue.queue,
             functions=[(FUNCTION, self.deliver_reminder)],
-            concurrency=10,
+            concurrency=self.concurrency,
             timers=timers,
             shutdown_grace_period_s=10,
         )
