@@ -3,6 +3,12 @@ and cluster tests replay them)."""
 
 from __future__ import annotations
 
+# A Lancers worker who requested a payout that is still being transferred, up to the ひと休み step (where the
+# bot offers a reminder); `TO_PAYOUT_WAITING + ["明日"]` asks for one tomorrow.
+TO_PAYOUT_WAITING = [
+    "ランサーズ", "もう使わない", "はい", "受注者", "ない", "ない", "ない", "ない",
+    "1,000円以上ある", "出金を申請する", "まだ", "保存した", "いいえ", "次へ", "次へ", "次へ", "あとで続ける",
+]  # fmt: skip
 LATER = "⏰"  # 「⏰22」: twenty-two days pass and the user starts the chat again
 
 JOURNEYS: dict[str, list[str]] = {

@@ -7,17 +7,13 @@ from bot.core.engine import Engine
 from bot.core.messages import CancelReminders, Checklist, ReminderInput, ScheduleReminder, StartInput
 from bot.core.model import Library
 from tests.flows.driver import Chat, texts_in
-
-TO_PAYOUT_WAIT = [
-    "ランサーズ", "もう使わない", "はい", "受注者", "ない", "ない", "ない", "ない",
-    "1,000円以上ある", "出金を申請する", "まだ", "保存した", "いいえ", "次へ", "次へ", "次へ",
-]  # fmt: skip
+from tests.flows.journeys import TO_PAYOUT_WAITING
 
 
 def waiting_for_payout(engine: Engine) -> Chat:
     chat = Chat(engine)
     chat.start()
-    for text in TO_PAYOUT_WAIT:
+    for text in TO_PAYOUT_WAITING[:-1]:  # up to the pending step
         chat.send(text)
     assert chat.where == "lancers:pending"
     chat.tap("あとで続ける")

@@ -25,13 +25,10 @@ from bot.reminders.worker import ReminderDelivery
 from bot.store.keys import KeyBuilder
 from bot.store.redis import RedisSessionStore
 from bot.web.reminders import ReminderSending
+from tests.flows.journeys import TO_PAYOUT_WAITING
 from tests.redis_support import PREFIX, delete_prefix
 
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=JST).timestamp()
-TO_WAITING = [
-    "ランサーズ", "もう使わない", "はい", "受注者", "ない", "ない", "ない", "ない",
-    "1,000円以上ある", "出金を申請する", "まだ", "保存した", "いいえ", "次へ", "次へ", "次へ", "あとで続ける",
-]  # fmt: skip
 
 
 @dataclass
@@ -94,7 +91,7 @@ class Rig:
         moved to fall due in a second."""
         key = SessionKey("line", "-", uuid.uuid4().hex)
         await self.setup.turn(key, StartInput())
-        for text in TO_WAITING:
+        for text in TO_PAYOUT_WAITING:
             await self.setup.turn(key, TextInput(text))
         return key, await self.remind_soon(key)
 

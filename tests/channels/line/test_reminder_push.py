@@ -14,14 +14,11 @@ from bot.reminders.queue import FUNCTION
 from tests.channels.line import webhooks
 from tests.channels.line.chat import LineUser
 from tests.channels.line.conftest import StartApp
+from tests.flows.journeys import TO_PAYOUT_WAITING
 
 pytestmark = pytest.mark.redis
 
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=JST).timestamp()
-TO_WAITING = [
-    "ランサーズ", "もう使わない", "はい", "受注者", "ない", "ない", "ない", "ない",
-    "1,000円以上ある", "出金を申請する", "まだ", "保存した", "いいえ", "次へ", "次へ", "次へ", "あとで続ける", "明日",
-]  # fmt: skip
 
 
 async def test_a_due_reminder_is_pushed_once(start_app: StartApp, redis_url: str) -> None:
@@ -31,7 +28,7 @@ async def test_a_due_reminder_is_pushed_once(start_app: StartApp, redis_url: str
         worker.clock = lambda: NOON  # daytime in Japan, whenever CI runs
         user = LineUser(run)
         await user.follow()
-        for text in TO_WAITING:
+        for text in [*TO_PAYOUT_WAITING, "明日"]:
             await user.say(text)
         session, _ = await run.session(user.id)
         assert session is not None and len(session.reminders) == 1

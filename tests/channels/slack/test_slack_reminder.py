@@ -19,15 +19,12 @@ from bot.store.keys import KeyBuilder
 from bot.store.redis import RedisSessionStore
 from tests.channels.slack.harness import SlackHarness, running, settings_for
 from tests.fakes.slack_api import FakeSlackApi
+from tests.flows.journeys import TO_PAYOUT_WAITING
 
 pytestmark = pytest.mark.redis
 
 USER = "U1"
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=JST).timestamp()
-TO_WAITING = [
-    "ランサーズ", "もう使わない", "はい", "受注者", "ない", "ない", "ない", "ない",
-    "1,000円以上ある", "出金を申請する", "まだ", "保存した", "いいえ", "次へ", "次へ", "次へ", "あとで続ける", "明日",
-]  # fmt: skip
 
 
 async def _type(slack: SlackHarness, text: str) -> None:
@@ -47,7 +44,7 @@ async def test_a_due_reminder_is_sent_as_a_dm_once(library: Library, slack_api: 
             worker = slack.app.state.reminders
             assert worker is not None
             worker.clock = lambda: NOON  # daytime in Japan, whenever CI runs
-            for text in TO_WAITING:
+            for text in [*TO_PAYOUT_WAITING, "明日"]:
                 await _type(slack, text)
             key = SessionKey("slack", "T1", USER)
             session = await slack.services.conversation.session(key)
