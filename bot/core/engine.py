@@ -13,8 +13,6 @@ fill-ins (fillins.py), showing (present.py), offered choices (offers.py).
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.core import items, reminding
 from bot.core.analysis import TextAnalysis
 from bot.core.checklist import build_checklist, facts_for
@@ -73,7 +71,7 @@ class Engine:
         before = f"{current.flow}:{current.state}"
         result = self._dispatch(current, inbound, out, fresh)
         if result is not None:
-            result = replace(result, updated=now, echoed=out.echoed)
+            result = result.but(updated=now, echoed=out.echoed)
         after = "" if result is None else f"{result.flow}:{result.state}"
         trace = TurnTrace(out.outcome, before, after, tuple(out.entered), tuple(out.templates), out.choice)
         return Turn(result, tuple(out.replies), trace, tuple(out.effects))
@@ -271,7 +269,7 @@ class Engine:
         step = Step(state.flow, state.name, undo, session.queue if choice.queue is not None or session.queue else None)
         moved = moved.with_answers(state.flow, dict(choice.set)) if choice.set else moved
         if choice.queue is not None:
-            moved = replace(moved, queue=choice.queue)
+            moved = moved.but(queue=choice.queue)
         if choice.remind is not None:
             moved = reminding.schedule(self.library, moved, state.flow, choice.remind, out)
         target = self._target(state.flow, destination)
@@ -289,7 +287,7 @@ class Engine:
         if name == "restart":
             target = self.library.lexicon.restart_target
             if target and session.answers and f"{session.flow}:{session.state}" != self.library.resolve(COMMON, target):
-                return self._go(replace(session, filling=None).push(Step(session.flow, session.state)), target, out)
+                return self._go(session.but(filling=None).push(Step(session.flow, session.state)), target, out)
             return self._restart(session, out)
         if name not in COMMANDS:
             out.outcome = "stale"  # a command this version does not know (an old rich menu): where we are
@@ -304,7 +302,7 @@ class Engine:
             out.say(self.library.text("reminders_stopped" if session.reminders else "reminders_none"))
             session = reminding.cancel_all(session, out)
         elif name == "erase":
-            cleared = replace(session, filling=None).push(Step(session.flow, session.state))
+            cleared = session.but(filling=None).push(Step(session.flow, session.state))
             return self._go(cleared, self.library.lexicon.erase_target, out)
         # "repeat" (a sticker, a tap on an old menu): the current question again, as after help and status
         return self._show(session, out)
@@ -319,12 +317,12 @@ class Engine:
             out.say(self.library.text("back_none"))
             return self._show(session, out)
         step = session.history[-1]
-        restored = replace(session, flow=step.flow, state=step.state, filling=None, history=session.history[:-1])
+        restored = session.but(flow=step.flow, state=step.state, filling=None, history=session.history[:-1])
         if self._current(restored) is None:  # the flows changed under a saved history
             return self._go(self._new(session.updated), self.start, out)
         restored = items.undo(restored, step) if step.undo else restored
         if step.queue is not None:
-            restored = replace(restored, queue=step.queue)
+            restored = restored.but(queue=step.queue)
         if announce:
             out.say(self.library.text("back_done"))
         template = self._state(restored).template
@@ -343,7 +341,7 @@ class Engine:
             return rest
         out.outcome = "reminder"
         out.say(self.library.text("reminder_intro", flow=self.library.flows[reminder.flow].title, label=spec.label))
-        return self._go(replace(rest, flow=reminder.flow, filling=None), spec.due, out)
+        return self._go(rest.but(flow=reminder.flow, filling=None), spec.due, out)
 
     # --- template fill-ins ---------------------------------------------------------------------
 
@@ -379,18 +377,18 @@ class Engine:
                 return self._back(session, out, announce=False)
             if target == "@next":  # the next platform on the 「両方」 path, or the finish
                 target = f"{session.queue[0]}:" if session.queue else self.after_all
-                session = replace(session, queue=session.queue[1:])
+                session = session.but(queue=session.queue[1:])
             where = self.library.resolve(session.flow, target)
             state = self.library.state(where)
             if state is None:  # flows check makes this unreachable; recover rather than crash
                 return self._go(self._new(session.updated), self.start, out)
             out.entered.append(where)
-            session = replace(session, flow=state.flow, state=state.name, filling=None)
+            session = session.but(flow=state.flow, state=state.name, filling=None)
             if state.routes is None:
                 wanted = self.book.fields_to_ask(state.template, session.fields) if state.template else []
                 if wanted:
                     out.say(self.library.text("fill_intro"))
-                    return self._show(replace(session, filling=wanted[0]), out)
+                    return self._show(session.but(filling=wanted[0]), out)
                 return self._show(session, out, full=True)
             cursor = Cursor(state.name, facts_for(self.library, session, state.flow))
             routed = fire(self.library.flows[state.flow].machine, cursor, ROUTE_TRIGGER)
@@ -414,7 +412,7 @@ class Engine:
         if session.filling and (
             state is None or not state.template or session.filling not in self.book.placeholders[state.template]
         ):
-            return replace(session, filling=None)
+            return session.but(filling=None)
         return session
 
     def _current(self, session: Session) -> State | None:

@@ -7,7 +7,6 @@ and the ending the template adds itself (「田中さん」→「田中」, 「�
 
 from __future__ import annotations
 
-from dataclasses import replace
 from enum import Enum
 
 from bot.core.messages import ChoiceInput, Option, Question
@@ -75,11 +74,11 @@ class FillIns:
             if not self.plausible(name, value):
                 return session, FillStep.NOT_NAME
         wanted = self.book.fields_to_ask(state.template or "", session.fields)
-        filled = replace(session, fields={**session.fields, name: value})
+        filled = session.but(fields={**session.fields, name: value})
         later = wanted[wanted.index(name) + 1 :] if name in wanted else []
         if later:
-            return replace(filled, filling=later[0]), FillStep.MORE
-        return replace(filled, filling=None), FillStep.DONE
+            return filled.but(filling=later[0]), FillStep.MORE
+        return filled.but(filling=None), FillStep.DONE
 
     def plausible(self, field: str, value: str) -> bool:
         """A name or a title, not a sentence or a number: 「山田」「株式会社ABC」「LP制作」 pass;

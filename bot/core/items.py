@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.core.model import Choice, Library, State
 from bot.core.session import ADDED, CURRENT, ITEM_PREFIX, Session, Step
 from bot.core.templates import TemplateBook
@@ -20,7 +18,7 @@ def moved(library: Library, session: Session, state: State, choice: Choice, out:
     if choice.index is not None or choice.add is not None:
         undo.append((CURRENT, None if session.current is None else str(session.current)))
     if choice.index is not None:
-        result = replace(result, current=choice.index)
+        result = result.but(current=choice.index)
     if choice.add is not None:
         kind = library.flows[state.flow].items[choice.add]
         if len(session.items_of(state.flow, choice.add)) >= kind.max:
@@ -43,10 +41,10 @@ def undo(session: Session, step: Step) -> Session:
     restored = session.with_answers(step.flow, plain) if plain else session
     marks = dict(step.undo)
     if ADDED in marks and restored.items:
-        restored = replace(restored, items=restored.items[:-1])
+        restored = restored.but(items=restored.items[:-1])
     if CURRENT in marks:
         previous = marks[CURRENT]
-        restored = replace(restored, current=None if previous is None else int(previous))
+        restored = restored.but(current=None if previous is None else int(previous))
     return restored
 
 
@@ -60,7 +58,7 @@ def reset(session: Session, flow: str) -> Session:
         answers.pop(flow, None)
     items = tuple(item for item in session.items if item.flow != flow)
     # item indexes in older steps no longer hold: 戻る starts again from here
-    return replace(session, answers=answers, items=items, current=None, history=())
+    return session.but(answers=answers, items=items, current=None, history=())
 
 
 def name_item(library: Library, book: TemplateBook, session: Session, state: State) -> Session:

@@ -75,6 +75,9 @@ def build_machine(flow: Flow) -> Machine:
 def fire(machine: Machine, cursor: Cursor, trigger: str) -> str | None:
     """Run `trigger` from `cursor.state`; returns the destination (a state name or a `→target` stub), or
     None when the transition's condition does not hold (the choice is not on offer in this situation)."""
+    transitions = machine.events[trigger].transitions.get(cursor.state, ())
+    if len(transitions) == 1 and not transitions[0].conditions:
+        return str(transitions[0].dest)  # the machine's own edge, read without its event machinery (~30 µs)
     moved = machine.events[trigger].trigger(cursor)
     return cursor.state if moved else None
 

@@ -3,8 +3,6 @@ its buttons (plus 「署名を変える」 on a client message that uses the rem
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.core.checklist import build_checklist, open_flow_names
 from bot.core.fillins import RENAME, FillIns
 from bot.core.messages import ChoiceInput, Option, Question, Text
@@ -22,6 +20,7 @@ class Presenter:
         self.library = library
         self.book = book
         self.fills = fills
+        self._static: dict[str, tuple[Option, ...]] = {}
 
     def state(self, session: Session) -> State:
         state = self.library.state(f"{session.flow}:{session.state}")
@@ -42,7 +41,7 @@ class Presenter:
             if spoke and isinstance(last, Text):
                 out.replies.pop()  # the last bubble becomes the question, so buttons sit under it
                 text = last.text
-        options = tuple(Option(c.label, value(state, c.id)) for c in offered(self.library, session, state))
+        options = self._options(session, state)
         field = self.renamable(session, state)
         if field is not None:
             name = session.fields[field]
@@ -50,6 +49,16 @@ class Presenter:
             options += (Option(self.library.text("rename_label", value=shown), value(state, RENAME)),)
         out.replies.append(Question(text, options))
         return session
+
+    def _options(self, session: Session, state: State) -> tuple[Option, ...]:
+        """The buttons; those of a state whose choices never vary are built once per process."""
+        static = state.key in self._static
+        if static:
+            return self._static[state.key]
+        options = tuple(Option(c.label, value(state, c.id)) for c in offered(self.library, session, state))
+        if not any(c.when or c.each for c in state.choices):
+            self._static[state.key] = options
+        return options
 
     def _text(self, session: Session, state: State, out: Out) -> bool:
         """The state's bubbles; True when the last one may become the question."""
@@ -89,7 +98,7 @@ class Presenter:
     def asking(self, session: Session, field: str, out: Out) -> Session:
         """Ask one fill-in again (「署名を変える」)."""
         out.outcome = "command"
-        return self.show(replace(session, filling=field), out)
+        return self.show(session.but(filling=field), out)
 
 
 def value(state: State, choice: str) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.core.checklist import facts_for
 from bot.core.messages import CancelReminders, ScheduleReminder
 from bot.core.model import Library, ReminderKind
@@ -26,19 +24,19 @@ def schedule(library: Library, session: Session, flow: str, remind: tuple[str, s
     out.effects.append(ScheduleReminder(reminder.id, kind, due))
     spec = library.flows[flow]
     out.say(library.text("reminder_set", flow=spec.title, label=spec.reminders[kind].label, when=shown(due)))
-    return replace(session, reminders=(*kept, reminder))
+    return session.but(reminders=(*kept, reminder))
 
 
 def cancel_all(session: Session, out: Out) -> Session:
     if session.reminders:
         out.effects.append(CancelReminders(tuple(r.id for r in session.reminders)))
-    return replace(session, reminders=())
+    return session.but(reminders=())
 
 
 def due(library: Library, session: Session, reminder_id: str) -> tuple[Reminder | None, ReminderKind | None, Session]:
     """The reminder, its kind if it still applies (None: drop it), and the session without it."""
     reminder = next((r for r in session.reminders if r.id == reminder_id), None)
-    rest = replace(session, reminders=tuple(r for r in session.reminders if r.id != reminder_id))
+    rest = session.but(reminders=tuple(r for r in session.reminders if r.id != reminder_id))
     flow = None if reminder is None else library.flows.get(reminder.flow)
     spec = None if flow is None or reminder is None else flow.reminders.get(reminder.kind)
     if reminder is None or spec is None:

@@ -62,7 +62,7 @@ class Reminder:
 MAX_REMINDERS = 3  # per user: a few, each replaced by a newer one of the same kind
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: `but` copies its __dict__ in one step
 class Session:
     flow: str
     state: str
@@ -76,6 +76,15 @@ class Session:
     current: int | None = None  # index in `items` of the item being talked about
     echoed: bool = False  # the last turn said what it understood (「〜ですね」): 「違う」 undoes it
     reminders: tuple[Reminder, ...] = ()
+
+    def but(self, **changes: Any) -> Session:
+        """A copy with `changes`: `dataclasses.replace` without its per-call introspection (sessions are
+        copied several times a turn, and the engine's speed target counts)."""
+        new = object.__new__(Session)
+        values = new.__dict__  # frozen: fields are written once, here, as dataclasses' own __init__ does
+        values.update(self.__dict__)
+        values.update(changes)
+        return new
 
     def answer(self, flow: str, key: str) -> str | None:
         if key.startswith(ITEM_PREFIX):
@@ -112,7 +121,7 @@ class Session:
                 answers[bucket] = current
             else:
                 answers.pop(bucket, None)
-        return replace(session, answers=answers)
+        return session.but(answers=answers)
 
     # --- items ----------------------------------------------------------------------------------
 
@@ -129,7 +138,7 @@ class Session:
         return sum(1 for other in self.items[: index + 1] if other.flow == item.flow and other.kind == item.kind)
 
     def add_item(self, flow: str, kind: str) -> Session:
-        return replace(self, items=(*self.items, Item(flow, kind)), current=len(self.items))
+        return self.but(items=(*self.items, Item(flow, kind)), current=len(self.items))
 
     def with_item_values(self, changes: Mapping[str, str | None]) -> Session:
         item = self.current_item()
@@ -139,10 +148,10 @@ class Session:
         values.update({k: v for k, v in changes.items() if v is not None})
         items = list(self.items)
         items[self.current] = replace(item, values=values)
-        return replace(self, items=tuple(items))
+        return self.but(items=tuple(items))
 
     def push(self, step: Step) -> Session:
-        return replace(self, history=(*self.history, step)[-HISTORY_LIMIT:])
+        return self.but(history=(*self.history, step)[-HISTORY_LIMIT:])
 
     # --- serialisation -------------------------------------------------------------------------
 
