@@ -54,7 +54,7 @@ class Reader:
 
     def command_in(self, text: str) -> str | None:
         """A command word as the first or last part of a longer message: 「あ、間違えました。戻る」."""
-        parts = [normalize(p) for p in _PARTS.split(text) if normalize(p)]
+        parts = [part for part in map(normalize, _PARTS.split(text)) if part]
         for part in (parts[-1:] + parts[:1]) if len(parts) > 1 else ():
             found = self.library.vocabulary.command(part)
             if found is not None:

@@ -7,6 +7,7 @@ the user is asked again, because a wrong guess moves the conversation somewhere 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,8 +19,10 @@ _POLITE_ENDINGS = ("でございます", "でした", "ですね", "ですよ", 
 _KEEP_SYMBOLS = set("○〇×✕?")
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
-    """Fold width, kana and case; drop spaces, punctuation and a polite ending."""
+    """Fold width, kana and case; drop spaces, punctuation and a polite ending. Cached: the same short
+    replies and the flows' own words come back all the time."""
     folded = unicodedata.normalize("NFKC", text).lower().translate(_KATAKANA_TO_HIRAGANA)
     kept = "".join(
         ch for ch in folded if ch in _KEEP_SYMBOLS or not unicodedata.category(ch).startswith(_DROP_CATEGORIES)
