@@ -22,6 +22,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+# Long: the argparse declarations of every command, read top to bottom like the CLI's help.
+
+
 def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="taikai-bot", description="退会ナビ: a withdrawal guide chatbot")
     commands = parser.add_subparsers(dest="command", required=True)

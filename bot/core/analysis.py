@@ -140,6 +140,9 @@ def _hedged(tokens: tuple[Token, ...]) -> bool:
     return False
 
 
+# Long: the steps of one analysis in the order they depend on each other (docs/understanding.md).
+
+
 def analyze(text: str, tokenizer: Tokenizer) -> TextAnalysis:
     """Understand one reply; never raises on any text, and gives the same result for the same text."""
     cleaned = clean(text)

@@ -45,6 +45,9 @@ NEXT_CHOICE = "next"
 M = TypeVar("M", bound=BaseModel)
 
 
+# Long: the phases of loading, in order; each stops only after collecting every problem of its phase.
+
+
 def load_library(directory: Path) -> Library:
     """Read and validate every file in `directory`; raise FlowsInvalid listing all problems."""
     out = Collector()
@@ -121,6 +124,9 @@ def _validate(file: str, raw: Any, model: type[M], out: Collector) -> M | None:
 # --- compiling ---------------------------------------------------------------------------------
 
 
+# Long: a field-by-field mapping of the validated spec to the immutable model.
+
+
 def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collector) -> Flow | None:
     try:
         conditions = compile_conditions(spec.conditions)
@@ -172,6 +178,9 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collecto
         reminders=reminder_kinds,
     )
     return flow.with_machine(build_machine(flow))
+
+
+# Long: a field-by-field mapping of a state's choices and routes to the model (rules live in spec.py).
 
 
 def _compile_state(

@@ -82,6 +82,9 @@ PARTIAL = frozenset({"一部", "半分", "一部分", "途中まで", "半分だ
 DOUBT = frozenset({"迷う", "悩む", "決める", "検討"})  # 「残すかどうか迷ってます」: not decided
 
 
+# Long: the whole order of certainty in one place, so it reads as docs/understanding.md states it.
+
+
 def read(
     analysis: TextAnalysis,
     offered: Sequence[Choice],

@@ -5,6 +5,8 @@ say: 「まだ終わってない案件が1件あります」 is あります (�
 into clauses at punctuation, interjections, conjunctions and clause-ending particles; manner and
 condition clauses (「キャンセルせずに」「〜たら」) never carry the answer, the others are compared so a
 change of mind (「ないです、あ、やっぱりあります」) is seen as a conflict.
+
+Over 300 lines on purpose: the clause and predicate rules are one grammar, read together.
 """
 
 from __future__ import annotations
@@ -67,6 +69,9 @@ def _is_aux_after_te(tokens: tuple[Token, ...], i: int) -> bool:
     if nxt.kind == "助詞" and nxt.surface in ("も", "は"):
         return True
     return nxt.base in _AUX_VERBS or nxt.base in _AUX_VERBS_MORE
+
+
+# Long: one left-to-right pass over the tokens; splitting it would scatter the clause rules.
 
 
 def split_clauses(tokens: tuple[Token, ...]) -> list[Clause]:
@@ -239,6 +244,9 @@ def _hedge_frame(tokens: tuple[Token, ...], i: int) -> int | None:
             start -= 1
         return start
     return None
+
+
+# Long: one right-to-left walk from the end of a clause (Japanese is head-final), kept whole.
 
 
 def read_predicate(clause: Clause) -> Predicate | None:

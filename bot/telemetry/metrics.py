@@ -20,6 +20,8 @@ STRUGGLES = frozenset({"reask", "asked_back", "unsure", "faq", "faq_unknown"})
 class Metrics:
     content_type = CONTENT_TYPE_LATEST
 
+    # Long: the declaration of every metric, one after another.
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
