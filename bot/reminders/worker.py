@@ -4,7 +4,8 @@ Exactly once as the user sees it, across replicas and crashes:
 - saq runs a job on one worker at a time and re-runs it when its worker died (after `JOB_TIMEOUT`);
 - the turn's event id is the reminder's, so the store applies it once (atomically with the save): a re-run
   after the save finds a duplicate and sends nothing;
-- a "sent" mark is written after a successful send; a re-run that finds it stops at once;
+- a "settled" mark is written after a successful send (or once the reminder was found to be moot); a
+  re-run that finds it stops at once;
 - LINE pushes carry a retry key derived from the reminder, so LINE itself drops a repeated push.
 A worker killed after the save and before the "sent" mark: the re-run finds the turn applied and sends the
 question it led to again, with the same retry key (LINE drops it if the first push had gone out; Slack
@@ -98,8 +99,11 @@ class ReminderDelivery:
             # applied by an attempt that died before marking it sent: show where the reminder led (the
             # question it asked) with the same retry key, so a push that did go out is not repeated
             outcome = await self._send(key, CommandInput("repeat"), f"reminder:{reminder_id}:again", reminder_id)
+        if outcome in ("dropped", "no_channel"):  # settled too: a re-run must not show the question again
+            await self.redis.set(tag, 0, ex=KEEP_SECONDS)
+            return "dropped"
         if outcome != "delivered":
-            return "dropped" if outcome == "no_channel" else outcome
+            return outcome
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.set(tag, 1, ex=KEEP_SECONDS)
             pipe.incr(week)
