@@ -1,7 +1,8 @@
 """Delivering a due reminder: a normal conversation turn (`ReminderInput`), sent through the user's channel.
 
 Exactly once as the user sees it, across replicas and crashes:
-- saq runs a job on one worker at a time and re-runs it when its worker died (after `JOB_TIMEOUT`);
+- saq runs a job on one worker at a time and re-runs it when its worker died (after `JOB_TIMEOUT`); a
+  claim that lasts as long as a job may run keeps two attempts of one reminder from running at once;
 - the turn's event id is the reminder's, so the store applies it once (atomically with the save): a re-run
   after the save finds a duplicate and sends nothing;
 - a "settled" mark is written after a successful send (or once the reminder was found to be moot); a
@@ -94,6 +95,10 @@ class ReminderDelivery:
         week = f"{self.queue.prefix}:reminder-week:{user_tag(key)}:{_week(now)}"
         if int(await self.redis.get(week) or 0) >= self.per_week:
             return "over_limit"
+        # one attempt at a time: a job the queue handed out twice is not run twice at once (the claim lasts as
+        # long as a job may run, so the re-run of a worker that died finds it gone)
+        if not await self.redis.set(f"{tag}:claim", 1, nx=True, ex=self.queue.job_timeout):
+            return "duplicate"
         outcome = await self._send(key, ReminderInput(reminder_id), f"reminder:{reminder_id}", reminder_id)
         if outcome == "duplicate":
             # applied by an attempt that died before marking it sent: show where the reminder led (the
