@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from bot.core.engine import Engine
 from bot.core.flows import load_library
 from bot.core.model import Library
 from bot.language import analyze_text
+from tests.fakes.slack_api import FakeSlackApi
 from tests.redis_support import DEFAULT_URL, answers, no_redis, notices, redis_server
 
 FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
@@ -61,3 +62,14 @@ def redis_url() -> Iterator[str]:
 def generous_rate_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     """Scripted journeys send dozens of messages a second: lift the per-user limit unless a test sets it."""
     monkeypatch.setenv("RATE_LIMIT_BURST", "100000")
+
+
+@pytest.fixture
+async def slack_api() -> AsyncIterator[FakeSlackApi]:
+    """A local fake of the Slack Web API (the SDK clients point at it; no real Slack is ever called)."""
+    api = FakeSlackApi()
+    await api.start()
+    try:
+        yield api
+    finally:
+        await api.stop()

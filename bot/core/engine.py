@@ -176,7 +176,7 @@ class Engine:
             return self._ask_back(session, state, choices, reading, out)
         if reading.meaning is Meaning.QUESTION:
             return self._answer_question(session, state, analysis.lemmas, out)
-        if reading.meaning is Meaning.UNSURE and (state.unsure is not None or self._unsure_word(norm)):
+        if reading.meaning is Meaning.UNSURE and state.unsure is not None:  # (an unsure word returned above)
             return self._unsure(session, state, out)
         return None
 

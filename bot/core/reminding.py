@@ -14,7 +14,7 @@ def schedule(library: Library, session: Session, flow: str, remind: tuple[str, s
     """Keep one reminder per flow and kind (a newer one replaces it) and at most MAX_REMINDERS."""
     kind, after = remind
     due = in_hours(due_at(out.now, after))
-    reminder = Reminder(f"{flow[:1]}{kind}{out.now:x}", flow, kind, due)
+    reminder = Reminder(f"{flow}.{kind}.{out.now:x}", flow, kind, due)  # unique per user: one per flow and kind
     kept = [r for r in session.reminders if (r.flow, r.kind) != (flow, kind)]
     dropped = [r.id for r in session.reminders if r not in kept]
     while len(kept) >= MAX_REMINDERS:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from bot.core.engine import Engine
+from bot.core.engine import Engine, Turn
 from bot.core.messages import ChoiceInput, Inbound, Question, StartInput, TextInput
 from bot.core.model import Library
 from bot.core.session import Session
@@ -41,41 +42,54 @@ class Step:
         return TextInput(self.value)
 
 
-def journey(engine: Engine, length: int, rng: random.Random) -> list[Step]:
-    """`length` steps: a follow, then answers to whatever the bot asked (never the erase button)."""
+def _walk(
+    engine: Engine,
+    length: int,
+    candidates: Callable[[Session | None, Question | None], Iterator[Step]],
+    accepted: Callable[[Turn], bool],
+    restart: str,
+) -> list[Step]:
+    """`length` steps: a follow, then at each question the first candidate answer the engine accepts (or
+    `restart` typed when none is)."""
     now = 1_764_000_000
     steps = [Step(FOLLOW, "")]
     turn = engine.handle(None, StartInput(), now)
-    session: Session | None = turn.session
-    replies = turn.replies
     while len(steps) < length:
         now += 20
-        question = replies[-1] if replies and isinstance(replies[-1], Question) else None
+        last = turn.replies[-1] if turn.replies else None
+        question = last if isinstance(last, Question) else None
+        for step in candidates(turn.session, question):
+            attempt = engine.handle(turn.session, step.inbound(), now)
+            if accepted(attempt):
+                break
+        else:
+            step = Step(TEXT, restart)
+            attempt = engine.handle(turn.session, step.inbound(), now)
+        steps.append(step)
+        turn = attempt
+    return steps
+
+
+def journey(engine: Engine, length: int, rng: random.Random) -> list[Step]:
+    """Buttons tapped, labels or numbers typed, names at fill-ins; never the erase button."""
+
+    def candidates(session: Session | None, question: Question | None) -> Iterator[Step]:
         options = list(question.options) if question else []
         rng.shuffle(options)
-        step: Step | None = None
-        attempt = None
         for option in options[:4]:
             roll = rng.random()
             if session is not None and session.filling and roll < 0.5:
-                candidate = Step(TEXT, rng.choice(NAMES))
+                yield Step(TEXT, rng.choice(NAMES))
             elif roll < 0.55:
-                candidate = Step(POSTBACK, option.value)
+                yield Step(POSTBACK, option.value)
             elif roll < 0.85:
-                candidate = Step(TEXT, option.label)
+                yield Step(TEXT, option.label)
             else:
                 assert question is not None
-                candidate = Step(TEXT, str(question.options.index(option) + 1))
-            attempt = engine.handle(session, candidate.inbound(), now)
-            if attempt.session is not None:  # never erase: the user would start over with a follow
-                step = candidate
-                break
-        if step is None or attempt is None:  # nothing safe to answer: start over by typing 最初から
-            step = Step(TEXT, "最初から")
-            attempt = engine.handle(session, step.inbound(), now)
-        steps.append(step)
-        session, replies = attempt.session, attempt.replies
-    return steps
+                yield Step(TEXT, str(question.options.index(option) + 1))
+
+    # never erase: the user would start over with a follow
+    return _walk(engine, length, candidates, lambda turn: turn.session is not None, "最初から")
 
 
 def journeys(library: Library, count: int, length: int, seed: int = 6, typed: bool = False) -> list[list[Step]]:
@@ -105,34 +119,20 @@ def typed_replies() -> dict[str, list[str]]:
 def typed_journey(engine: Engine, length: int, rng: random.Random, replies: dict[str, list[str]]) -> list[Step]:
     """A journey in which every answer is typed the way people write, never tapped and never a label:
     the corpus's replies at that question, else 「〇〇でお願いします」 for one of its buttons."""
-    now = 1_764_000_000
-    steps = [Step(FOLLOW, "")]
-    turn = engine.handle(None, StartInput(), now)
-    session: Session | None = turn.session
-    replies_now = turn.replies
-    while len(steps) < length:
-        now += 20
-        question = replies_now[-1] if replies_now and isinstance(replies_now[-1], Question) else None
-        where = f"{session.flow}:{session.state}" if session is not None else ""
+
+    def candidates(session: Session | None, question: Question | None) -> Iterator[Step]:
         if session is not None and session.filling:
-            texts = [rng.choice(NAMES)]
-        else:
-            texts = list(replies.get(where, ()))
-            rng.shuffle(texts)
-            texts += [f"{o.label}でお願いします" for o in (question.options if question else ())]
-        step, attempt = None, None
-        for text in texts[:8]:
-            candidate = Step(TEXT, text)
-            attempt = engine.handle(session, candidate.inbound(), now)
-            if attempt.session is not None and attempt.trace.outcome == "answered":
-                step = candidate
-                break
-        if step is None or attempt is None:  # nothing understood moves on here: start over, typed
-            step = Step(TEXT, "最初からやり直したい")
-            attempt = engine.handle(session, step.inbound(), now)
-        steps.append(step)
-        session, replies_now = attempt.session, attempt.replies
-    return steps
+            yield Step(TEXT, rng.choice(NAMES))
+            return
+        texts = list(replies.get(f"{session.flow}:{session.state}" if session else "", ()))
+        rng.shuffle(texts)
+        texts += [f"{o.label}でお願いします" for o in (question.options if question else ())]
+        yield from (Step(TEXT, text) for text in texts[:8])
+
+    def moved_on(turn: Turn) -> bool:
+        return turn.session is not None and turn.trace.outcome == "answered"
+
+    return _walk(engine, length, candidates, moved_on, "最初からやり直したい")
 
 
 def event_for(user: str, step: Step) -> dict[str, object]:

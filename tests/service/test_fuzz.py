@@ -35,16 +35,6 @@ async def line_api() -> AsyncIterator[FakeLineApi]:
         await api.stop()
 
 
-@pytest.fixture
-async def slack_api() -> AsyncIterator[FakeSlackApi]:
-    api = FakeSlackApi()
-    await api.start()
-    try:
-        yield api
-    finally:
-        await api.stop()
-
-
 async def test_fuzzed_bodies_never_give_a_5xx_or_a_traceback(
     library: Library, line_api: FakeLineApi, slack_api: FakeSlackApi, redis_url: str
 ) -> None:

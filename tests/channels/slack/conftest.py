@@ -14,7 +14,6 @@ import pytest
 
 from bot.store.keys import KeyBuilder
 from bot.store.redis import RedisSessionStore
-from tests.fakes.slack_api import FakeSlackApi
 from tests.redis_support import PREFIX, delete_prefix
 
 
@@ -25,16 +24,6 @@ def no_slack_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith("SLACK_"):
             monkeypatch.delenv(name)
     yield
-
-
-@pytest.fixture
-async def slack_api() -> AsyncIterator[FakeSlackApi]:
-    api = FakeSlackApi()
-    await api.start()
-    try:
-        yield api
-    finally:
-        await api.stop()
 
 
 @pytest.fixture
