@@ -9,8 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from bot.config import Settings
-from bot.core.flows import FlowsInvalid, load_library
-from bot.core.model import Library
+from bot.core.library.load import FlowsInvalid, load_library
+from bot.core.library.model import Library
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,13 +61,13 @@ def _main(argv: Sequence[str] | None) -> int:
         return _flows(settings, args)
     library = _library_or_exit(settings)
     if args.command == "line":
-        from bot.channels.line_richmenu import richmenu_command
+        from bot.channels.line.richmenu import richmenu_command
 
         return asyncio.run(richmenu_command(settings, library))
     if args.command == "understand":
         return _understand(settings, library, args)
     if args.command == "chat":
-        from bot.app import run_terminal_chat
+        from bot.wiring import run_terminal_chat
 
         return asyncio.run(run_terminal_chat(settings, library, args.user, args.echo))
     from bot.web.server import serve as run_server
@@ -78,8 +78,8 @@ def _main(argv: Sequence[str] | None) -> int:
 def _understand(settings: Settings, library: Library, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.app import build_engine
     from bot.evaluation import evaluate, load_corpus, report
+    from bot.wiring import build_engine
 
     corpus = (
         Path(args.corpus) if args.corpus else Path(__file__).resolve().parent.parent / "tests/understanding/corpus.yaml"
@@ -114,7 +114,7 @@ def _flows(settings: Settings, args: argparse.Namespace) -> int:
             f"all {len(library.facts.facts)} facts covered by reachable states"
         )
         return 0
-    from bot.core.machines import mermaid
+    from bot.core.library.machines import mermaid
 
     library = _library_or_exit(settings)
     names = [args.flow] if args.flow else list(library.flows)

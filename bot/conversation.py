@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.core.engine import Engine
+from bot.core.dialogue.engine import Engine
 from bot.core.messages import CancelReminders, Effect, Inbound, Reply, Text, TurnTrace
 from bot.core.session import Session, SessionKey
 from bot.store.base import SaveOutcome, SessionStore, StoreUnavailable

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from bot.core.engine import Engine
+from bot.core.dialogue.engine import Engine
 from bot.core.messages import TextInput
 from bot.core.session import Session
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.engine import Engine
-from bot.core.flows import load_library
-from bot.core.model import Library
+from bot.core.dialogue.engine import Engine
+from bot.core.library.load import load_library
+from bot.core.library.model import Library
 from bot.language import analyze_text
 from tests.fakes.slack_api import FakeSlackApi
 from tests.redis_support import DEFAULT_URL, answers, no_redis, notices, redis_server

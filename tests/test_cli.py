@@ -10,7 +10,7 @@ import uuid
 import pytest
 import redis
 
-from bot.core.templates import TemplateBook
+from bot.core.library.templates import TemplateBook
 from tests.channels.lexicon import LIBRARY, said, text
 from tests.conftest import FLOWS_DIR
 from tests.redis_support import PREFIX

@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from bot.conversation import Conversation
-from bot.core.engine import Engine
+from bot.core.dialogue.engine import Engine
 from bot.core.messages import StartInput, TextInput
 from bot.core.session import SessionKey
 from bot.store.base import SessionStore

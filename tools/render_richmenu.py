@@ -1,4 +1,4 @@
-"""Render the LINE rich menu image once: `python tools/render_richmenu.py` (writes bot/channels/richmenu.png).
+"""Render the LINE rich menu image once: `python tools/render_richmenu.py` (writes bot/channels/line/richmenu.png).
 
 Needs Pillow (a dev dependency) and Debian's Noto Sans CJK font (`apt-get install fonts-noto-cjk`); neither
 is needed at run time, where `taikai-bot line richmenu` uploads the committed PNG. The words come from the
@@ -17,7 +17,7 @@ from PIL.PngImagePlugin import PngInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.channels.line_richmenu import (  # noqa: E402
+from bot.channels.line.richmenu import (  # noqa: E402
     HEIGHT,
     IMAGE,
     PANEL_COLOURS,
@@ -26,7 +26,7 @@ from bot.channels.line_richmenu import (  # noqa: E402
     menu_words,
     panels,
 )
-from bot.core.flows import load_library  # noqa: E402
+from bot.core.library.load import load_library  # noqa: E402
 
 FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")  # Debian: fonts-noto-cjk
 FONT_INDEX = 0  # the Japanese face of the collection (JP is the first one in Noto Sans CJK)

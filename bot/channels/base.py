@@ -18,8 +18,8 @@ from bot.conversation import TurnResult
 
 if TYPE_CHECKING:
     from bot.channels.delivery import OutputChannel
+from bot.core.library.model import Library
 from bot.core.messages import Inbound
-from bot.core.model import Library
 from bot.core.session import Session, SessionKey
 from bot.telemetry.metrics import Metrics
 

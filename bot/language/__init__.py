@@ -1,4 +1,4 @@
-"""The Japanese analyzer outside the pure core: SudachiPy adapted to `bot.core.tokens.Tokenizer`."""
+"""The Japanese analyzer outside the pure core: SudachiPy adapted to `bot.core.japanese.tokens.Tokenizer`."""
 
 from bot.language.sudachi import (
     AnalyzerState,

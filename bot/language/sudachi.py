@@ -1,4 +1,4 @@
-"""SudachiPy behind `bot.core.tokens.Tokenizer`: one dictionary per process, one tokenizer per thread.
+"""SudachiPy behind `bot.core.japanese.tokens.Tokenizer`: one dictionary per process, one tokenizer per thread.
 
 The dictionary (SudachiDict core) is memory-mapped once, lazily, under a lock, so `taikai-bot chat`
 starts without it and button taps never pay for it. Sudachi tokenizers keep internal buffers and
@@ -16,8 +16,8 @@ from functools import lru_cache
 
 from sudachipy import Dictionary, SplitMode
 
-from bot.core.analysis import TextAnalysis, analyze
-from bot.core.tokens import Token
+from bot.core.japanese.analysis import TextAnalysis, analyze
+from bot.core.japanese.tokens import Token
 
 CACHE_SIZE = 4096
 

@@ -25,8 +25,8 @@ from typing import Any, Protocol
 from saq import Worker
 from saq.types import Context, PartialTimersDict
 
+from bot.core.dates import JST, in_hours
 from bot.core.messages import CommandInput, Inbound, ReminderInput
-from bot.core.reminders import JST, in_hours
 from bot.core.session import SessionKey
 from bot.reminders.queue import FUNCTION, KEEP_SECONDS, ReminderQueue, user_tag
 

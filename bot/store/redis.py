@@ -50,7 +50,7 @@ class RedisSessionStore:
     ) -> None:
         """`rate_limit`: this store keeps the users' rate-limit buckets (under `keys`, in this Redis), so a
         `load(..., take_token=True)` takes the token in the load script itself. Wire a `RedisRateLimiter` on
-        the same client, keys and limit for the loads that carry no event id (`bot.app.build_limiter`)."""
+        the same client, keys and limit for the loads that carry no event id (`bot.wiring.build_limiter`)."""
         self._ttl_ms = int(ttl_seconds * 1000)
         self._dedupe_ms = int(dedupe_seconds * 1000)
         if self._ttl_ms <= 0 or self._dedupe_ms <= 0 or dedupe_limit <= 0:

@@ -12,11 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.app import build_conversation, build_engine, build_store
 from bot.channels.base import WebChannel
 from bot.channels.limits import MAX_BODY_BYTES
 from bot.config import Settings
-from bot.core.model import Library
+from bot.core.library.model import Library
 from bot.reminders.worker import ReminderDelivery
 from bot.store.base import SessionStore
 from bot.telemetry.context import configure_user_hash
@@ -25,6 +24,7 @@ from bot.telemetry.metrics import Metrics
 from bot.web.reminders import reminder_queue, reminder_worker
 from bot.web.services import Services
 from bot.web.tasks import TaskTracker
+from bot.wiring import build_conversation, build_engine, build_store
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +35,14 @@ def build_channels(services: Services) -> list[WebChannel]:
     context = services.channel_context()
     channels: list[WebChannel] = []
     if settings.line_channel_secret and settings.line_channel_access_token:
-        from bot.channels.line import build_line_channel
+        from bot.channels.line.channel import build_line_channel
 
         channels.append(build_line_channel(context))
         log.info("LINE channel on: POST /line/webhook")
     else:
         log.info("LINE channel off: set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN to turn it on")
     if settings.slack_signing_secret and (settings.slack_bot_token or settings.slack_client_id):
-        from bot.channels.slack import build_slack_channel
+        from bot.channels.slack.channel import build_slack_channel
         from bot.store.slack_installations import oauth_stores
 
         expiry = settings.slack_state_expiration_seconds

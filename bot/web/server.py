@@ -8,7 +8,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from bot.config import Settings
-from bot.core.model import Library
+from bot.core.library.model import Library
 from bot.telemetry.logs import configure_logging
 from bot.web.app import create_app
 

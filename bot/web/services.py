@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.channels.base import ChannelContext
 from bot.config import Settings
 from bot.conversation import Conversation
-from bot.core.model import Library
+from bot.core.library.model import Library
 from bot.store.base import SessionStore
 from bot.telemetry.metrics import Metrics
 from bot.web.tasks import TaskTracker

@@ -31,8 +31,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.core.flows import load_library
-from bot.core.model import Library
+from bot.core.library.load import load_library
+from bot.core.library.model import Library
 from tests.bench import report, servers
 from tests.bench.engine import chat_startup, engine_alone
 from tests.bench.loadgen import LoadGenerator, RunStats

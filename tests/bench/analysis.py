@@ -45,8 +45,8 @@ def main() -> None:
     load_seconds = time.perf_counter() - started
     rss_loaded = _rss_mb()
 
-    from bot.core.analysis import analyze
-    from bot.core.quantities import parse_quantities
+    from bot.core.japanese.analysis import analyze
+    from bot.core.japanese.quantities import parse_quantities
     from tests.core.test_analysis import CASES
 
     replies = [text for text, _ in CASES]

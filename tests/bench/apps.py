@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 def full_app() -> Starlette:
     from bot.config import Settings
-    from bot.core.flows import load_library
+    from bot.core.library.load import load_library
     from bot.web.server import server_app
 
     settings = Settings()

@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.engine import Engine
+from bot.core.dialogue.engine import Engine
+from bot.core.library.model import Library
 from bot.core.messages import Inbound
-from bot.core.model import Library
 from bot.core.session import Session
 from bot.store import codec
 from tests.bench.workload import Step

@@ -27,7 +27,7 @@ from bot.conversation import Conversation
 from tests.redis_support import _free_port, answers
 
 if TYPE_CHECKING:
-    from bot.core.model import Library
+    from bot.core.library.model import Library
     from tests.bench.workload import Step
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
@@ -171,7 +171,7 @@ async def session_memory(
 ) -> SessionMemory:
     """Drive `users` conversations of `turns` turns through the product (Conversation on the Redis store,
     with the Redis rate limiter and an event id per turn, as the LINE channel does), then MEMORY USAGE."""
-    from bot.core.engine import Engine
+    from bot.core.dialogue.engine import Engine
     from bot.core.session import SessionKey
     from bot.store.keys import KeyBuilder
     from bot.store.ratelimit import RateLimit

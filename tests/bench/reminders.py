@@ -20,8 +20,8 @@ import uuid
 
 from redis.asyncio import Redis
 
+from bot.core.dates import JST
 from bot.core.messages import Inbound, ReminderInput, ScheduleReminder
-from bot.core.reminders import JST
 from bot.core.session import SessionKey
 from bot.reminders.queue import ReminderQueue
 from bot.reminders.worker import ReminderDelivery

@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from bot.core.engine import Engine, Turn
+from bot.core.dialogue.engine import Engine, Turn
+from bot.core.library.model import Library
 from bot.core.messages import ChoiceInput, Inbound, Question, StartInput, TextInput
-from bot.core.model import Library
 from bot.core.session import Session
 from tests.channels.line import webhooks
 

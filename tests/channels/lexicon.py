@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.channels.line_render import LineWords
-from bot.core.checklist import build_checklist
-from bot.core.flows import load_library
-from bot.core.model import Library, State
+from bot.channels.line.render import LineWords
+from bot.core.dialogue.checklist import build_checklist
+from bot.core.library.load import load_library
+from bot.core.library.model import Library, State
 from bot.core.session import Session
 
 LIBRARY = load_library(Path(__file__).resolve().parents[2] / "flows")

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.analysis import TextAnalysis, analyze
-from bot.core.quantities import Quantity
+from bot.core.japanese.analysis import TextAnalysis, analyze
+from bot.core.japanese.quantities import Quantity
 from bot.language import analyzer_state, default_tokenizer
 
 TOKENIZER = default_tokenizer()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.conditions import ConditionError, Facts, compile_conditions
+from bot.core.library.conditions import ConditionError, Facts, compile_conditions
 from bot.core.messages import ItemStatus
 
 

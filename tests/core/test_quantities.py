@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.quantities import Quantity, parse_number, parse_quantities
+from bot.core.japanese.quantities import Quantity, parse_number, parse_quantities
 
 Q = Quantity
 

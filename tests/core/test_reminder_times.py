@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.reminders import JST, due_at, in_hours
+from bot.core.dates import JST, due_at, in_hours
 
 
 def at(text: str) -> int:

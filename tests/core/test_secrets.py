@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.secrets import looks_secret
+from bot.core.japanese.secrets import looks_secret
 
 
 @pytest.mark.parametrize(

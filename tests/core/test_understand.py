@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.understand import Vocabulary, candidate, match_choice, normalize
+from bot.core.understanding.matching import Vocabulary, candidate, match_choice, normalize
 
 VOCAB = Vocabulary.build(
     yes=["はい", "うん", "ある", "あります"],

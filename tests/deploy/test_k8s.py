@@ -13,7 +13,7 @@ import yaml
 from starlette.routing import Route
 
 from bot.config import Settings
-from bot.core.flows import load_library
+from bot.core.library.load import load_library
 from bot.web.app import create_app
 from tests.deploy import (
     K8S,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.core.engine import Engine, Turn
+from bot.core.dialogue.engine import Engine, Turn
 from bot.core.messages import (
     ChoiceInput,
     CommandInput,
@@ -66,7 +66,7 @@ class Chat:
 
 def transcript(replies: tuple[Reply, ...] | list[Reply]) -> str:
     """Replies as plain text, for golden files and assertions."""
-    from bot.channels.cli import render_all
+    from bot.channels.terminal import render_all
 
     return render_all(replies)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.model import Library
-from bot.core.templates import TemplateBook
+from bot.core.library.model import Library
+from bot.core.library.templates import TemplateBook
 
 SHARED_FACTS = Path(__file__).resolve().parents[3] / "shared" / "domain" / "facts.md"
 DOUBLE_KEIGO = [

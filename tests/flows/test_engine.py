@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core.engine import Engine
+from bot.core.dialogue.engine import Engine
+from bot.core.library.model import Library
 from bot.core.messages import Checklist, ChoiceInput, ItemStatus, Question, Template, Text
-from bot.core.model import Library
 from tests.flows.driver import Chat, templates_in, texts_in, to_fill_ins, to_ongoing
 
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from bot.core.engine import Engine
+from bot.core.dialogue.engine import Engine
+from bot.core.japanese.secrets import looks_personal
+from bot.core.library.model import Library
 from bot.core.messages import Question, Template, Text
-from bot.core.model import Library
-from bot.core.secrets import looks_personal
 from tests.flows.driver import Chat, templates_in, to_fill_ins
 
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from bot.__main__ import main
-from bot.core.flows import FlowsInvalid, load_library
-from bot.core.yamlload import load_yaml
+from bot.core.library.load import FlowsInvalid, load_library
+from bot.core.library.yamlload import load_yaml
 from tests.conftest import FLOWS_DIR
 
 

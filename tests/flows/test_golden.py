@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.cli import render_all
-from bot.core.engine import Engine
+from bot.channels.terminal import render_all
+from bot.core.dialogue.engine import Engine
 from bot.core.messages import Checklist, ItemStatus, StartInput, Template, TextInput
 from bot.core.session import Session
 from tests.flows.journeys import JOURNEYS, LATER

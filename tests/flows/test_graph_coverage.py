@@ -11,11 +11,11 @@ from __future__ import annotations
 import itertools
 from collections import deque
 
-from bot.core.engine import Engine
-from bot.core.fillins import SKIP
-from bot.core.machines import STUB_PREFIX
+from bot.core.dialogue.engine import Engine
+from bot.core.dialogue.fillins import SKIP
+from bot.core.library.machines import STUB_PREFIX
+from bot.core.library.model import Library
 from bot.core.messages import ChoiceInput, CommandInput, Question, ReminderInput, StartInput
-from bot.core.model import Library
 from bot.core.session import PERSON, Session
 
 LIMIT = 60_000

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bot.core.engine import Engine
+from bot.core.dialogue.engine import Engine
+from bot.core.library.model import Library
 from bot.core.messages import Checklist, ItemStatus, Question, Text
-from bot.core.model import Library
 from bot.core.session import Session
 from tests.flows.driver import Chat, to_ongoing
 

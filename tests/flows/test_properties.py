@@ -11,9 +11,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.engine import Engine
+from bot.core.dialogue.engine import Engine
+from bot.core.library.model import Library
 from bot.core.messages import ChoiceInput, CommandInput, Inbound, Question, StartInput, TextInput
-from bot.core.model import Library
 from bot.core.session import HISTORY_LIMIT, Session
 
 WORDS = [

@@ -3,9 +3,9 @@ delivered as a normal turn — or dropped when their reason is gone."""
 
 from __future__ import annotations
 
-from bot.core.engine import Engine
+from bot.core.dialogue.engine import Engine
+from bot.core.library.model import Library
 from bot.core.messages import CancelReminders, Checklist, ReminderInput, ScheduleReminder, StartInput
-from bot.core.model import Library
 from tests.flows.driver import Chat, texts_in
 from tests.flows.journeys import TO_PAYOUT_WAITING
 

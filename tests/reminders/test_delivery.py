@@ -16,9 +16,9 @@ from redis.asyncio import Redis
 
 from bot.channels.delivery import OutputChannel
 from bot.conversation import Conversation
-from bot.core.engine import Engine
+from bot.core.dates import JST
+from bot.core.dialogue.engine import Engine
 from bot.core.messages import Reply, ScheduleReminder, StartInput, TextInput
-from bot.core.reminders import JST
 from bot.core.session import SessionKey
 from bot.reminders.queue import ReminderQueue
 from bot.reminders.worker import ReminderDelivery

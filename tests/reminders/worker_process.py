@@ -10,8 +10,8 @@ import sys
 
 from redis.asyncio import Redis
 
+from bot.core.dates import JST
 from bot.core.messages import Inbound, ReminderInput
-from bot.core.reminders import JST
 from bot.core.session import SessionKey
 from bot.reminders.queue import ReminderQueue
 from bot.reminders.worker import ReminderDelivery

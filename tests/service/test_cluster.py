@@ -16,7 +16,7 @@ import pytest
 import redis
 
 from bot.conversation import Conversation
-from bot.core.engine import Engine
+from bot.core.dialogue.engine import Engine
 from bot.core.messages import StartInput, Template, TextInput
 from bot.core.session import SessionKey
 from bot.store.keys import KeyBuilder

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.core.model import Library
+from bot.core.library.model import Library
 from bot.store.keys import KeyBuilder
 from bot.store.redis import RedisSessionStore
 from tests.fakes.line_api import FakeLineApi

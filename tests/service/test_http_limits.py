@@ -10,7 +10,7 @@ import pytest
 import uvicorn
 
 from bot.config import Settings
-from bot.core.model import Library
+from bot.core.library.model import Library
 from bot.store.memory import MemorySessionStore
 from bot.web.app import create_app
 from bot.web.protocol import MAX_HEADER_BYTES, MAX_HEADERS, GuardedHttpToolsProtocol

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.core.model import Library
+from bot.core.library.model import Library
 from bot.store.keys import KeyBuilder
 from bot.store.redis import RedisSessionStore
 from tests.channels.line import webhooks

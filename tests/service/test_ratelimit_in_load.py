@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.conversation import Conversation
-from bot.core.engine import Engine
+from bot.core.dialogue.engine import Engine
 from bot.core.messages import StartInput, TextInput
 from bot.core.session import SessionKey
 from bot.store.keys import KeyBuilder

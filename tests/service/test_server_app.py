@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Settings
-from bot.core.engine import Engine
+from bot.core.dialogue.engine import Engine
+from bot.core.library.model import Library
 from bot.core.messages import StartInput, TextInput
-from bot.core.model import Library
 from bot.web.server import server_app
 
 

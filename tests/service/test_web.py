@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from bot.config import Settings
+from bot.core.library.model import Library
 from bot.core.messages import StartInput, TextInput
-from bot.core.model import Library
 from bot.core.session import SessionKey
 from bot.store.memory import MemorySessionStore
 from bot.telemetry.logs import JsonFormatter

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.engine import Engine
-from bot.core.model import Library
+from bot.core.dialogue.engine import Engine
+from bot.core.library.model import Library
 from bot.evaluation import evaluate, load_corpus, report, summary
 
 CORPUS = Path(__file__).parent / "corpus.yaml"

@@ -19,9 +19,9 @@ import pytest
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
 
-from bot.channels.line import LineChannel
+from bot.channels.line.channel import LineChannel
 from bot.config import Settings
-from bot.core.model import Library
+from bot.core.library.model import Library
 from bot.core.session import Session, SessionKey
 from bot.store.base import SessionStore
 from bot.store.keys import KeyBuilder

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from bot.channels.line_api import api_configuration
-from bot.channels.line_render import MorePage
-from bot.channels.line_send import LineSender
+from bot.channels.line.api import api_configuration
+from bot.channels.line.render import MorePage
+from bot.channels.line.send import LineSender
 from bot.conversation import TurnResult
+from bot.core.library.model import Library
 from bot.core.messages import ChoiceInput, CommandInput, Option, Question, TurnTrace
-from bot.core.model import Library
 from tests.channels.lexicon import WORDS, ask, said
 from tests.channels.line import webhooks
 from tests.channels.line.chat import LineUser
@@ -197,7 +197,7 @@ async def test_logs_carry_no_text_tokens_or_ids(start_app: StartApp, caplog: pyt
 
 
 async def test_message_text_is_logged_only_when_allowed(start_app: StartApp, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="bot.channels.line")
+    caplog.set_level(logging.INFO, logger="bot.channels.line.channel")
     async with start_app(log_message_text=True) as run:
         await LineUser(run).say("ログに出してよい文章")
         assert "ログに出してよい文章" in caplog.text

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from linebot.v3.webhooks import Event
 
-from bot.channels.line_events import (
+from bot.channels.line.events import (
     Erase,
     GroupNotice,
     Ignore,
@@ -17,7 +17,7 @@ from bot.channels.line_events import (
     destination,
     parse_events,
 )
-from bot.channels.line_render import MorePage
+from bot.channels.line.render import MorePage
 from bot.core.messages import ChoiceInput, StartInput, TextInput
 from tests.channels.line import webhooks
 

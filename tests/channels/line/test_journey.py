@@ -7,11 +7,11 @@ import copy
 
 import pytest
 
-from bot.channels.line_render import MAX_ALT_TEXT, shorten
-from bot.core.checklist import build_checklist
+from bot.channels.line.render import MAX_ALT_TEXT, shorten
+from bot.core.dialogue.checklist import build_checklist
+from bot.core.library.model import Library
+from bot.core.library.templates import TemplateBook
 from bot.core.messages import ItemStatus
-from bot.core.model import Library
-from bot.core.templates import TemplateBook
 from tests.channels import lexicon
 from tests.channels.lexicon import said, text
 from tests.channels.line import webhooks

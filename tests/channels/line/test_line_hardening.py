@@ -93,6 +93,6 @@ async def test_ten_thousand_empty_events_write_one_line(start_app: StartApp, cap
         )
         assert len(body) < 64 * 1024
         assert await _post(run, body) == 200
-    lines = [r for r in caplog.records if r.name.startswith("bot.channels.line")]
+    lines = [r for r in caplog.records if r.name.startswith("bot.channels.line.channel")]
     assert len(lines) == 1, [r.getMessage() for r in lines[:5]]
     assert "10000" in lines[0].getMessage()

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bot.core.reminders import JST
+from bot.core.dates import JST
 from bot.reminders.queue import FUNCTION
 from tests.channels.line import webhooks
 from tests.channels.line.chat import LineUser

@@ -8,8 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.channels import line_render
-from bot.channels.line_render import (
+from bot.channels.line import render as line_render
+from bot.channels.line.render import (
     MAX_TEXT,
     Message,
     MorePage,
@@ -17,6 +17,7 @@ from bot.channels.line_render import (
     split_text,
     units,
 )
+from bot.core.library.model import Library
 from bot.core.messages import (
     Checklist,
     ChecklistItem,
@@ -28,7 +29,6 @@ from bot.core.messages import (
     Template,
     Text,
 )
-from bot.core.model import Library
 from tests.channels.lexicon import WORDS
 from tests.fakes.line_api import check_messages
 

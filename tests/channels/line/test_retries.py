@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.model import Library
+from bot.core.library.model import Library
 from tests.channels.line import webhooks
 from tests.channels.line.conftest import StartApp
 from tests.fakes.line_api import FakeLineApi

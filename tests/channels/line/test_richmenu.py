@@ -8,8 +8,8 @@ import io
 import pytest
 
 from bot.__main__ import main
-from bot.channels.line_api import LINE_API, LINE_DATA_API, api_configuration
-from bot.channels.line_richmenu import (
+from bot.channels.line.api import LINE_API, LINE_DATA_API, api_configuration
+from bot.channels.line.richmenu import (
     HEIGHT,
     PANEL_COLOURS,
     WIDTH,
@@ -19,8 +19,8 @@ from bot.channels.line_richmenu import (
     menu_words,
     panels,
 )
-from bot.core.model import Library
-from bot.core.understand import normalize
+from bot.core.library.model import Library
+from bot.core.understanding.matching import normalize
 from tests.channels.line import webhooks
 from tests.channels.line.conftest import line_settings
 from tests.fakes.line_api import FakeLineApi

@@ -10,9 +10,9 @@ from linebot.v3.messaging import (
     TextMessage,
 )
 
-from bot.channels.line_api import LineApi, api_configuration, to_json
-from bot.channels.line_render import render
-from bot.core.engine import Engine
+from bot.channels.line.api import LineApi, api_configuration, to_json
+from bot.channels.line.render import render
+from bot.core.dialogue.engine import Engine
 from bot.core.messages import (
     Checklist,
     ChecklistItem,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.model import Library
+from bot.core.library.model import Library
 from tests.channels.line.chat import LineUser
 from tests.channels.line.conftest import StartApp
 

@@ -18,7 +18,7 @@ import httpx
 from starlette.applications import Starlette
 
 from bot.config import Settings
-from bot.core.model import Library
+from bot.core.library.model import Library
 from bot.store.base import SessionStore
 from bot.web.app import create_app
 from bot.web.services import Services

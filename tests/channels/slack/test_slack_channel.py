@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.model import Library
+from bot.core.library.model import Library
 from bot.core.session import SessionKey
 from tests.channels.lexicon import ask, checklist_lines, first_line, label, text
 from tests.channels.slack.harness import running, settings_for

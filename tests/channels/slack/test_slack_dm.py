@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.channels.slack_render import ANSWERED_MARK
-from bot.core.model import Library
+from bot.channels.slack.render import ANSWERED_MARK
+from bot.core.library.model import Library
 from bot.core.session import SessionKey
 from tests.channels.lexicon import ask, checklist_lines, label, said, text
 from tests.channels.slack.harness import SlackHarness, running, settings_for

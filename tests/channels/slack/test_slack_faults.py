@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.model import Library
+from bot.core.library.model import Library
 from bot.store.base import StoreUnavailable
 from bot.store.memory import MemorySessionStore
 from tests.channels.lexicon import ask

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 import pytest
 from aiohttp import web
 
-from bot.channels.slack_delivery import response_url_checker
-from bot.core.model import Library
+from bot.channels.slack.delivery import response_url_checker
+from bot.core.library.model import Library
 from bot.store.redis import RedisSessionStore
 from tests.channels.slack.harness import running, settings_for
 from tests.fakes.slack_api import FakeSlackApi

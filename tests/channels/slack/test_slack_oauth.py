@@ -8,8 +8,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from bot.channels.slack import SlackChannel
-from bot.core.model import Library
+from bot.channels.slack.channel import SlackChannel
+from bot.core.library.model import Library
 from bot.core.session import SessionKey
 from bot.store.redis import RedisSessionStore
 from tests.channels.lexicon import ask

@@ -11,8 +11,8 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from bot.core.model import Library
-from bot.core.reminders import JST
+from bot.core.dates import JST
+from bot.core.library.model import Library
 from bot.core.session import SessionKey
 from bot.reminders.queue import FUNCTION
 from bot.store.keys import KeyBuilder

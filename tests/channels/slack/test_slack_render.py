@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from bot.channels.slack_render import (
+from bot.channels.slack.render import (
     ANSWERED_MARK,
     MAX_ACTIONS,
     MAX_BLOCKS,
@@ -117,8 +117,8 @@ def test_answered_blocks_replace_only_our_buttons() -> None:
 
 
 def test_typed_text_and_slash_arguments() -> None:
-    from bot.channels.slack_listeners import clean_text, command_input
-    from bot.core.flows import load_library
+    from bot.channels.slack.listeners import clean_text, command_input
+    from bot.core.library.load import load_library
     from bot.core.messages import CommandInput, TextInput
     from tests.conftest import FLOWS_DIR
 

@@ -8,7 +8,7 @@ import time
 
 import redis.asyncio as aioredis
 
-from bot.core.model import Library
+from bot.core.library.model import Library
 from bot.core.session import SessionKey
 from bot.store.redis import RedisSessionStore
 from tests.channels.slack.harness import running, settings_for

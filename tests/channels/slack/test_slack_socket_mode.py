@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.core.model import Library
+from bot.core.library.model import Library
 from tests.channels.lexicon import ask
 from tests.channels.slack.harness import SIGNING_SECRET, running, settings_for
 from tests.fakes.slack_api import FakeSlackApi, eventually

@@ -1,0 +1,223 @@
+"""Running one Slack turn after the ack, and getting its answers to the right place.
+
+Places: a DM (everything inline), a channel thread (the conversation in the thread, the user's checklist
+ephemerally, never to the channel), or a response URL (slash commands and ephemeral buttons: everything
+ephemeral). Failures are logged with Slack's error code or the exception type only: message text, tokens
+and secrets never reach the log.
+
+A response URL comes from the request body; it is signed by Slack, but the server must still never POST
+wherever a payload says (SSRF): only ``https://hooks.slack.com/…`` (and GovSlack's host), or the host of
+the configured ``SLACK_API_BASE_URL`` (the tests' local fake), is ever called.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.channels.base import ChannelContext
+from bot.channels.delivery import Outcome, OutputChannel, deliver
+from bot.channels.slack.home import publish_home
+from bot.channels.slack.render import SlackMessage, answered_blocks, render
+from bot.conversation import TurnResult
+from bot.core.messages import Inbound, Reply, StartInput
+from bot.core.session import SessionKey
+
+log = logging.getLogger(__name__)
+
+SLACK_HOOK_HOSTS = frozenset({"hooks.slack.com", "hooks.slack-gov.com"})
+
+
+def response_url_checker(api_base_url: str) -> Callable[[Any], str | None]:
+    """A check that keeps a response URL only when it is Slack's (https, a Slack hooks host, no credentials,
+    default port) or on the configured API base URL's scheme and host (a local fake in tests)."""
+    base = urlsplit(api_base_url)
+    own = (base.scheme, base.netloc.lower()) if base.scheme and base.netloc else None
+
+    def check(url: Any) -> str | None:
+        if not isinstance(url, str) or len(url) > 2048:
+            return None
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return None
+        if parts.username is not None or parts.password is not None:
+            return None
+        slack = parts.scheme == "https" and (parts.hostname or "") in SLACK_HOOK_HOSTS and port in (None, 443)
+        configured = own is not None and (parts.scheme, parts.netloc.lower()) == own
+        return url if slack or configured else None
+
+    return check
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a turn's answers go. `private`: only the user and the bot can see the conversation (a DM)."""
+
+    channel: str | None
+    user: str
+    thread_ts: str | None = None
+    private: bool = True
+    response_url: str | None = None  # answer ephemerally through this URL instead of the Web API
+
+
+@dataclass(frozen=True, slots=True)
+class Tap:
+    """The question message a button was pressed on, so its buttons can be replaced by the answer."""
+
+    channel: str | None
+    ts: str | None
+    blocks: tuple[dict[str, Any], ...]  # as Slack sent them back (empty for some ephemeral messages)
+    text: str
+    label: str
+    response_url: str | None
+    ephemeral: bool
+
+
+class SlackOutput(OutputChannel):
+    """One turn's answers to one place. An answered turn first replaces the tapped question's buttons with the
+    chosen answer, then posts the replies, then refreshes the user's Home tab."""
+
+    def __init__(
+        self, delivery: SlackDelivery, client: AsyncWebClient, key: SessionKey, place: Place, tap: Tap | None
+    ) -> None:
+        self.delivery, self.client, self.key, self.place, self.tap = delivery, client, key, place, tap
+
+    async def send(self, replies: Sequence[Reply]) -> str:
+        sent = await self.delivery.send(self.client, self.place, render(replies, self.key.user))
+        return "sent" if sent else "failed"
+
+    async def answer(self, result: TurnResult) -> str:
+        if self.tap is not None and result.trace is not None:
+            await self.delivery.mark_answered(self.client, self.tap, applied=result.trace.outcome != "stale")
+        sent = await self.send(result.replies)
+        await publish_home(self.client, self.key.user, self.delivery.library, result.session)
+        return sent
+
+
+class SlackDelivery:
+    def __init__(self, context: ChannelContext) -> None:
+        self.context = context
+        self.library = context.library
+        self.allowed_response_url = response_url_checker(context.settings.slack_api_base_url)
+
+    async def turn(
+        self,
+        client: AsyncWebClient,
+        key: SessionKey,
+        inbound: Inbound,
+        event_id: str | None,
+        place: Place,
+        tap: Tap | None = None,
+        event_at: int | None = None,
+    ) -> None:
+        """The turn through the one delivery path (`deliver`), answered through a `SlackOutput`."""
+        turn = self.context.conversation.turn(key, inbound, event_id, event_at)
+        delivery = await deliver(turn, SlackOutput(self, client, key, place, tap), self.library.text("busy"))
+        if delivery.outcome is Outcome.DUPLICATE:
+            log.info("slack event already processed: ignored")
+        else:
+            log.debug("slack turn: %s", delivery.describe())
+
+    async def send(self, client: AsyncWebClient, place: Place, messages: Sequence[SlackMessage]) -> bool:
+        """Post in order; stop at the first failure (the rest would be out of context). True if all went."""
+        for message in messages:
+            try:
+                if place.response_url:
+                    await self._webhook(place.response_url, message.text, message.blocks, replace=False)
+                elif message.personal and not place.private:
+                    await client.chat_postEphemeral(
+                        channel=place.channel or "",
+                        user=place.user,
+                        text=message.text,
+                        blocks=list(message.blocks),
+                        thread_ts=place.thread_ts,
+                    )
+                else:
+                    await client.chat_postMessage(
+                        channel=place.channel or "",
+                        text=message.text,
+                        blocks=list(message.blocks),
+                        thread_ts=place.thread_ts,
+                    )
+            except _SEND_ERRORS as exc:
+                log.warning("slack send failed: %s", _error_code(exc))
+                self.context.metrics.platform_error("slack", _error_code(exc))
+                return False
+        return True
+
+    async def mark_answered(self, client: AsyncWebClient, tap: Tap, applied: bool) -> None:
+        """Replace the question's buttons with the chosen answer (or just remove them when the tap was stale)."""
+        blocks = answered_blocks(tap.blocks, tap.label if applied else None)
+        try:
+            if tap.ephemeral and tap.response_url:
+                await self._webhook(tap.response_url, tap.text or tap.label, blocks, replace=True)
+            elif tap.channel and tap.ts and blocks:
+                await client.chat_update(
+                    channel=tap.channel, ts=tap.ts, text=tap.text or tap.label, blocks=list(blocks)
+                )
+        except _SEND_ERRORS as exc:
+            log.warning("slack update of the answered question failed: %s", _error_code(exc))
+            self.context.metrics.platform_error("slack", _error_code(exc))
+
+    async def greet(self, client: AsyncWebClient, key: SessionKey, event_id: str | None, place: Place) -> None:
+        """Start the conversation for someone who opens the DM with no session yet; nothing otherwise (Slack
+        sends this event on every visit, and a returning user is welcomed back when they write)."""
+        if await self.context.conversation.session(key) is None:
+            await self.turn(client, key, StartInput(), event_id, place)
+
+    async def refresh_home(self, client: AsyncWebClient, key: SessionKey) -> None:
+        session = await self.context.conversation.session(key)
+        await publish_home(client, key.user, self.library, session)
+
+    async def not_yours(self, response_url: str | None) -> None:
+        if not response_url:
+            return
+        text = self.library.text("slack_not_yours")
+        try:
+            await self._webhook(response_url, text, (), replace=False)
+        except _SEND_ERRORS as exc:
+            log.warning("slack notice failed: %s", _error_code(exc))
+
+    async def erase_workspace(self, workspace: str) -> int:
+        """Every session of the workspace's users (uninstall); returns how many users were erased."""
+        count = await self.context.conversation.erase_workspace("slack", workspace)
+        log.info("slack workspace removed: %d user(s) erased", count)
+        return count
+
+    async def _webhook(self, url: str, text: str, blocks: Sequence[dict[str, Any]], replace: bool) -> None:
+        if self.allowed_response_url(url) is None:  # checked by the listeners too: this is the last gate
+            raise WebhookFailed("refused")
+        response = await AsyncWebhookClient(url).send(
+            text=text,
+            blocks=list(blocks) or None,
+            response_type=None if replace else "ephemeral",
+            replace_original=replace,
+        )
+        if response.status_code != 200:
+            raise WebhookFailed(str(response.status_code))
+
+
+class WebhookFailed(Exception):
+    """A response URL refused the message (expired after 30 minutes, or used more than 5 times)."""
+
+
+# What a post can fail with: Slack's refusal, a refused response URL, the network, or a timeout.
+_SEND_ERRORS = (SlackApiError, WebhookFailed, aiohttp.ClientError, TimeoutError)
+
+
+def _error_code(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "unknown"))
+    if isinstance(exc, WebhookFailed):
+        return f"response URL {exc}"
+    return type(exc).__name__

@@ -1,0 +1,429 @@
+"""The conversation engine: `handle(session, inbound, now) -> Turn`, pure and synchronous.
+
+No I/O happens here: the caller loads the session, calls `handle`, saves `turn.session` (or erases
+the user when it is None), carries out `turn.effects` (reminders) and sends `turn.replies` through its
+channel. Every path ends with a question to answer (or, after 削除, the menu), so the user is never left
+without a way on. Moves are decided by each flow's shared `transitions` machine (`machines.fire`); the
+engine drives it and keeps what a machine cannot: the back-history, the queue of platforms and the items.
+
+The engine is the one place that knows every kind of input, so it stays over 300 lines; what each input
+does lives beside it: reading text (reader.py, interpret.py), items (items.py), reminders (reminding.py),
+fill-ins (fillins.py), showing (present.py), offered choices (offers.py).
+"""
+
+from __future__ import annotations
+
+from bot.core.dialogue import items, reminding
+from bot.core.dialogue.checklist import build_checklist, facts_for
+from bot.core.dialogue.fillins import KEEP, RENAME, SKIP, FillIns, FillStep
+from bot.core.dialogue.offers import offered, trigger_of
+from bot.core.dialogue.present import Presenter, value
+from bot.core.japanese.analysis import TextAnalysis
+from bot.core.japanese.secrets import looks_secret
+from bot.core.library.machines import ROUTE_TRIGGER, STUB_PREFIX, Cursor, fire
+from bot.core.library.model import COMMON, Choice, Library, State
+from bot.core.library.templates import TemplateBook
+from bot.core.messages import ChoiceInput, CommandInput, Inbound, Option, Question, ReminderInput, StartInput, TurnTrace
+from bot.core.session import Session, Step
+from bot.core.turn import Out, Turn
+from bot.core.understanding.interpret import Analyzer, Meaning, Reading
+from bot.core.understanding.matching import match_choice, normalize
+from bot.core.understanding.reader import Reader
+
+COMMANDS = frozenset({"back", "restart", "help", "status", "stop_reminders", "erase", "repeat", "start"})
+MAX_HOPS = 64  # route states passed in one turn; flows check rejects loops, this is the last guard
+
+__all__ = ["Engine", "Turn"]
+
+
+class Engine:
+    def __init__(
+        self,
+        library: Library,
+        resume_after: int = 6 * 3600,
+        max_text: int = 2000,
+        analyzer: Analyzer | None = None,
+    ) -> None:
+        self.library = library
+        self.analyzer = analyzer
+        self.reader = Reader(library, analyzer)
+        self.resume_after = resume_after
+        self.max_text = max_text
+        self.book = TemplateBook(library.templates)
+        self.fills = FillIns(library, self.book)
+        self.present = Presenter(library, self.book, self.fills)
+        common = library.flows[COMMON]
+        self.start = f"{COMMON}:{common.initial}"
+        self.after_all = f"{COMMON}:{common.after_all}"
+        self.greetings = frozenset(normalize(w) for w in library.lexicon.greetings)
+        self.undo_words = frozenset(normalize(w) for w in library.lexicon.undo)
+        self.rename_word = normalize(library.text("rename_label", value="").split("（")[0])
+
+    # --- entry point ---------------------------------------------------------------------------
+
+    def handle(self, session: Session | None, inbound: Inbound, now: int) -> Turn:
+        out = Out(now=now)
+        fresh = session is None or self._current(session) is None
+        current: Session = self._new(now) if session is None or fresh else self._repaired(session)
+        returning = isinstance(inbound, StartInput) or now - current.updated >= self.resume_after
+        if not fresh and returning:
+            out.say(self.library.text("resume", where=self.where(current)))
+        before = f"{current.flow}:{current.state}"
+        result = self._dispatch(current, inbound, out, fresh)
+        if result is not None:
+            result = result.but(updated=now, echoed=out.echoed)
+        after = "" if result is None else f"{result.flow}:{result.state}"
+        trace = TurnTrace(out.outcome, before, after, tuple(out.entered), tuple(out.templates), out.choice)
+        return Turn(result, tuple(out.replies), trace, tuple(out.effects))
+
+    def where(self, session: Session) -> str:
+        """「ランサーズ：提案中の仕事」: the flow and step, for summaries."""
+        state = self._current(session)
+        flow = self.library.flows[session.flow]
+        return f"{flow.title}：{state.title}" if state else flow.title
+
+    def _dispatch(self, session: Session, inbound: Inbound, out: Out, fresh: bool) -> Session | None:
+        if isinstance(inbound, ReminderInput):
+            return self._reminder_due(session, inbound.id, out)
+        if isinstance(inbound, StartInput):  # the terminal's next start delivers what fell due meanwhile
+            due = next((r for r in session.reminders if r.due <= out.now), None)
+            if due is not None:
+                return self._reminder_due(session, due.id, out)
+        if isinstance(inbound, StartInput) or (isinstance(inbound, CommandInput) and inbound.name == "start"):
+            out.outcome = "start"
+            return self._go(session, self.start, out) if fresh else self._show(session, out, full=True)
+        if isinstance(inbound, CommandInput):
+            return self._command(session, inbound.name, out)
+        if isinstance(inbound, ChoiceInput):
+            return self._tap(session, inbound, out)
+        return self._text(session, inbound.text, out, fresh)
+
+    # --- typed text ----------------------------------------------------------------------------
+
+    def _text(self, session: Session, text: str, out: Out, fresh: bool) -> Session | None:
+        """Guards, commands and fill-ins; then the answer to the question (`_answer`)."""
+        norm = normalize(text)
+        refusal = "too_long" if len(text) > self.max_text else "secret" if looks_secret(text) else None
+        if refusal is not None:
+            out.outcome = refusal
+            out.say(self.library.text(refusal))
+            return self._show(session, out)
+        if not text.strip():  # a blank line: the current question again, nothing to refuse
+            out.outcome = "start" if fresh else "command"
+            return self._go(session, self.start, out) if fresh else self._show(session, out)
+        command = self.library.vocabulary.command(norm)
+        if command is not None:
+            return self._command(session, command, out)
+        if session.filling:
+            return self._fill(session, None, text, norm, out)
+        state = self._state(session)
+        if norm and norm == self.rename_word and self.present.renamable(session, state):
+            return self._rename(session, out)
+        if session.echoed and norm in self.undo_words:  # 「違う」 right after 「〜ですね」: undo that answer
+            return self._command(session, "back", out)
+        return self._answer(session, state, text, norm, out, fresh)
+
+    def _answer(self, session: Session, state: State, text: str, norm: str, out: Out, fresh: bool) -> Session | None:
+        """Exact answers first (a label, a number, a yes/no word), then the reply read by meaning."""
+        choices = self._offered(session, state)
+        labelled = [c for c in choices if norm in c.candidate.words]
+        if len(labelled) == 1:  # a label or alias, typed: certain, nothing to echo
+            return self._choose(session, state, labelled[0], out)
+        analysis = self.reader.analyze(text) if any(c.number for c in choices) else None
+        if analysis is not None:  # 「1」 at a count is one, not button 1
+            reading = self.reader.read(analysis, [c for c in choices if c.number])
+            if reading.meaning is Meaning.CHOICE:
+                return self._understood(session, state, choices, reading, out)
+        exact_only = self.analyzer is not None  # the analyzer reads anything but a label, number or yes/no word
+        chosen = match_choice(norm, [c.candidate for c in choices], self.library.vocabulary, exact_only)
+        if chosen is not None:
+            return self._choose(session, state, next(c for c in choices if c.id == chosen), out)
+        if fresh:  # a first message that answers nothing: greet and show the menu
+            out.outcome = "start"
+            return self._go(session, self.start, out)
+        if norm in self.greetings:  # 「こんにちは」「ありがとう」: not a wrong answer, just show where we are
+            out.outcome = "command"
+            return self._show(session, out)
+        command = self.reader.command_in(text)
+        if command is not None:  # 「あ、間違えました。戻る」
+            return self._command(session, command, out)
+        analysis = analysis or self.reader.analyze(text)
+        if analysis is not None:
+            done = self._read(session, state, choices, analysis, norm, out)
+            if done is not None:
+                return done
+        if self._unsure_word(norm):  # 「わからない」: say how to find out, not "not understood"
+            return self._unsure(session, state, out)
+        fallback = next((c for c in choices if c.fallback), None)
+        if fallback is not None and norm:
+            return self._choose(session, state, fallback, out)
+        return self._reask(session, out)
+
+    def _read(
+        self, session: Session, state: State, choices: list[Choice], analysis: TextAnalysis, norm: str, out: Out
+    ) -> Session | None:
+        """The analyzer's reading (interpret.read): act on it, or None to fall back to a re-ask."""
+        reading = self.reader.read(analysis, choices, state)
+        if self._unsure_word(norm) and not reading.certain:  # 「まだ確認してない」: how to find out, not a no
+            return self._unsure(session, state, out)
+        if reading.meaning is not Meaning.CHOICE and not analysis.is_question and analysis.polarity != "no":
+            command = self.reader.command_by_lemma(analysis.lemmas)
+            if command is not None:  # 「ひとつ前に戻りたいです」「状況教えて」
+                return self._command(session, command, out)
+        if reading.meaning is Meaning.CHOICE:
+            return self._understood(session, state, choices, reading, out)
+        if reading.meaning is Meaning.ASK_BACK:
+            return self._ask_back(session, state, choices, reading, out)
+        if reading.meaning is Meaning.QUESTION:
+            return self._answer_question(session, state, analysis.lemmas, out)
+        if reading.meaning is Meaning.UNSURE and state.unsure is not None:  # (an unsure word returned above)
+            return self._unsure(session, state, out)
+        return None
+
+    def _unsure_word(self, norm: str) -> bool:
+        return self.library.vocabulary.is_unsure(norm)
+
+    def _understood(
+        self, session: Session, state: State, choices: list[Choice], reading: Reading, out: Out
+    ) -> Session | None:
+        """Take the choice, first saying in a few words what was understood, so a misreading shows."""
+        choice = next(c for c in choices if c.id == reading.choice)
+        out.say(self.library.text("understood", label=choice.label))
+        result = self._choose(session, state, choice, out)
+        out.echoed = out.outcome == "answered"
+        return result
+
+    def _ask_back(self, session: Session, state: State, choices: list[Choice], reading: Reading, out: Out) -> Session:
+        """Cues conflict or the reply is hedged: offer the likely choices instead of guessing."""
+        out.outcome = "asked_back"
+        likely = [c for id_ in reading.others for c in choices if c.id == id_][:2]
+        labels = {f"label{i}": c.label for i, c in enumerate(likely, 1)}
+        options = tuple(Option(c.label, value(state, c.id)) for c in likely)
+        out.replies.append(Question(self.library.text("ask_back", **labels), options))
+        return session
+
+    def _answer_question(self, session: Session, state: State, lemmas: frozenset[str], out: Out) -> Session:
+        """A question mid-flow: answered from the FAQ in flows/, or an honest "not here" with the help page."""
+        faq = self.reader.faq(state, lemmas)
+        if faq is not None:
+            out.outcome = "faq"
+            out.say(faq.say)
+        else:
+            out.outcome = "faq_unknown"
+            where = self.library.flows[state.flow].confirm or self.library.text("faq_help")
+            out.say(self.library.text("faq_unknown", where=where))
+        return self._show(session, out)
+
+    def _unsure(self, session: Session, state: State, out: Out) -> Session:
+        out.outcome = "unsure"
+        out.say(state.unsure or self.library.text("unsure_reask"))
+        return self._show(session, out)
+
+    def _reask(self, session: Session, out: Out) -> Session:
+        out.outcome = "reask"
+        count = 2 if session.filling else len(self._offered(session, self._state(session)))
+        out.say(self.library.text("reask", count=str(count)) if count > 1 else self.library.text("reask_one"))
+        return self._show(session, out)
+
+    # --- buttons and choices -------------------------------------------------------------------
+
+    def _tap(self, session: Session, tap: ChoiceInput, out: Out) -> Session | None:
+        here = (tap.flow, tap.state) == (session.flow, session.state)
+        if here and session.filling and tap.choice in (SKIP, KEEP):
+            return self._fill(session, tap.choice, "", "", out)
+        if here and not session.filling and tap.choice == RENAME:
+            return self._rename(session, out)
+        if here and not session.filling:
+            state = self._state(session)
+            choice = next((c for c in self._offered(session, state) if c.id == tap.choice), None)
+            if choice is not None:
+                return self._choose(session, state, choice, out)
+        return self._stale(session, out)
+
+    def _stale(self, session: Session, out: Out) -> Session:
+        out.outcome = "stale"
+        out.say(self.library.text("stale_choice"))
+        return self._show(session, out)
+
+    def _choose(self, session: Session, state: State, choice: Choice, out: Out) -> Session | None:
+        out.choice = trigger_of(choice.id)
+        if choice.action == "erase":
+            reminding.cancel_all(session, out)
+            out.say(self.library.text("erased"))
+            self._go(self._new(session.updated), self.start, out)  # the menu, for a fresh start
+            out.outcome = "erased"
+            return None
+        if choice.action == "restart":
+            return self._restart(session, out)
+        cursor = Cursor(state.name, facts_for(self.library, session, state.flow) if choice.when else None)
+        destination = fire(self.library.flows[state.flow].machine, cursor, trigger_of(choice.id))
+        if destination is None:  # offered a moment ago, refused now by the machine: an old button
+            return self._stale(session, out)
+        if choice.reset:  # confirmed beforehand; not undoable (戻る returns to the confirmation)
+            session = items.reset(session, state.flow)
+        moved, undo = items.moved(self.library, session, state, choice, out)
+        if moved is None:  # no room for another item of that kind: say so and ask again
+            return self._show(session, out)
+        undo += tuple((key, moved.answer(state.flow, key)) for key, _ in choice.set)
+        # the queue may change in this step (a choice sets it, or @next pops it): keep it for 戻る
+        step = Step(state.flow, state.name, undo, session.queue if choice.queue is not None or session.queue else None)
+        moved = moved.with_answers(state.flow, dict(choice.set)) if choice.set else moved
+        if choice.queue is not None:
+            moved = moved.but(queue=choice.queue)
+        if choice.remind is not None:
+            moved = reminding.schedule(self.library, moved, state.flow, choice.remind, out)
+        target = self._target(state.flow, destination)
+        if target == "@back":  # leave this state the way the user came: no new history step for it
+            return self._back(moved, out, announce=False)
+        return self._go(moved.push(step), target, out)
+
+    # --- commands ------------------------------------------------------------------------------
+
+    def _command(self, session: Session, name: str, out: Out) -> Session | None:
+        out.outcome = "command"
+        out.choice = f"@{name}"
+        if name == "back":
+            return self._back(session, out, announce=True)
+        if name == "restart":
+            target = self.library.lexicon.restart_target
+            if target and session.answers and f"{session.flow}:{session.state}" != self.library.resolve(COMMON, target):
+                return self._go(session.but(filling=None).push(Step(session.flow, session.state)), target, out)
+            return self._restart(session, out)
+        if name not in COMMANDS:
+            out.outcome = "stale"  # a command this version does not know (an old rich menu): where we are
+        if name == "help":
+            out.say(self.library.text("help"))
+            state = self._current(session)
+            if state is not None and state.help and not session.filling:
+                out.say(state.help.strip())
+        elif name == "status":
+            out.replies.append(build_checklist(self.library, session))
+        elif name == "stop_reminders":
+            out.say(self.library.text("reminders_stopped" if session.reminders else "reminders_none"))
+            session = reminding.cancel_all(session, out)
+        elif name == "erase":
+            cleared = session.but(filling=None).push(Step(session.flow, session.state))
+            return self._go(cleared, self.library.lexicon.erase_target, out)
+        # "repeat" (a sticker, a tap on an old menu): the current question again, as after help and status
+        return self._show(session, out)
+
+    def _restart(self, session: Session, out: Out) -> Session:
+        reminding.cancel_all(session, out)
+        out.say(self.library.text("restarted"))
+        return self._go(self._new(session.updated), self.start, out)
+
+    def _back(self, session: Session, out: Out, announce: bool) -> Session:
+        if not session.history:
+            out.say(self.library.text("back_none"))
+            return self._show(session, out)
+        step = session.history[-1]
+        restored = session.but(flow=step.flow, state=step.state, filling=None, history=session.history[:-1])
+        if self._current(restored) is None:  # the flows changed under a saved history
+            return self._go(self._new(session.updated), self.start, out)
+        restored = items.undo(restored, step) if step.undo else restored
+        if step.queue is not None:
+            restored = restored.but(queue=step.queue)
+        if announce:
+            out.say(self.library.text("back_done"))
+        template = self._state(restored).template
+        if template:  # back to a client message: show it again, or go on with its unfinished fill-ins
+            if all(name in restored.fields for name in self.book.placeholders[template]):
+                return self._show(restored, out, full=True)
+            return self._go(restored, f"{restored.flow}:{restored.state}", out)
+        return self._show(restored, out, full=self._state(restored).ask is None)  # advice: all of it again
+
+    def _reminder_due(self, session: Session, reminder_id: str, out: Out) -> Session:
+        """A reminder fell due: continue the conversation where it is about — or drop it silently when its
+        reason is gone (the payout arrived, the user restarted or erased)."""
+        reminder, spec, rest = reminding.due(self.library, session, reminder_id)
+        if reminder is None or spec is None:
+            out.outcome = "reminder_dropped"
+            return rest
+        out.outcome = "reminder"
+        out.say(self.library.text("reminder_intro", flow=self.library.flows[reminder.flow].title, label=spec.label))
+        return self._go(rest.but(flow=reminder.flow, filling=None), spec.due, out)
+
+    # --- template fill-ins ---------------------------------------------------------------------
+
+    def _fill(self, session: Session, tap: str | None, text: str, norm: str, out: Out) -> Session:
+        state = self._state(session)
+        filled, step = self.fills.answer(session, state, tap, text, norm)
+        refusals = {
+            FillStep.TYPE_IT: "fill_type_it",
+            FillStep.PERSONAL: "fill_personal",
+            FillStep.NOT_NAME: "fill_not_name",
+        }
+        if step in refusals:
+            out.outcome = "reask"
+            out.say(self.library.text(refusals[step]))
+            return self._show(session, out)
+        if step is FillStep.REASK:
+            return self._reask(session, out)
+        if step is FillStep.DONE:
+            filled = items.name_item(self.library, self.book, filled, state)
+        return self._show(filled, out, full=step is FillStep.DONE)
+
+    def _rename(self, session: Session, out: Out) -> Session:
+        """「署名を変える」 on a template: ask the remembered field (the user's name) again."""
+        field = self.present.renamable(session, self._state(session))
+        return self._show(session, out) if field is None else self.present.asking(session, field, out)
+
+    # --- moving and showing --------------------------------------------------------------------
+
+    def _go(self, session: Session, target: str, out: Out) -> Session:
+        """Enter `target`, passing through route states (the machine picks the branch), and show it."""
+        for _ in range(MAX_HOPS):
+            if target == "@back":
+                return self._back(session, out, announce=False)
+            if target == "@next":  # the next platform on the 「両方」 path, or the finish
+                target = f"{session.queue[0]}:" if session.queue else self.after_all
+                session = session.but(queue=session.queue[1:])
+            where = self.library.resolve(session.flow, target)
+            state = self.library.state(where)
+            if state is None:  # flows check makes this unreachable; recover rather than crash
+                return self._go(self._new(session.updated), self.start, out)
+            out.entered.append(where)
+            session = session.but(flow=state.flow, state=state.name, filling=None)
+            if state.routes is None:
+                wanted = self.book.fields_to_ask(state.template, session.fields) if state.template else []
+                if wanted:
+                    out.say(self.library.text("fill_intro"))
+                    return self._show(session.but(filling=wanted[0]), out)
+                return self._show(session, out, full=True)
+            cursor = Cursor(state.name, facts_for(self.library, session, state.flow))
+            routed = fire(self.library.flows[state.flow].machine, cursor, ROUTE_TRIGGER)
+            if routed is None:  # flows check requires a default branch; recover rather than crash
+                return self._go(self._new(session.updated), self.start, out)
+            target = self._target(state.flow, routed)
+        raise RuntimeError(f"route loop at {target}")
+
+    def _show(self, session: Session, out: Out, full: bool = False) -> Session:
+        return self.present.show(session, out, full)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _new(self, now: int) -> Session:
+        flow, _, state = self.start.partition(":")
+        return Session(flow=flow, state=state, updated=now)
+
+    def _repaired(self, session: Session) -> Session:
+        """A stored session whose fill-in no longer exists (flows changed) goes back to the question."""
+        state = self._current(session)
+        if session.filling and (
+            state is None or not state.template or session.filling not in self.book.placeholders[state.template]
+        ):
+            return session.but(filling=None)
+        return session
+
+    def _current(self, session: Session) -> State | None:
+        return self.library.state(f"{session.flow}:{session.state}")
+
+    def _state(self, session: Session) -> State:
+        return self.present.state(session)
+
+    def _offered(self, session: Session, state: State) -> list[Choice]:
+        return offered(self.library, session, state)
+
+    @staticmethod
+    def _target(flow: str, destination: str) -> str:
+        return destination[len(STUB_PREFIX) :] if destination.startswith(STUB_PREFIX) else f"{flow}:{destination}"

@@ -1,0 +1,168 @@
+"""The compiled, immutable form of `flows/` that the engine runs (built by `flows.load_library`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bot.core.library.conditions import Condition
+from bot.core.library.spec import FactsSpec, LexiconSpec, TemplatesSpec
+from bot.core.understanding.matching import Candidate, Vocabulary
+
+COMMON = "common"  # the flow with the menu, the finish and the confirmations
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    id: str
+    label: str
+    means: str | None
+    set: tuple[tuple[str, str | None], ...]
+    when_name: str | None
+    when: Condition | None
+    target: str | None  # canonical: "flow:state", "flow:", "@next", "@back"
+    queue: tuple[str, ...] | None
+    action: str | None
+    candidate: Candidate
+    fallback: bool = False
+    add: str | None = None  # item kind this choice starts
+    item: tuple[tuple[str, str | None], ...] = ()  # values set on the current item
+    each: str | None = None  # expanded into one button per open item of this kind
+    index: int | None = None  # the item an expanded `each` button stands for
+    reset: bool = False
+    examples: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    number: NumberRange | None = None
+    remind: tuple[str, str] | None = None  # (kind, after)
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderKind:
+    label: str
+    while_name: str
+    while_: Condition | None
+    due: str  # "flow:state"
+
+
+@dataclass(frozen=True, slots=True)
+class NumberRange:
+    unit: str
+    min: float | None
+    max: float | None
+    below: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Faq:
+    asks: tuple[str, ...]
+    say: str
+    facts: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    when_name: str | None
+    when: Condition | None
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    flow: str
+    name: str
+    title: str
+    facts: tuple[str, ...]
+    says: tuple[str, ...]
+    ask: str | None
+    help: str | None
+    choices: tuple[Choice, ...]
+    routes: tuple[Route, ...] | None
+    template: str | None
+    checklist: bool = False
+    faq: tuple[Faq, ...] = ()
+    unsure: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.flow}:{self.name}"
+
+    def targets(self) -> list[str]:
+        found = [c.target for c in self.choices if c.target]
+        return found + [r.target for r in self.routes or ()]
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistRule:
+    key: str
+    label: str
+    when: Condition | None
+    pending: frozenset[str]
+    waiting: frozenset[str]
+    done: frozenset[str]
+    na: frozenset[str]
+    items: str | None = None
+    done_word: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemKind:
+    label: str
+    short: str
+    max: int
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    name: str
+    title: str
+    file: str
+    checked: dt.date | None
+    confirm: str | None
+    initial: str
+    after_all: str | None
+    states: dict[str, State]
+    checklist: tuple[ChecklistRule, ...]
+    machine: Any  # transitions.Machine: one per flow, built once, shared by every user
+    items: Mapping[str, ItemKind] = field(default_factory=dict)
+    faq: tuple[Faq, ...] = ()
+    reminders: Mapping[str, ReminderKind] = field(default_factory=dict)
+
+    def with_machine(self, machine: Any) -> Flow:
+        return replace(self, machine=machine)
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """Every flow, template and word the bot knows; validated, immutable, shared by all turns."""
+
+    flows: dict[str, Flow]
+    templates: TemplatesSpec
+    lexicon: LexiconSpec
+    facts: FactsSpec
+    vocabulary: Vocabulary
+    directory: Path
+
+    def resolve(self, flow: str, target: str) -> str:
+        """A target as 'flow:state' ('other:' becomes the other flow's initial state)."""
+        name, sep, state = target.partition(":")
+        if not sep:
+            return f"{flow}:{target}"
+        return f"{name}:{state or self.flows[name].initial}"
+
+    def state(self, where: str) -> State | None:
+        flow, _, name = where.partition(":")
+        found = self.flows.get(flow)
+        return None if found is None else found.states.get(name)
+
+    def text(self, key: str, **values: str) -> str:
+        """A fixed bot line from lexicon.yaml; KeyError for an unknown key (flows check lists the required)."""
+        template = getattr(self.lexicon.texts, key, None)
+        if not isinstance(template, str):
+            raise KeyError(key)
+        return template.format(**values) if values else template
+
+    def single_source(self, state: State) -> bool:
+        return any(self.facts.facts[f].single_source for f in state.facts if f in self.facts.facts)

@@ -1,0 +1,162 @@
+"""The schema of the words files in `flows/`: client-message templates, the lexicon (commands, yes/no words,
+every fixed line as a typed model) and the fact list."""
+
+from __future__ import annotations
+
+import string
+from typing import Literal
+
+from pydantic import field_validator, model_validator
+
+from bot.core.library.spec_base import Spec as _Spec
+from bot.core.library.spec_base import ok as _ok
+from bot.core.library.spec_base import stringify
+
+
+class FieldSpec(_Spec):
+    ask: str
+    hint: str | None = None
+    remember: bool = False  # the person's own (their name): asked once, reused on every platform
+    kind: Literal["name", "title"] = "name"  # what a typed value must look like
+    honorific: bool = False  # the addressee: 様 for a person, 御中 / ご担当者様 for a company
+    item: bool = False  # belongs to the current item (its name in 「状況」)
+
+
+class TemplateSpec(_Spec):
+    title: str
+    body: str
+    facts: tuple[str, ...] = ()
+
+
+class TemplatesSpec(_Spec):
+    fields: dict[str, FieldSpec]
+    placeholder: str = "〇〇"
+    templates: dict[str, TemplateSpec]
+
+
+TEXT_VALUES: dict[str, frozenset[str]] = {  # the values each line is formatted with
+    "ask_back": frozenset({"label1", "label2"}),
+    "confirm": frozenset({"where"}),
+    "faq_unknown": frozenset({"where"}),
+    "items_full": frozenset({"label", "max"}),
+    "keep_label": frozenset({"value"}),
+    "reask": frozenset({"count"}),
+    "reminder_intro": frozenset({"flow", "label"}),
+    "reminder_set": frozenset({"flow", "label", "when"}),
+    "rename_label": frozenset({"value"}),
+    "resume": frozenset({"where"}),
+    "status_pending_count": frozenset({"pending", "unknown", "waiting"}),
+    "understood": frozenset({"label"}),
+}
+
+
+class TextsSpec(_Spec):
+    """Every fixed line the engine and the channels say (lexicon.yaml `texts`); a missing or extra one, or a
+    {placeholder} a line may not use, is an error of `flows check`."""
+
+    # understanding
+    reask: str
+    reask_one: str
+    understood: str
+    ask_back: str
+    faq_unknown: str
+    faq_help: str
+    unsure_reask: str
+    stale_choice: str
+
+    # reminders
+    reminder_set: str
+    reminder_intro: str
+    reminders_stopped: str
+    reminders_none: str
+    reminders_group: str
+    reminder_word: str
+    reminder_mark: str
+
+    # commands
+    back_none: str
+    back_done: str
+    restarted: str
+    resume: str
+    erased: str
+    secret: str
+    help: str
+    confirm: str
+
+    # status
+    status_title: str
+    status_empty: str
+    status_pending_count: str
+    status_clear: str
+
+    # questions
+    next_label: str
+    next_prompt: str
+
+    # fill-ins
+    skip_label: str
+    fill_type_it: str
+    keep_label: str
+    rename_label: str
+    fill_personal: str
+    fill_not_name: str
+    items_full: str
+    fill_intro: str
+    template_note: str
+    template_note_placeholder: str
+
+    # channels
+    too_long: str
+    unsupported: str
+    busy: str
+    slack_not_yours: str
+    group_only_dm: str
+    rate_limited: str
+    nav_back: str
+    nav_status: str
+    nav_help: str
+    nav_restart: str
+    more_label: str
+    menu_bar: str
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> TextsSpec:
+        """Each line uses only the values the code fills in (「{count}」 in reask, …)."""
+        problems = []
+        for name, text in self.model_dump().items():
+            used = {field for _, field, _, _ in string.Formatter().parse(text) if field}
+            if used - TEXT_VALUES.get(name, frozenset()):
+                problems.append(
+                    f"texts.{name}: unknown placeholder(s) {sorted(used - TEXT_VALUES.get(name, frozenset()))}"
+                )
+        return _ok(self, problems)
+
+
+class LexiconSpec(_Spec):
+    yes: tuple[str, ...]
+    no: tuple[str, ...]
+    commands: dict[Literal["back", "restart", "help", "status", "erase", "stop_reminders"], tuple[str, ...]]
+    erase_target: str
+    texts: TextsSpec
+    status_marks: dict[Literal["pending", "waiting", "done", "na", "unknown"], str]
+    status_words: dict[Literal["pending", "waiting", "done", "na", "unknown"], str]
+    unsure: tuple[str, ...] = ()  # 「わからない」…: never read as a yes/no answer
+    greetings: tuple[str, ...] = ()  # 「こんにちは」「ありがとう」: show the question again, no re-ask line
+    fill_suffixes: tuple[str, ...] = ()  # stripped from fill-ins: 様, さん, です, と申します …
+    restart_target: str | None = None  # confirmation asked before 「最初から」 wipes answers
+    undo: tuple[str, ...] = ()  # 「違う」: right after the bot said what it understood, undo that answer
+    skip_words: tuple[str, ...] = ()  # typed at a fill-in: leave it empty (〇〇)
+
+    _texts = field_validator("yes", "no", "unsure", "greetings", "fill_suffixes", "undo", "skip_words", mode="before")(
+        lambda cls, v: stringify(v)
+    )
+
+
+class FactSpec(_Spec):
+    summary: str
+    sources: tuple[str, ...] = ()
+    single_source: bool = False
+
+
+class FactsSpec(_Spec):
+    facts: dict[str, FactSpec]

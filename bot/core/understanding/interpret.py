@@ -1,0 +1,207 @@
+"""What a typed reply means at a question, from its analysis: a choice, a question, "I don't know",
+or "ask back" when the cues conflict. Pure: the analysis is made elsewhere (bot.language).
+
+Order, from most to least certain (docs/flows.md, "How replies are understood"):
+1. numbers with counters decide choices that state a range (`number:` in flows/);
+2. lemmas: a choice whose label, alias or example is fully contained in the reply, whose yes/no
+   agrees with the reply's main predicate;
+3. the main predicate alone (yes/no, まだ = not yet) picks the one choice that `means` it;
+4. a question to the bot is not an answer; 「わからない」 is not a no;
+hedges (たぶん…と思う) and contradictions (はい、でもまだです) ask back with the likely choices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from bot.core.japanese.analysis import TextAnalysis
+from bot.core.library.model import Choice, NumberRange
+from bot.core.understanding.matching import normalize
+
+Analyzer = Callable[[str], TextAnalysis]
+
+# lemmas that carry no meaning of their own in a short reply (auxiliary verbs, yes/no words)
+STOP = frozenset(
+    {"する", "為る", "いる", "居る", "ある", "有る", "ない", "無い", "なる", "成る", "おく", "置く", "くる", "来る",
+     "まだ", "未だ", "もう", "はい", "いいえ", "です", "ます", "あり", "有り", "なし", "無し", "こと", "もの", "の",
+     "思う", "ちょっと", "今", "いま", "あ", "あっ", "えっと", "えーと", "うん", "ええ", "じゃ", "では"}
+)  # fmt: skip
+HOURS = {"分": 1 / 60, "時間": 1.0, "日": 24.0, "週": 168.0, "か月": 720.0, "年": 8760.0}
+
+
+class Meaning(Enum):
+    CHOICE = "choice"
+    ASK_BACK = "ask_back"  # two likely choices: ask which
+    QUESTION = "question"  # the user asked something
+    UNSURE = "unsure"  # 「わからない」
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    meaning: Meaning
+    choice: str | None = None
+    others: tuple[str, ...] = field(default=())  # for ASK_BACK: the candidates, best first
+    certain: bool = False  # a number in range, or a phrase of the choice wholly in the reply
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    lemmas: frozenset[str]
+    polarity: str | None
+    unsure: bool = False  # 「覚えていない」: a choice that is itself "I don't know"
+    past: bool = False  # 「保存した」: a plan (「これから申請します」) does not say it
+    reading: str = ""  # in hiragana: 「ほぞんした」 typed in kana is 「保存した」
+
+
+def reading_of(analysis: TextAnalysis) -> str:
+    """The reply as it sounds, in hiragana (「出金」→「しゅっきん」), for replies typed in kana."""
+    return normalize("".join(t.reading or t.surface for t in analysis.tokens))
+
+
+def phrases_of(choice: Choice, analyze: Analyzer) -> tuple[Phrase, ...]:
+    """The label, aliases and examples of a choice as lemma sets (computed once per choice)."""
+    found = []
+    for text in (choice.label, *choice.aliases, *choice.examples):
+        analysis = analyze(text)
+        lemmas = frozenset(analysis.lemmas - STOP)
+        if lemmas:
+            past = analysis.tense == "past"
+            found.append(Phrase(lemmas, analysis.polarity, analysis.unsure, past, reading_of(analysis)))
+    return tuple(found)
+
+
+EXISTENTIAL = frozenset(
+    {"ある", "有る", "いる", "居る", "ない", "無い", "できる", "出来る", "する", "為る", "お願いする", "頼む", "残る"}
+)
+ALL_WORDS = frozenset({"全部", "全て", "すべて", "総て", "皆", "みんな"})  # 「全部終わってます」: none left
+COUNTERS = frozenset({None, "件", "人", "つ", "個", "本", "社"})
+PARTIAL = frozenset({"一部", "半分", "一部分", "途中まで", "半分だけ"})  # 「一部だけ保存しました」: ask
+DOUBT = frozenset({"迷う", "悩む", "決める", "検討"})  # 「残すかどうか迷ってます」: not decided
+
+
+# Long: the whole order of certainty in one place, so it reads as docs/understanding.md states it.
+
+
+def read(
+    analysis: TextAnalysis,
+    offered: Sequence[Choice],
+    phrases: Callable[[Choice], tuple[Phrase, ...]],
+    asked: frozenset[str] = frozenset(),
+) -> Reading:
+    """The meaning of `analysis` at a question offering `offered`; `asked` are the question's lemmas
+    (a bare yes/no answers it only when its predicate is the question's, or ある・いる・できる)."""
+    if analysis.is_question and analysis.lemmas - STOP:  # 「？？？」 asks nothing
+        return Reading(Meaning.QUESTION)
+    if analysis.unsure:  # 「確定したかわからない」: not an answer, unless a choice is about not knowing
+        knowing = [c.id for c in offered if any(p.unsure and p.lemmas <= analysis.lemmas for p in phrases(c))]
+        return Reading(Meaning.CHOICE, knowing[0], certain=True) if len(knowing) == 1 else Reading(Meaning.UNSURE)
+    sounded = reading_of(analysis)
+    by_sound = [c.id for c in offered if any(p.reading == sounded for p in phrases(c) if p.reading)]
+    if len(set(by_sound)) == 1:  # 「ほぞんした」「せんていちゅう」: a label typed in kana
+        return Reading(Meaning.CHOICE, by_sound[0], certain=True)
+    approx = any(q.approx for q in analysis.quantities)
+    if approx or (not (analysis.hedge or analysis.contrast) and analysis.polarity != "no"):
+        numbered = _by_number(analysis, offered)
+        if numbered is not None:
+            return numbered
+    if len(offered) == 1 and offered[0].means == "yes" and analysis.polarity == "yes" and not analysis.hedge:
+        return Reading(Meaning.CHOICE, offered[0].id)  # 「送りました」 under a lone 次へ: nothing else it could mean
+    scored = _by_lemma(analysis, offered, phrases)
+    polarity = _polarity(analysis, asked)
+    by_polarity = [c.id for c in offered if polarity and c.means == polarity]
+    if analysis.hedge or analysis.contrast or analysis.lemmas & PARTIAL or analysis.main_lemma in DOUBT:
+        likely = [c for c, _ in scored] + [c for c in by_polarity if c not in {s for s, _ in scored}]
+        likely += [c.id for c in offered if c.means and c.id not in likely]
+        return Reading(Meaning.ASK_BACK, others=tuple(likely[:2])) if len(likely) >= 2 else Reading(Meaning.NONE)
+    certain = [(c, score) for c, score in scored if score >= 1.0]
+    if certain:
+        best, score = certain[0]
+        if len(certain) > 1 and certain[1][1] == score:
+            return Reading(Meaning.ASK_BACK, others=(best, certain[1][0]))
+        return Reading(Meaning.CHOICE, best, certain=True)
+    if len(by_polarity) == 1:
+        return Reading(Meaning.CHOICE, by_polarity[0])
+    if len(scored) > 1:  # several half-matches: 「退会したいです」 at the menu
+        return Reading(Meaning.ASK_BACK, others=(scored[0][0], scored[1][0]))
+    return Reading(Meaning.NONE)
+
+
+def _polarity(analysis: TextAnalysis, asked: frozenset[str]) -> str | None:
+    """The yes/no the reply gives to this question, or None when its predicate answers something else."""
+    if analysis.aspect == "not_yet":
+        return "no"
+    counts = [q for q in analysis.quantities if q.unit in COUNTERS and not q.ago]
+    existential = bool(asked & {"ある", "有る", "いる", "居る"})
+    if counts and existential:  # 「0件です」「３つ進行中」「支払い待ちのが２件」
+        return "no" if counts[0].value == 0 else "yes"
+    if existential and analysis.lemmas & ALL_WORDS and analysis.main_lemma not in EXISTENTIAL:
+        return "no"  # 「全部終わってます」「それで全部です」 to 「…はありますか」
+    relevant = analysis.main_lemma is None or analysis.main_lemma in EXISTENTIAL | asked
+    return analysis.polarity if relevant else None
+
+
+def _by_number(analysis: TextAnalysis, offered: Sequence[Choice]) -> Reading | None:
+    ranged = [c for c in offered if c.number is not None]
+    if not ranged or not analysis.quantities:
+        return None
+    for quantity in analysis.quantities:
+        edges = [c.id for c in ranged if c.number is not None and _on_edge(c.number, quantity.value, quantity.unit)]
+        if quantity.approx and edges:  # 「ちょうど1時間くらい」「1000円あるかないか」: either side
+            near = [c.id for c in ranged if c.id not in edges][:1]
+            return Reading(Meaning.ASK_BACK, others=tuple(edges[:1] + near)) if near else None
+        fits = [c.id for c in ranged if c.number is not None and _fits(c.number, quantity.value, quantity.unit)]
+        if len(fits) == 1:
+            return Reading(Meaning.CHOICE, fits[0], certain=True)
+    return None
+
+
+def _on_edge(spec: NumberRange, value: float, unit: str | None) -> bool:
+    if spec.unit == "時間" and unit in HOURS:
+        value = value * HOURS[unit]
+    elif unit is not None and unit != spec.unit:
+        return False
+    return value in (spec.min, spec.below)
+
+
+def _fits(spec: NumberRange, value: float, unit: str | None) -> bool:
+    if spec.unit == "時間":
+        if unit not in HOURS:
+            return False
+        value = value * HOURS[unit]
+    elif unit is not None and unit != spec.unit:
+        return False
+    if spec.min is not None and value < spec.min:
+        return False
+    if spec.max is not None and value > spec.max:
+        return False
+    return spec.below is None or value < spec.below
+
+
+def _by_lemma(
+    analysis: TextAnalysis, offered: Sequence[Choice], phrases: Callable[[Choice], tuple[Phrase, ...]]
+) -> list[tuple[str, float]]:
+    """Choices whose phrases the reply contains (coverage ≥ ½), best first, one score per choice."""
+    reply = analysis.lemmas - STOP
+    if not reply:
+        return []
+    scores: dict[str, float] = {}
+    for choice in offered:
+        for phrase in phrases(choice):
+            if phrase.polarity == "no" and analysis.polarity != "no":
+                continue  # 「申請していない」 needs a negative reply
+            if phrase.polarity and analysis.polarity and phrase.polarity != analysis.polarity:
+                continue
+            if phrase.past and analysis.tense != "past" and not analysis.aspect:
+                continue  # 「これから申請します」 is not 「申請した」
+            if analysis.polarity == "no" and choice.means == "yes" and not phrase.polarity:
+                continue  # 「正社員ではないです」 is not the 正社員 choice
+            overlap = len(phrase.lemmas & reply)
+            coverage = overlap / len(phrase.lemmas)
+            if coverage < 0.5:
+                continue
+            bonus = 0.1 * overlap + (0.3 if analysis.main_lemma in phrase.lemmas else 0.0)
+            scores[choice.id] = max(scores.get(choice.id, 0.0), coverage + bonus)
+    return sorted(scores.items(), key=lambda item: -item[1])

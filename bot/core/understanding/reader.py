@@ -1,0 +1,76 @@
+"""The engine's reading of typed text, with the analyses of the flows' own words cached once per process:
+choice phrases, questions' lemmas, FAQ phrases and command words."""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.japanese.analysis import TextAnalysis
+from bot.core.library.model import COMMON, Choice, Faq, Library, State
+from bot.core.understanding.interpret import STOP, Analyzer, Phrase, Reading, phrases_of, read
+from bot.core.understanding.matching import normalize
+
+_PARTS = re.compile(r"[、。,.!?！？\s]+")
+
+
+class Reader:
+    def __init__(self, library: Library, analyzer: Analyzer | None) -> None:
+        self.library = library
+        self.analyzer = analyzer  # None: labels, aliases and yes/no words only (no dictionary loaded)
+        self._phrases: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[Phrase, ...]] = {}
+        self._lemmas: dict[str, frozenset[str]] = {}
+        self._commands: list[tuple[frozenset[str], str]] | None = None
+
+    def analyze(self, text: str) -> TextAnalysis | None:
+        return None if self.analyzer is None else self.analyzer(text)
+
+    def read(self, analysis: TextAnalysis, offered: list[Choice], state: State | None = None) -> Reading:
+        asked = self.lemmas(state.ask or "", keep_stop=True) if state is not None else frozenset()
+        return read(analysis, offered, self.phrases, asked)
+
+    def phrases(self, choice: Choice) -> tuple[Phrase, ...]:
+        key = (choice.label, choice.aliases, choice.examples)
+        found = self._phrases.get(key)
+        if found is None and self.analyzer is not None:
+            found = self._phrases[key] = phrases_of(choice, self.analyzer)
+        return found or ()
+
+    def lemmas(self, text: str, keep_stop: bool = False) -> frozenset[str]:
+        """A phrase of the flows as lemmas (ある and する kept when asked: is the question about existence?)."""
+        key = f"{int(keep_stop)}{text}"
+        found = self._lemmas.get(key)
+        if found is None and self.analyzer is not None:
+            lemmas = self.analyzer(text).lemmas
+            found = self._lemmas[key] = lemmas if keep_stop else frozenset(lemmas - STOP)
+        return found if found is not None else frozenset({text})
+
+    def faq(self, state: State, lemmas: frozenset[str]) -> Faq | None:
+        """The state's, then the flow's, then the common FAQ entry the question asks, if any."""
+        flow = self.library.flows[state.flow]
+        for faq in (*state.faq, *flow.faq, *self.library.flows[COMMON].faq):
+            if any(self.lemmas(phrase) <= lemmas for phrase in faq.asks):
+                return faq
+        return None
+
+    def command_in(self, text: str) -> str | None:
+        """A command word as the first or last part of a longer message: 「あ、間違えました。戻る」."""
+        parts = [part for part in map(normalize, _PARTS.split(text)) if part]
+        for part in (parts[-1:] + parts[:1]) if len(parts) > 1 else ():
+            found = self.library.vocabulary.command(part)
+            if found is not None:
+                return found
+        return None
+
+    def command_by_lemma(self, lemmas: frozenset[str]) -> str | None:
+        """A command whose words (as lemmas) are all in the reply, when only one command fits."""
+        if self.analyzer is None:
+            return None
+        if self._commands is None:
+            self._commands = [
+                (found, str(name))
+                for name, words in self.library.lexicon.commands.items()
+                for word in words
+                if not word.isascii() and (found := frozenset(self.analyzer(word).lemmas - STOP))
+            ]
+        hits = {name for found, name in self._commands if found <= lemmas}
+        return hits.pop() if len(hits) == 1 else None
