@@ -19,6 +19,7 @@ from saq.queue.redis import RedisQueue
 
 from bot.core.messages import CancelReminders, Effect, ScheduleReminder
 from bot.core.session import SessionKey
+from bot.reminders.saq_embedded import release_pubsub
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,8 @@ class ReminderQueue:
         await self.queue.disconnect()
 
     async def release(self) -> None:
-        """Close what the queue opened on a client it shares with the session store (the server), leaving
-        the client to the store. saq has no public call for this: its pub/sub multiplexer is closed."""
-        pubsub = getattr(self.queue, "_pubsub", None)
-        if pubsub is not None:
-            await pubsub.close()
+        """Close what the queue opened on a client it shares with the session store (the server)."""
+        await release_pubsub(self.queue)
 
     def job_key(self, key: SessionKey, reminder_id: str) -> str:
         return f"{self.prefix}:reminder:{user_tag(key)}:{reminder_id}"

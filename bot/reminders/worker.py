@@ -22,15 +22,16 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from saq import Worker
-from saq.types import Context, PartialTimersDict
+from saq.types import PartialTimersDict
 
 from bot.core.dates import JST, in_hours
 from bot.core.messages import CommandInput, Inbound, ReminderInput
 from bot.core.session import SessionKey
 from bot.reminders.queue import FUNCTION, KEEP_SECONDS, ReminderQueue, user_tag
+from bot.reminders.saq_embedded import EmbeddedWorker, embedded_worker
 
 log = logging.getLogger(__name__)
+STOP_GRACE = 1.5  # seconds a stopping worker gives the jobs in flight (a server stops within 2 s)
 
 
 Send = Callable[[SessionKey, Inbound, str, str], Awaitable[str]]
@@ -64,7 +65,7 @@ class ReminderDelivery:
         self.clock = clock
         self.observer = observer
         self.redis = queue.queue.redis
-        self._worker: Worker[Context] | None = None
+        self._worker: EmbeddedWorker | None = None
         self._task: asyncio.Task[None] | None = None
 
     # --- the job ----------------------------------------------------------------------------------
@@ -124,25 +125,19 @@ class ReminderDelivery:
 
     # --- the worker -------------------------------------------------------------------------------
 
-    def worker(self) -> Worker[Context]:
+    def worker(self) -> EmbeddedWorker:
         timers: PartialTimersDict = {"schedule": 1, "worker_info": 10, "sweep": self.sweep_seconds, "abort": 1}
-        return Worker(
-            self.queue.queue,
-            functions=[(FUNCTION, self.deliver_reminder)],
-            concurrency=self.concurrency,
-            timers=timers,
-            shutdown_grace_period_s=10,
-        )
+        return embedded_worker(self.queue.queue, [(FUNCTION, self.deliver_reminder)], self.concurrency, timers)
 
     async def start(self) -> None:
         """Run the worker inside this event loop (`serve`): it leaves the process's signals to uvicorn."""
         self._worker = self.worker()
-        self._worker.SIGNALS = []
         self._task = asyncio.create_task(self._worker.start(), name="reminder-worker")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Within about `grace` seconds (a job in flight may finish meanwhile; one cut short is re-run)."""
         if self._worker is not None:
-            await self._worker.stop()
+            await self._worker.drain(grace)
         if self._task is not None:
             await asyncio.gather(self._task, return_exceptions=True)
 
