@@ -21,6 +21,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from bot.core.dialogue.engine import Engine
@@ -54,16 +55,48 @@ class TurnObserver(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class TurnResult:
-    """What a turn gave. Channels do not read it themselves: `bot.channels.delivery.deliver` does, once."""
+class UserMessage:
+    """One message from a user, as every channel hands it in (Rasa's `UserMessage`): who, what, and the
+    platform's own event id and time (unix ms) when it sends them, for exactly-once and replay checks."""
 
-    replies: tuple[Reply, ...]
-    trace: TurnTrace | None  # None when the engine did not run (duplicate, limited, store down)
+    key: SessionKey
+    inbound: Inbound
+    event_id: str | None = None
+    event_at: int | None = None
+
+
+class TurnStatus(StrEnum):
+    """What became of a message, decided once in `Conversation.handle`."""
+
+    ANSWERED = "answered"  # the engine ran and the session was saved: send `replies`
+    DUPLICATE = "duplicate"  # the event was processed before: send nothing
+    LIMITED = "limited"  # over the rate limit: `replies` is one notice, or nothing
+    BUSY = "busy"  # the store was unavailable: `replies` is the "busy" line; nothing was written
+    FAILED = "failed"  # the turn raised (a bug, endless conflicts): the "busy" line rather than silence
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    """What a turn gave, finished: channels hand it to `bot.channels.delivery.deliver`, which reads it once."""
+
+    status: TurnStatus
+    replies: tuple[Reply, ...] = ()
+    trace: TurnTrace | None = None  # None when the engine did not run (duplicate, limited, busy, failed)
     session: Session | None = None
-    duplicate: bool = False  # the event was already processed: send nothing
-    limited: bool = False  # over the rate limit: send `replies` (one notice, or nothing)
-    failed: bool = False  # the store was unavailable: `replies` holds the "busy" line
     effects: tuple[Effect, ...] = ()  # reminders scheduled or cancelled by this turn (already applied)
+
+    @property
+    def duplicate(self) -> bool:
+        return self.status is TurnStatus.DUPLICATE
+
+    @property
+    def limited(self) -> bool:
+        return self.status is TurnStatus.LIMITED
+
+    @property
+    def failed(self) -> bool:
+        """Nothing was applied because something failed (the store, or the turn itself)."""
+        return self.status in (TurnStatus.BUSY, TurnStatus.FAILED)
 
 
 class UserQueue:
@@ -113,22 +146,29 @@ class Conversation:
     async def turn(
         self, key: SessionKey, inbound: Inbound, event_id: str | None = None, event_at: int | None = None
     ) -> TurnResult:
-        """Apply one user input exactly once (per `event_id`) and return what to send back.
+        """`handle(UserMessage(...))`, for callers that have the parts (the terminal, tests)."""
+        return await self.handle(UserMessage(key, inbound, event_id, event_at))
 
-        `event_at` is the event's own time (unix ms) when the platform sends one: events older than the
-        dedupe window are refused as replays. Turns of one user wait for each other (arrival order).
-        A new turn id is set in the caller's context and left there, so the channel's own log lines
-        about delivering this turn carry it too (each task and request has its own context).
+    async def handle(self, message: UserMessage) -> TurnResult:
+        """Apply one user message exactly once (per `event_id`) and return what to send back; never raises.
+
+        Events older than the dedupe window are refused as replays. Turns of one user wait for each other
+        (arrival order). A new turn id is set in the caller's context and left there, so the channel's own
+        log lines about delivering this turn carry it too (each task and request has its own context).
         """
         turn_id.set(new_turn_id())
         started = time.perf_counter()
+        key = message.key
         try:
             async with self.queue.turn_of(key):
-                return await self._turn(key, inbound, event_id, event_at, started)
+                return await self._turn(key, message.inbound, message.event_id, message.event_at, started)
         except StoreUnavailable:
             for observer in self.observers:
                 observer.store_failed(key, "turn")
-            return TurnResult((Text(self.engine.library.text("busy")),), None, failed=True)
+            return TurnResult(TurnStatus.BUSY, (Text(self.engine.library.lexicon.texts.busy),))
+        except Exception:  # endless conflicts, a bug: tell the user rather than go silent
+            log.exception("turn failed")
+            return TurnResult(TurnStatus.FAILED, (Text(self.engine.library.lexicon.texts.busy),))
 
     async def _turn(
         self, key: SessionKey, inbound: Inbound, event_id: str | None, event_at: int | None, started: float
@@ -146,8 +186,9 @@ class Conversation:
                 if verdict is not Verdict.ALLOW:
                     for observer in self.observers:
                         observer.limited(key, verdict.value)
-                    notice = (Text(self.engine.library.text("rate_limited")),) if verdict is Verdict.NOTICE else ()
-                    return TurnResult(notice, None, limited=True)
+                    words = self.engine.library.lexicon.texts
+                    notice = (Text(words.rate_limited),) if verdict is Verdict.NOTICE else ()
+                    return TurnResult(TurnStatus.LIMITED, notice)
             turn = self.engine.handle(loaded.session, inbound, int(self.clock()))
             outcome = await self.store.save(key, turn.session, loaded.version, event_id, event_at)
             if outcome is SaveOutcome.SAVED:
@@ -155,7 +196,7 @@ class Conversation:
                 seconds = time.perf_counter() - started
                 for observer in self.observers:
                     observer.turn_done(key, turn.trace, seconds)
-                return TurnResult(turn.replies, turn.trace, turn.session, effects=turn.effects)
+                return TurnResult(TurnStatus.ANSWERED, turn.replies, turn.trace, turn.session, turn.effects)
             if outcome is SaveOutcome.DUPLICATE:
                 return self._duplicate(key)
             # jittered, growing back-off so turns racing for the same user spread out instead of colliding again
@@ -175,7 +216,7 @@ class Conversation:
     def _duplicate(self, key: SessionKey) -> TurnResult:
         for observer in self.observers:
             observer.duplicate(key)
-        return TurnResult((), None, duplicate=True)
+        return TurnResult(TurnStatus.DUPLICATE)
 
     async def session(self, key: SessionKey) -> Session | None:
         """The stored session, for read-only views (Slack Home tab); None when absent or unreachable."""

@@ -16,11 +16,11 @@ from typing import Any
 import yaml
 
 from bot.core.dialogue.engine import Engine
-from bot.core.messages import TextInput
+from bot.core.messages import TextInput, TurnOutcome
 from bot.core.session import Session
 
-SAFE = frozenset({"asked_back", "reask", "unsure", "faq", "faq_unknown", "too_long", "secret"})
-QUESTION = frozenset({"faq", "faq_unknown"})
+SAFE = frozenset({TurnOutcome.TOO_LONG, TurnOutcome.SECRET}) | {o for o in TurnOutcome if o.struggled}
+QUESTION = frozenset({TurnOutcome.FAQ, TurnOutcome.FAQ_UNKNOWN})
 NOW = 1_764_000_000
 
 
@@ -59,11 +59,11 @@ def grade(engine: Engine, case: Case) -> Graded:
     got = trace.choice or trace.outcome
     expect = case.expect.removeprefix("@menu:")
     if case.expect == "@ask":
-        ok = trace.outcome == "asked_back"
+        ok = trace.outcome is TurnOutcome.ASKED_BACK
     elif case.expect == "@faq":
         ok = trace.outcome in QUESTION
     elif case.expect == "@unsure":
-        ok = trace.outcome == "unsure"
+        ok = trace.outcome is TurnOutcome.UNSURE
     else:
         ok = trace.choice == expect
     if ok:

@@ -79,7 +79,7 @@ async def run_terminal_chat(settings: Settings, library: Library, user: str, ech
     store = build_store(settings)
     try:
         conversation = Conversation(build_engine(settings, library), store)  # no rate limit for a local user
-        await run_chat(conversation, SessionKey("cli", "-", user), echo=echo, busy=library.text("busy"))
+        await run_chat(conversation, SessionKey("cli", "-", user), echo=echo)
     finally:
         await store.close()
     return 0

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from bot.conversation import Conversation
+from bot.conversation import Conversation, TurnStatus, UserMessage
 from bot.core.dialogue.engine import Engine
-from bot.core.messages import StartInput, TextInput
+from bot.core.messages import StartInput, Text, TextInput
 from bot.core.session import SessionKey
-from bot.store.base import SessionStore
+from bot.store.base import SessionStore, StoreUnavailable
 from bot.store.keys import KeyBuilder
 from bot.store.memory import MemorySessionStore
 from bot.store.redis import RedisSessionStore
@@ -103,3 +103,21 @@ async def test_ttl_is_set_and_refreshed_on_every_turn(engine: Engine, redis_url:
         await raw.aclose()
         await store.close()
         await delete_prefix(redis_url)
+
+
+@pytest.mark.parametrize(
+    ("error", "status"), [(StoreUnavailable("down"), TurnStatus.BUSY), (KeyError("a bug"), TurnStatus.FAILED)]
+)
+async def test_a_turn_that_cannot_run_is_a_result_not_an_exception(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, error: Exception, status: TurnStatus
+) -> None:
+    """Every channel gets a finished result to deliver: the busy line, and nothing written."""
+    store = MemorySessionStore(TTL)
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(store, "load", broken)
+    result = await Conversation(engine, store).handle(UserMessage(user(), TextInput("1"), "evt"))
+    assert result.status is status and result.failed, "nothing was applied"
+    assert result.replies == (Text(engine.library.lexicon.texts.busy),) and result.session is None

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from starlette.routing import BaseRoute
 
 from bot.config import Settings
-from bot.conversation import TurnResult
+from bot.conversation import TurnResult, UserMessage
 
 if TYPE_CHECKING:
     from bot.channels.delivery import OutputChannel
 from bot.core.library.model import Library
-from bot.core.messages import Inbound
 from bot.core.session import Session, SessionKey
 from bot.telemetry.metrics import Metrics
 
@@ -27,9 +26,9 @@ from bot.telemetry.metrics import Metrics
 class Turns(Protocol):
     """The conversation as a channel sees it (`bot.conversation.Conversation` is the implementation)."""
 
-    async def turn(
-        self, key: SessionKey, inbound: Inbound, event_id: str | None = None, event_at: int | None = None
-    ) -> TurnResult: ...
+    async def handle(self, message: UserMessage) -> TurnResult:
+        """The turn for one message, finished (never raises): hand it to `deliver`."""
+        ...
 
     async def session(self, key: SessionKey) -> Session | None: ...
 

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from bot.channels.base import Turns
 from bot.channels.delivery import OutputChannel, deliver
+from bot.conversation import UserMessage
 from bot.core.japanese.secrets import looks_personal, looks_secret
 from bot.core.messages import Checklist, Inbound, Question, Reply, StartInput, Template, Text, TextInput
 from bot.core.session import SessionKey
@@ -52,14 +53,13 @@ async def run_chat(
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,
     echo: bool = False,
-    busy: str = "",
 ) -> None:
     """Greet (or resume), then answer each line until end of input or a quit word."""
     interactive = stdin.isatty() and stdout.isatty()
     output = TerminalOutput(stdout)
 
     async def send(inbound: Inbound) -> None:
-        await deliver(conversation.turn(key, inbound), output, busy)
+        await deliver(await conversation.handle(UserMessage(key, inbound)), output)
 
     await send(StartInput())
     loop = asyncio.get_running_loop()

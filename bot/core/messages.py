@@ -164,12 +164,40 @@ class CancelReminders:
 Effect = ScheduleReminder | CancelReminders
 
 
+class TurnOutcome(StrEnum):
+    """What the engine did with an input: one value per kind of turn, for metrics, logs and evaluation."""
+
+    ANSWERED = "answered"  # a choice was taken
+    REASK = "reask"  # not understood: the question again
+    ASKED_BACK = "asked_back"  # the likely choices offered instead of a guess
+    UNSURE = "unsure"  # 「わからない」: how to find out
+    FAQ = "faq"  # a question answered from flows/
+    FAQ_UNKNOWN = "faq_unknown"  # a question the bot cannot answer: the help page
+    COMMAND = "command"  # 戻る・ヘルプ・状況・…
+    STALE = "stale"  # an old button, or a command this version does not know
+    SECRET = "secret"  # looked like a password: refused, not kept
+    TOO_LONG = "too_long"
+    START = "start"  # the greeting, or where the user is
+    ERASED = "erased"
+    REMINDER = "reminder"  # a reminder fell due and continued the conversation
+    REMINDER_DROPPED = "reminder_dropped"  # its reason was gone
+
+    @property
+    def struggled(self) -> bool:
+        """The user was not (yet) understood: what the per-state struggle counts count."""
+        return self in _STRUGGLES
+
+
+_STRUGGLES = frozenset(
+    {TurnOutcome.REASK, TurnOutcome.ASKED_BACK, TurnOutcome.UNSURE, TurnOutcome.FAQ, TurnOutcome.FAQ_UNKNOWN}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class TurnTrace:
     """What happened in a turn, for metrics and logs (no message text in here)."""
 
-    outcome: str  # answered | reask | asked_back | unsure | faq | faq_unknown | command | stale | secret | start
-    # | erased | too_long
+    outcome: TurnOutcome
     state_before: str
     state_after: str
     entered: tuple[str, ...] = field(default=())  # "flow:state" of every state entered, in order

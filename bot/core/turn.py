@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.core.messages import Effect, Reply, Text, TurnTrace
+from bot.core.messages import Effect, Reply, Text, TurnOutcome, TurnTrace
 from bot.core.session import Session
 
 
@@ -24,7 +24,7 @@ class Out:
     replies: list[Reply] = field(default_factory=list)
     entered: list[str] = field(default_factory=list)
     templates: list[str] = field(default_factory=list)
-    outcome: str = "answered"
+    outcome: TurnOutcome = TurnOutcome.ANSWERED
     echoed: bool = False  # this turn said what it understood: 「違う」 next undoes it
     choice: str | None = None
     effects: list[Effect] = field(default_factory=list)

@@ -14,9 +14,6 @@ from bot.core.session import SessionKey
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
-STRUGGLES = frozenset({"reask", "asked_back", "unsure", "faq", "faq_unknown"})
-
-
 class Metrics:
     content_type = CONTENT_TYPE_LATEST
 
@@ -80,7 +77,7 @@ class Metrics:
             self.entries.labels(flow, state).inc()
         for template in trace.templates:
             self.templates.labels(template).inc()
-        if trace.outcome in STRUGGLES and trace.state_before:  # counts only: never the text
+        if trace.outcome.struggled and trace.state_before:  # counts only: never the text
             flow, _, state = trace.state_before.partition(":")
             self.struggles.labels(flow, state, trace.outcome).inc()
 

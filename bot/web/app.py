@@ -63,7 +63,7 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
     conversation = build_conversation(settings, engine, store, observers=(metrics, TurnLog()), scheduler=queue)
     services = Services(settings, library, store, conversation, TaskTracker(), metrics)
     channels = build_channels(services)
-    worker = None if queue is None else reminder_worker(settings, queue, conversation, channels, library.text("busy"))
+    worker = None if queue is None else reminder_worker(settings, queue, conversation, channels)
 
     async def metrics_endpoint(request: Request) -> Response:
         return Response(metrics.render(), media_type=metrics.content_type)

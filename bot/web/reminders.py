@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from bot.channels.base import WebChannel
 from bot.channels.delivery import deliver
 from bot.config import Settings
-from bot.conversation import Conversation, TurnResult
+from bot.conversation import Conversation, UserMessage
 from bot.core.messages import Inbound
 from bot.core.session import SessionKey
 from bot.reminders.queue import ReminderQueue
@@ -45,16 +45,15 @@ def reminder_queue(settings: Settings, store: SessionStore, metrics: Metrics) ->
 class ReminderSending:
     """`bot.reminders.worker.Send` for the server: the turn, then the user's channel through `deliver`."""
 
-    def __init__(self, conversation: Conversation, channels: Sequence[WebChannel], busy: str) -> None:
+    def __init__(self, conversation: Conversation, channels: Sequence[WebChannel]) -> None:
         self.conversation = conversation
         self.channels = {channel.name: channel for channel in channels}
-        self.busy = busy
 
     async def __call__(self, key: SessionKey, inbound: Inbound, event_id: str, retry_key: str) -> str:
         channel = self.channels.get(key.channel)
         if channel is None:
             return "no_channel"
-        result = await self.conversation.turn(key, inbound, event_id=event_id)
+        result = await self.conversation.handle(UserMessage(key, inbound, event_id))
         if result.failed:
             return "busy"  # nothing sent: the job runs again later
         if result.duplicate:
@@ -64,16 +63,12 @@ class ReminderSending:
         output = await channel.reminder_output(key, retry_key)
         if output is None:
             return "no_channel"
-        delivery = await deliver(_ready(result), output, self.busy)
+        delivery = await deliver(result, output)
         return "failed" if delivery.sent in NOT_SENT else "delivered"
 
 
-async def _ready(result: TurnResult) -> TurnResult:
-    return result
-
-
 def reminder_worker(
-    settings: Settings, queue: ReminderQueue, conversation: Conversation, channels: Sequence[WebChannel], busy: str
+    settings: Settings, queue: ReminderQueue, conversation: Conversation, channels: Sequence[WebChannel]
 ) -> ReminderDelivery:
-    send = ReminderSending(conversation, channels, busy)
+    send = ReminderSending(conversation, channels)
     return ReminderDelivery(queue, send, per_week=settings.reminders_per_week, observer=queue.observer)

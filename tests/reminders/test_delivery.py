@@ -78,7 +78,7 @@ class Rig:
         await queue.connect()
         store = RedisSessionStore.from_url(self.redis_url, 3600, keys=KeyBuilder(self.prefix))
         conversation = Conversation(self.conversation.engine, store, scheduler=queue)
-        send = ReminderSending(conversation, [InboxChannel(self.inbox)], "busy")  # type: ignore[list-item]
+        send = ReminderSending(conversation, [InboxChannel(self.inbox)])  # type: ignore[list-item]
         delivery = ReminderDelivery(queue, send, per_week=per_week, clock=lambda: clock, sweep_seconds=1)
         await delivery.start()
         self.workers.append(delivery)

@@ -3,7 +3,7 @@ and reminders by kind and outcome."""
 
 from __future__ import annotations
 
-from bot.core.messages import TurnTrace
+from bot.core.messages import TurnOutcome, TurnTrace
 from bot.core.session import SessionKey
 from bot.telemetry.metrics import Metrics
 
@@ -13,7 +13,7 @@ USER = SessionKey("line", "-", "U1")
 def test_struggles_are_counted_per_state_and_outcome() -> None:
     metrics = Metrics()
     for outcome in ("asked_back", "reask", "reask", "faq", "answered"):
-        metrics.turn_done(USER, TurnTrace(outcome, "lancers:ongoing", "lancers:ongoing"), 0.001)
+        metrics.turn_done(USER, TurnTrace(TurnOutcome(outcome), "lancers:ongoing", "lancers:ongoing"), 0.001)
     text = metrics.render().decode()
     assert 'taikai_understanding_struggles_total{flow="lancers",outcome="reask",state="ongoing"} 2.0' in text
     assert 'outcome="asked_back",state="ongoing"} 1.0' in text

@@ -29,13 +29,13 @@ from typing import TypeVar
 from starlette.routing import BaseRoute
 
 from bot.channels.base import ChannelContext, WebChannel
-from bot.channels.delivery import Outcome, OutputChannel, deliver
+from bot.channels.delivery import OutputChannel, deliver
 from bot.channels.line.api import api_configuration
 from bot.channels.line.events import Erase, GroupNotice, Ignore, Incoming, Repeat, Turn
 from bot.channels.line.render import LineWords, question_place, render
 from bot.channels.line.send import LineSender
 from bot.channels.line.webhook import LineWebhook
-from bot.conversation import TurnResult
+from bot.conversation import TurnResult, TurnStatus, UserMessage
 from bot.core.messages import CommandInput, Inbound, Question, Reply, StartInput, Text, TextInput
 from bot.core.session import SessionKey
 from bot.telemetry.context import user_hash
@@ -172,32 +172,35 @@ class LineChannel:
                 await self.context.conversation.erase(self._key(workspace, event))
                 self._log(event, "erased")
             case Turn(inbound=inbound):
-                turn = self._turn(self._key(workspace, event), inbound, event)
-                await self._deliver(event, turn, LineOutput(self.sender, self.words, event))
+                result = await self._with_loading(event, self._turn(self._message(workspace, event, inbound)))
+                await self._deliver(event, result, LineOutput(self.sender, self.words, event))
             case Repeat(preface=preface) as repeat:
-                turn = self._repeat(self._key(workspace, event), event)
+                result = await self._with_loading(event, self._repeat(workspace, event))
                 words = self.context.text(preface) if preface is not None else ""
-                await self._deliver(event, turn, LineOutput(self.sender, self.words, event, repeat, words))
+                await self._deliver(event, result, LineOutput(self.sender, self.words, event, repeat, words))
 
     def _key(self, workspace: str, event: Incoming) -> SessionKey:
         assert event.chat.user is not None  # classify() turns user-less events into Ignore
         return SessionKey("line", workspace, event.chat.user)
 
-    async def _deliver(self, event: Incoming, turn: Awaitable[TurnResult], output: LineOutput) -> None:
-        delivery = await deliver(self._with_loading(event, turn), output, self.context.text("busy"))
+    def _message(self, workspace: str, event: Incoming, inbound: Inbound) -> UserMessage:
+        return UserMessage(self._key(workspace, event), inbound, event.event_id or None, event.timestamp)
+
+    async def _deliver(self, event: Incoming, result: TurnResult, output: LineOutput) -> None:
+        delivery = await deliver(result, output)
         # a flood's silence at DEBUG: one line per dropped message would be the flood's echo
-        silent = delivery.outcome is not Outcome.DUPLICATE and delivery.quiet
+        silent = delivery.status is not TurnStatus.DUPLICATE and delivery.quiet
         self._log(event, delivery.describe(), logging.DEBUG if silent else logging.INFO)
 
-    async def _turn(self, key: SessionKey, inbound: Inbound, event: Incoming) -> TurnResult:
-        if self.context.settings.log_message_text and isinstance(inbound, TextInput):
-            log.info("line text: user=%s text=%r", self._who(event), inbound.text)
-        return await self.context.conversation.turn(key, inbound, event.event_id or None, event.timestamp)
+    async def _turn(self, message: UserMessage) -> TurnResult:
+        if self.context.settings.log_message_text and isinstance(message.inbound, TextInput):
+            log.info("line text: user=%s text=%r", user_hash("line", message.key.user), message.inbound.text)
+        return await self.context.conversation.handle(message)
 
-    async def _repeat(self, key: SessionKey, event: Incoming) -> TurnResult:
+    async def _repeat(self, workspace: str, event: Incoming) -> TurnResult:
         """The current question again; a user with no session yet gets the greeting instead."""
-        known = await self.context.conversation.session(key) is not None
-        return await self._turn(key, CommandInput(REPEAT) if known else StartInput(), event)
+        known = await self.context.conversation.session(self._key(workspace, event)) is not None
+        return await self._turn(self._message(workspace, event, CommandInput(REPEAT) if known else StartInput()))
 
     async def _with_loading(self, event: Incoming, work: Awaitable[T]) -> T:
         """Run `work`; if it takes longer than `loading_after`, show the loading animation meanwhile.

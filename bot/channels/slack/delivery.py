@@ -24,11 +24,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.channels.base import ChannelContext
-from bot.channels.delivery import Outcome, OutputChannel, deliver
+from bot.channels.delivery import OutputChannel, deliver
 from bot.channels.slack.home import publish_home
 from bot.channels.slack.render import SlackMessage, answered_blocks, render
-from bot.conversation import TurnResult
-from bot.core.messages import Inbound, Reply, StartInput
+from bot.conversation import TurnResult, TurnStatus, UserMessage
+from bot.core.messages import Reply, StartInput
 from bot.core.session import SessionKey
 
 log = logging.getLogger(__name__)
@@ -110,20 +110,11 @@ class SlackDelivery:
         self.library = context.library
         self.allowed_response_url = response_url_checker(context.settings.slack_api_base_url)
 
-    async def turn(
-        self,
-        client: AsyncWebClient,
-        key: SessionKey,
-        inbound: Inbound,
-        event_id: str | None,
-        place: Place,
-        tap: Tap | None = None,
-        event_at: int | None = None,
-    ) -> None:
+    async def turn(self, client: AsyncWebClient, message: UserMessage, place: Place, tap: Tap | None = None) -> None:
         """The turn through the one delivery path (`deliver`), answered through a `SlackOutput`."""
-        turn = self.context.conversation.turn(key, inbound, event_id, event_at)
-        delivery = await deliver(turn, SlackOutput(self, client, key, place, tap), self.library.text("busy"))
-        if delivery.outcome is Outcome.DUPLICATE:
+        result = await self.context.conversation.handle(message)
+        delivery = await deliver(result, SlackOutput(self, client, message.key, place, tap))
+        if delivery.status is TurnStatus.DUPLICATE:
             log.info("slack event already processed: ignored")
         else:
             log.debug("slack turn: %s", delivery.describe())
@@ -173,7 +164,7 @@ class SlackDelivery:
         """Start the conversation for someone who opens the DM with no session yet; nothing otherwise (Slack
         sends this event on every visit, and a returning user is welcomed back when they write)."""
         if await self.context.conversation.session(key) is None:
-            await self.turn(client, key, StartInput(), event_id, place)
+            await self.turn(client, UserMessage(key, StartInput(), event_id), place)
 
     async def refresh_home(self, client: AsyncWebClient, key: SessionKey) -> None:
         session = await self.context.conversation.session(key)

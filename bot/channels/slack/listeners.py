@@ -35,6 +35,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.channels.base import ChannelContext
 from bot.channels.slack.delivery import Place, SlackDelivery, Tap
 from bot.channels.slack.render import ACTION_PREFIX, question_owner
+from bot.conversation import UserMessage
 from bot.core.messages import ChoiceInput, CommandInput, Inbound, StartInput, TextInput
 from bot.core.session import SessionKey
 from bot.core.understanding.matching import Vocabulary, normalize
@@ -144,7 +145,7 @@ class SlackListeners:
             user, channel = str(event["user"]), str(event["channel"])
             place = Place(channel, user, thread_ts=_str(event.get("thread_ts")), private=True)
             key, event_id = self.key(context, user), _event_key(_str(body.get("event_id")))
-            self._spawn(context.client, key, TextInput(text), event_id, place, event_at=_event_time(body))
+            self._spawn(context.client, UserMessage(key, TextInput(text), event_id, _event_time(body)), place)
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
         """A mention in a channel is answered in a thread; checklists there go ephemerally to the asker."""
@@ -156,7 +157,7 @@ class SlackListeners:
         thread = _str(event.get("thread_ts")) or _str(event.get("ts"))
         place = Place(channel, user, thread_ts=thread, private=False)
         key, event_id = self.key(context, user), _event_key(_str(body.get("event_id")))
-        self._spawn(context.client, key, inbound, event_id, place, event_at=_event_time(body))
+        self._spawn(context.client, UserMessage(key, inbound, event_id, _event_time(body)), place)
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
         """Answers go ephemerally through the response URL: that works in any channel, member or not."""
@@ -169,7 +170,7 @@ class SlackListeners:
         place = Place(_str(command.get("channel_id")), user, private=True, response_url=response_url)
         trigger = _str(command.get("trigger_id"))
         event_id = _event_key(f"command:{trigger}" if trigger else None)
-        self._spawn(context.client, self.key(context, user), inbound, event_id, place)
+        self._spawn(context.client, UserMessage(self.key(context, user), inbound, event_id), place)
 
     async def on_action(
         self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], context: AsyncBoltContext
@@ -207,7 +208,7 @@ class SlackListeners:
         )
         # One answer per question message: a second tap on it (double click, another button) is a duplicate.
         event_id = _event_key(f"action:{channel}:{tap.ts}" if tap.ts else None)
-        self._spawn(context.client, self.key(context, user), choice, event_id, place, tap)
+        self._spawn(context.client, UserMessage(self.key(context, user), choice, event_id), place, tap)
 
     async def on_home_opened(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
         """The Home tab: publish the checklist. The Messages tab, first time: greet (the DM was opened)."""
@@ -239,17 +240,8 @@ class SlackListeners:
 
     # --- background work ----------------------------------------------------------------------
 
-    def _spawn(
-        self,
-        client: AsyncWebClient,
-        key: SessionKey,
-        inbound: Inbound,
-        event_id: str | None,
-        place: Place,
-        tap: Tap | None = None,
-        event_at: int | None = None,
-    ) -> None:
-        turn = self.delivery.turn(client, key, inbound, event_id, place, tap, event_at)
+    def _spawn(self, client: AsyncWebClient, message: UserMessage, place: Place, tap: Tap | None = None) -> None:
+        turn = self.delivery.turn(client, message, place, tap)
         self.context.tasks.spawn(turn, name="slack-turn")
 
     async def _forget(self, enterprise_id: str | None, team_id: str | None) -> None:

@@ -23,7 +23,17 @@ from bot.core.japanese.secrets import looks_secret
 from bot.core.library.machines import ROUTE_TRIGGER, STUB_PREFIX, Cursor, fire
 from bot.core.library.model import COMMON, Choice, Library, State
 from bot.core.library.templates import TemplateBook
-from bot.core.messages import ChoiceInput, CommandInput, Inbound, Option, Question, ReminderInput, StartInput, TurnTrace
+from bot.core.messages import (
+    ChoiceInput,
+    CommandInput,
+    Inbound,
+    Option,
+    Question,
+    ReminderInput,
+    StartInput,
+    TurnOutcome,
+    TurnTrace,
+)
 from bot.core.session import Session, Step
 from bot.core.turn import Out, Turn
 from bot.core.understanding.interpret import Analyzer, Meaning, Reading
@@ -90,7 +100,7 @@ class Engine:
             if due is not None:
                 return self._reminder_due(session, due.id, out)
         if isinstance(inbound, StartInput) or (isinstance(inbound, CommandInput) and inbound.name == "start"):
-            out.outcome = "start"
+            out.outcome = TurnOutcome.START
             return self._go(session, self.start, out) if fresh else self._show(session, out, full=True)
         if isinstance(inbound, CommandInput):
             return self._command(session, inbound.name, out)
@@ -103,13 +113,14 @@ class Engine:
     def _text(self, session: Session, text: str, out: Out, fresh: bool) -> Session | None:
         """Guards, commands and fill-ins; then the answer to the question (`_answer`)."""
         norm = normalize(text)
-        refusal = "too_long" if len(text) > self.max_text else "secret" if looks_secret(text) else None
+        too_long, secret = len(text) > self.max_text, looks_secret(text)
+        refusal = TurnOutcome.TOO_LONG if too_long else TurnOutcome.SECRET if secret else None
         if refusal is not None:
             out.outcome = refusal
             out.say(self.library.text(refusal))
             return self._show(session, out)
         if not text.strip():  # a blank line: the current question again, nothing to refuse
-            out.outcome = "start" if fresh else "command"
+            out.outcome = TurnOutcome.START if fresh else TurnOutcome.COMMAND
             return self._go(session, self.start, out) if fresh else self._show(session, out)
         command = self.library.vocabulary.command(norm)
         if command is not None:
@@ -139,10 +150,10 @@ class Engine:
         if chosen is not None:
             return self._choose(session, state, next(c for c in choices if c.id == chosen), out)
         if fresh:  # a first message that answers nothing: greet and show the menu
-            out.outcome = "start"
+            out.outcome = TurnOutcome.START
             return self._go(session, self.start, out)
         if norm in self.greetings:  # 「こんにちは」「ありがとう」: not a wrong answer, just show where we are
-            out.outcome = "command"
+            out.outcome = TurnOutcome.COMMAND
             return self._show(session, out)
         command = self.reader.command_in(text)
         if command is not None:  # 「あ、間違えました。戻る」
@@ -190,12 +201,12 @@ class Engine:
         choice = next(c for c in choices if c.id == reading.choice)
         out.say(self.library.text("understood", label=choice.label))
         result = self._choose(session, state, choice, out)
-        out.echoed = out.outcome == "answered"
+        out.echoed = out.outcome is TurnOutcome.ANSWERED
         return result
 
     def _ask_back(self, session: Session, state: State, choices: list[Choice], reading: Reading, out: Out) -> Session:
         """Cues conflict or the reply is hedged: offer the likely choices instead of guessing."""
-        out.outcome = "asked_back"
+        out.outcome = TurnOutcome.ASKED_BACK
         likely = [c for id_ in reading.others for c in choices if c.id == id_][:2]
         labels = {f"label{i}": c.label for i, c in enumerate(likely, 1)}
         options = tuple(Option(c.label, value(state, c.id)) for c in likely)
@@ -206,21 +217,21 @@ class Engine:
         """A question mid-flow: answered from the FAQ in flows/, or an honest "not here" with the help page."""
         faq = self.reader.faq(state, lemmas)
         if faq is not None:
-            out.outcome = "faq"
+            out.outcome = TurnOutcome.FAQ
             out.say(faq.say)
         else:
-            out.outcome = "faq_unknown"
+            out.outcome = TurnOutcome.FAQ_UNKNOWN
             where = self.library.flows[state.flow].confirm or self.library.text("faq_help")
             out.say(self.library.text("faq_unknown", where=where))
         return self._show(session, out)
 
     def _unsure(self, session: Session, state: State, out: Out) -> Session:
-        out.outcome = "unsure"
+        out.outcome = TurnOutcome.UNSURE
         out.say(state.unsure or self.library.text("unsure_reask"))
         return self._show(session, out)
 
     def _reask(self, session: Session, out: Out) -> Session:
-        out.outcome = "reask"
+        out.outcome = TurnOutcome.REASK
         count = 2 if session.filling else len(self._offered(session, self._state(session)))
         out.say(self.library.text("reask", count=str(count)) if count > 1 else self.library.text("reask_one"))
         return self._show(session, out)
@@ -241,7 +252,7 @@ class Engine:
         return self._stale(session, out)
 
     def _stale(self, session: Session, out: Out) -> Session:
-        out.outcome = "stale"
+        out.outcome = TurnOutcome.STALE
         out.say(self.library.text("stale_choice"))
         return self._show(session, out)
 
@@ -251,7 +262,7 @@ class Engine:
             reminding.cancel_all(session, out)
             out.say(self.library.text("erased"))
             self._go(self._new(session.updated), self.start, out)  # the menu, for a fresh start
-            out.outcome = "erased"
+            out.outcome = TurnOutcome.ERASED
             return None
         if choice.action == "restart":
             return self._restart(session, out)
@@ -280,7 +291,7 @@ class Engine:
     # --- commands ------------------------------------------------------------------------------
 
     def _command(self, session: Session, name: str, out: Out) -> Session | None:
-        out.outcome = "command"
+        out.outcome = TurnOutcome.COMMAND
         out.choice = f"@{name}"
         if name == "back":
             return self._back(session, out, announce=True)
@@ -290,7 +301,7 @@ class Engine:
                 return self._go(session.but(filling=None).push(Step(session.flow, session.state)), target, out)
             return self._restart(session, out)
         if name not in COMMANDS:
-            out.outcome = "stale"  # a command this version does not know (an old rich menu): where we are
+            out.outcome = TurnOutcome.STALE  # a command this version does not know (an old rich menu): where we are
         if name == "help":
             out.say(self.library.text("help"))
             state = self._current(session)
@@ -337,9 +348,9 @@ class Engine:
         reason is gone (the payout arrived, the user restarted or erased)."""
         reminder, spec, rest = reminding.due(self.library, session, reminder_id)
         if reminder is None or spec is None:
-            out.outcome = "reminder_dropped"
+            out.outcome = TurnOutcome.REMINDER_DROPPED
             return rest
-        out.outcome = "reminder"
+        out.outcome = TurnOutcome.REMINDER
         out.say(self.library.text("reminder_intro", flow=self.library.flows[reminder.flow].title, label=spec.label))
         return self._go(rest.but(flow=reminder.flow, filling=None), spec.due, out)
 
@@ -354,7 +365,7 @@ class Engine:
             FillStep.NOT_NAME: "fill_not_name",
         }
         if step in refusals:
-            out.outcome = "reask"
+            out.outcome = TurnOutcome.REASK
             out.say(self.library.text(refusals[step]))
             return self._show(session, out)
         if step is FillStep.REASK:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.library.model import Choice, Library, State
 from bot.core.library.templates import TemplateBook
+from bot.core.messages import TurnOutcome
 from bot.core.session import ADDED, CURRENT, ITEM_PREFIX, Session, Step
 from bot.core.turn import Out
 
@@ -22,7 +23,7 @@ def moved(library: Library, session: Session, state: State, choice: Choice, out:
     if choice.add is not None:
         kind = library.flows[state.flow].items[choice.add]
         if len(session.items_of(state.flow, choice.add)) >= kind.max:
-            out.outcome = "reask"
+            out.outcome = TurnOutcome.REASK
             out.say(library.text("items_full", label=kind.label, max=str(kind.max)))
             return None, ()
         result = result.add_item(state.flow, choice.add)

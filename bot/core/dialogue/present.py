@@ -8,7 +8,7 @@ from bot.core.dialogue.fillins import RENAME, FillIns
 from bot.core.dialogue.offers import offered
 from bot.core.library.model import Library, State
 from bot.core.library.templates import TemplateBook
-from bot.core.messages import ChoiceInput, Option, Question, Text
+from bot.core.messages import ChoiceInput, Option, Question, Text, TurnOutcome
 from bot.core.session import Session
 from bot.core.turn import Out
 
@@ -97,7 +97,7 @@ class Presenter:
 
     def asking(self, session: Session, field: str, out: Out) -> Session:
         """Ask one fill-in again (「署名を変える」)."""
-        out.outcome = "command"
+        out.outcome = TurnOutcome.COMMAND
         return self.show(session.but(filling=field), out)
 
 

@@ -12,9 +12,9 @@ import pytest
 from bot.channels.line.api import api_configuration
 from bot.channels.line.render import MorePage
 from bot.channels.line.send import LineSender
-from bot.conversation import TurnResult
+from bot.conversation import TurnResult, TurnStatus, UserMessage
 from bot.core.library.model import Library
-from bot.core.messages import ChoiceInput, CommandInput, Option, Question, TurnTrace
+from bot.core.messages import ChoiceInput, CommandInput, Option, Question, TurnOutcome, TurnTrace
 from tests.channels.lexicon import WORDS, ask, said
 from tests.channels.line import webhooks
 from tests.channels.line.chat import LineUser
@@ -178,7 +178,7 @@ async def test_a_failing_turn_answers_busy(
         raise ConnectionError("store down")
 
     async with start_app() as run:
-        monkeypatch.setattr(run.app.state.services.conversation, "turn", broken)
+        monkeypatch.setattr(run.app.state.services.store, "load", broken)
         user = LineUser(run)
         await user.follow()
         assert user.texts == [library.text("busy")]
@@ -228,16 +228,18 @@ async def test_sono_hoka_shows_the_next_page(start_app: StartApp, monkeypatch: p
     choices = tuple(Option(f"選択肢{i}", ChoiceInput("lancers", "reason", f"c{i}").encode()) for i in range(30))
     seen: list[Any] = []
 
-    async def turn(key: Any, inbound: Any, event_id: str | None = None, event_at: int | None = None) -> TurnResult:
-        seen.append(inbound)
-        return TurnResult((Question("どれですか？", choices),), TurnTrace("command", "x", "x"))
+    async def handle(message: UserMessage) -> TurnResult:
+        seen.append(message.inbound)
+        return TurnResult(
+            TurnStatus.ANSWERED, (Question("どれですか？", choices),), TurnTrace(TurnOutcome.COMMAND, "x", "x")
+        )
 
     async def session(key: Any) -> Any:
         return object()  # a known user
 
     async with start_app() as run:
         conversation = run.app.state.services.conversation
-        monkeypatch.setattr(conversation, "turn", turn)
+        monkeypatch.setattr(conversation, "handle", handle)
         monkeypatch.setattr(conversation, "session", session)
         user = LineUser(run)
         await user.deliver(webhooks.postback(user.id, MorePage(1, "lancers", "reason").encode()))
