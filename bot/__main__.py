@@ -70,7 +70,7 @@ def _main(argv: Sequence[str] | None) -> int:
         from bot.wiring import run_terminal_chat
 
         return asyncio.run(run_terminal_chat(settings, library, args.user, args.echo))
-    from bot.web.server import serve as run_server
+    from bot.wiring import run_server
 
     return run_server(settings, library, args.host, args.port)
 

@@ -1,6 +1,7 @@
 """Settings, read once from the environment (and an optional `.env`) at start-up and passed down.
 
-Secrets are `SecretStr`, so they never appear in a repr, a log line or an error message.
+Secrets are `SecretStr`, so they never appear in a repr, a log line or an error message. A leaf: it imports
+nothing of the bot, so every layer may read it; the stores take their defaults from here.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.store.base import DEFAULT_DEDUPE_SECONDS
-from bot.store.ratelimit import DEFAULT_BURST, DEFAULT_PER_MINUTE, RateLimit
+# The one set of defaults, for `Settings` and for a store built without settings (tests, tools).
+DEFAULT_DEDUPE_SECONDS = 86400  # a platform redelivers within minutes; a day covers any retry
+DEFAULT_BURST = 20  # messages a user may send at once
+DEFAULT_PER_MINUTE = 40.0  # then this many a minute
 
 _REPO_FLOWS = Path(__file__).resolve().parent.parent / "flows"
 
@@ -71,10 +74,6 @@ class Settings(BaseSettings):
     @property
     def session_ttl_seconds(self) -> int:
         return int(self.session_ttl_days * 86400)
-
-    @property
-    def rate_limit(self) -> RateLimit:
-        return RateLimit(burst=self.rate_limit_burst, per_minute=self.rate_limit_per_minute)
 
     @property
     def redis_dsn(self) -> str | None:

@@ -7,10 +7,8 @@ whose worker died (docs/reminders.md). It does not support Redis Cluster: there,
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from saq import Job
@@ -20,6 +18,7 @@ from saq.queue.redis import RedisQueue
 from bot.core.messages import CancelReminders, Effect, ScheduleReminder
 from bot.core.session import SessionKey
 from bot.reminders.saq_embedded import release_pubsub
+from bot.store.keys import KeyBuilder
 
 log = logging.getLogger(__name__)
 
@@ -29,31 +28,21 @@ JOB_RETRIES = 5
 KEEP_SECONDS = 7 * 86_400  # finished jobs (and our "sent" marks) are kept this long, then expire
 
 
-@dataclass(frozen=True, slots=True)
-class Scheduled:
-    key: SessionKey
-    reminder_id: str
-    kind: str
-    due: int
-
-
-def user_tag(key: SessionKey) -> str:
-    """A short digest of the user, so job keys never hold a user id in clear."""
-    return hashlib.blake2b(f"{key.channel}\0{key.workspace}\0{key.user}".encode(), digest_size=8).hexdigest()
-
-
 class ReminderQueue:
     """Schedules and cancels reminder jobs; `counts` feed the metrics (scheduled / cancelled)."""
 
-    def __init__(self, queue: RedisQueue, prefix: str, observer: Any = None, job_timeout: int = JOB_TIMEOUT) -> None:
+    def __init__(
+        self, queue: RedisQueue, keys: KeyBuilder, observer: Any = None, job_timeout: int = JOB_TIMEOUT
+    ) -> None:
         self.queue = queue
-        self.prefix = prefix
+        self.keys = keys
         self.observer = observer
         self.job_timeout = job_timeout
 
     @classmethod
-    def on(cls, redis: Any, prefix: str, observer: Any = None, job_timeout: int = JOB_TIMEOUT) -> ReminderQueue:
-        return cls(RedisQueue(redis, name=f"{prefix}-reminders"), prefix, observer, job_timeout)
+    def on(cls, redis: Any, keys: KeyBuilder, observer: Any = None, job_timeout: int = JOB_TIMEOUT) -> ReminderQueue:
+        """On `redis` (the session store's client in the server), in the namespace of `keys`."""
+        return cls(RedisQueue(redis, name=keys.reminder_queue), keys, observer, job_timeout)
 
     async def connect(self) -> None:
         await self.queue.connect()
@@ -65,9 +54,6 @@ class ReminderQueue:
     async def release(self) -> None:
         """Close what the queue opened on a client it shares with the session store (the server)."""
         await release_pubsub(self.queue)
-
-    def job_key(self, key: SessionKey, reminder_id: str) -> str:
-        return f"{self.prefix}:reminder:{user_tag(key)}:{reminder_id}"
 
     async def apply(self, key: SessionKey, effects: Iterable[Effect]) -> None:
         """Carry out a saved turn's effects, in order (a replaced reminder is cancelled first)."""
@@ -88,7 +74,7 @@ class ReminderQueue:
                 "reminder_id": reminder.id,
                 "kind": reminder.kind,
             },
-            key=self.job_key(key, reminder.id),
+            key=self.keys.reminder_job(key, reminder.id),
             scheduled=reminder.due,
             timeout=self.job_timeout,
             retries=JOB_RETRIES,
@@ -101,7 +87,7 @@ class ReminderQueue:
             self.observer.reminder(reminder.kind, "scheduled" if enqueued else "already_scheduled")
 
     async def cancel(self, key: SessionKey, reminder_id: str) -> None:
-        job = await self.queue.job(self.job_key(key, reminder_id))
+        job = await self.queue.job(self.keys.reminder_job(key, reminder_id))
         if job is None or job.status in (Status.COMPLETE, Status.FAILED, Status.ABORTED):
             return
         await self.queue.abort(job, error="cancelled")
@@ -111,5 +97,5 @@ class ReminderQueue:
             self.observer.reminder(str(job.kwargs.get("kind", "?")) if job.kwargs else "?", "cancelled")
 
     async def pending(self, key: SessionKey, reminder_id: str) -> bool:
-        job = await self.queue.job(self.job_key(key, reminder_id))
+        job = await self.queue.job(self.keys.reminder_job(key, reminder_id))
         return job is not None and job.status in (Status.NEW, Status.QUEUED, Status.ACTIVE)

@@ -27,7 +27,7 @@ from saq.types import PartialTimersDict
 from bot.core.dates import JST, in_hours
 from bot.core.messages import CommandInput, Inbound, ReminderInput
 from bot.core.session import SessionKey
-from bot.reminders.queue import FUNCTION, KEEP_SECONDS, ReminderQueue, user_tag
+from bot.reminders.queue import FUNCTION, KEEP_SECONDS, ReminderQueue
 from bot.reminders.saq_embedded import EmbeddedWorker, embedded_worker
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ STOP_GRACE = 1.5  # seconds a stopping worker gives the jobs in flight (a server
 
 Send = Callable[[SessionKey, Inbound, str, str], Awaitable[str]]
 """Runs one turn for a user (`inbound` with `event_id`) and sends its replies through the user's channel, with
-`retry_key` for the platform: the server's one delivery path (`bot.web.reminders`). Returns delivered,
+`retry_key` for the platform: the server's one delivery path (`bot.channels.reminders`). Returns delivered,
 dropped (nothing to send), duplicate (applied before), busy (store down: retry), failed or no_channel."""
 
 
@@ -80,7 +80,8 @@ class ReminderDelivery:
         return outcome
 
     async def _deliver(self, key: SessionKey, reminder_id: str, kind: str) -> str:
-        tag = f"{self.queue.prefix}:reminder-sent:{user_tag(key)}:{reminder_id}"
+        keys = self.queue.keys
+        tag = keys.reminder_sent(key, reminder_id)
         if await self.redis.exists(tag):
             return "duplicate"
         now = int(self.clock())
@@ -89,16 +90,16 @@ class ReminderDelivery:
                 FUNCTION,
                 kwargs={"channel": key.channel, "workspace": key.workspace, "user": key.user,
                         "reminder_id": reminder_id, "kind": kind},
-                key=f"{self.queue.job_key(key, reminder_id)}:{in_hours(now)}",
+                key=f"{keys.reminder_job(key, reminder_id)}:{in_hours(now)}",
                 scheduled=in_hours(now),
             )  # fmt: skip
             return "postponed"
-        week = f"{self.queue.prefix}:reminder-week:{user_tag(key)}:{_week(now)}"
+        week = keys.reminder_week(key, _week(now))
         if int(await self.redis.get(week) or 0) >= self.per_week:
             return "over_limit"
         # one attempt at a time: a job the queue handed out twice is not run twice at once (the claim lasts as
         # long as a job may run, so the re-run of a worker that died finds it gone)
-        if not await self.redis.set(f"{tag}:claim", 1, nx=True, ex=self.queue.job_timeout):
+        if not await self.redis.set(keys.reminder_claim(key, reminder_id), 1, nx=True, ex=self.queue.job_timeout):
             return "duplicate"
         outcome = await self._send(key, ReminderInput(reminder_id), f"reminder:{reminder_id}", reminder_id)
         if outcome == "duplicate":

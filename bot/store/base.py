@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.core.session import Session, SessionKey
+from bot.store.keys import KeyBuilder
 from bot.store.ratelimit import Verdict
 
-# One set of defaults for every backend (and for `Settings`, which reads the same names from the environment).
-DEFAULT_DEDUPE_SECONDS = 86400  # a platform redelivers within minutes; a day covers any retry
 DEFAULT_DEDUPE_LIMIT = 128  # ids kept per user: a Redis sorted set of <=128 members stays a small listpack
 
 
@@ -27,6 +26,17 @@ class Loaded:
     version: int  # 0 when nothing is stored; pass it back to `save`
     duplicate: bool = False  # the event id given to `load` was already processed
     verdict: Verdict | None = None  # the rate limit, when `load` took the user's token (`take_token`)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedRedis:
+    """The Redis a store keeps the sessions in, for what lives beside them (the rate buckets, the reminder
+    queue, Slack installations): the same client and pool, so every URL form (Sentinel, Cluster, TLS) and
+    the store's timeouts and retries apply to them too, in the store's key namespace."""
+
+    client: Any  # redis.asyncio.Redis or RedisCluster (typed loosely: the two share no base class)
+    keys: KeyBuilder
+    cluster: bool  # a Redis Cluster: no multi-slot commands, and no job queue (saq)
 
 
 class StoreUnavailable(RuntimeError):
@@ -85,6 +95,10 @@ class SessionStore(Protocol):
 
     async def ping(self) -> bool:
         """True when the backend answers (readiness)."""
+        ...
+
+    def shared_redis(self) -> SharedRedis | None:
+        """The Redis this store is on, for the features that share it; None when it keeps memory only."""
         ...
 
     async def close(self) -> None: ...

@@ -1,6 +1,6 @@
-"""Redis key names for one user's data, built so that a crafted id can never reach another user's keys.
+"""Every Redis key name of the bot, built so that a crafted id can never reach another user's keys.
 
-Layout: ``<prefix>:{<channel>:<workspace>:<user>}:<kind>``, e.g. ``taikai:{line:-:Uabc}:session``.
+Layout of a user's data: ``<prefix>:{<channel>:<workspace>:<user>}:<kind>``, e.g. ``taikai:{line:-:Uabc}:session``.
 
 - The braces are a Redis Cluster hash tag: only the text between the first ``{`` and the next ``}`` is
   hashed, so every key of one user lands in the same slot. That is what lets one Lua script (and one
@@ -10,10 +10,14 @@ Layout: ``<prefix>:{<channel>:<workspace>:<user>}:<kind>``, e.g. ``taikai:{line:
   ``("a:b", "c")`` cannot produce the same key as ``("a", "b:c")``. Escaping ``%`` itself keeps the
   mapping injective; escaping the glob characters lets `workspace_pattern` be used with ``SCAN MATCH``
   without a crafted id widening the pattern.
+
+The reminder schedule (saq's jobs and our marks beside them) is not per slot: saq keeps its own keys under
+the queue name, and the reminder keys carry a digest of the user (`user_digest`), never the id in clear.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from bot.core.session import SessionKey
@@ -23,8 +27,7 @@ _ESCAPES = str.maketrans({char: f"%{ord(char):02X}" for char in _ESCAPED})
 
 SESSION = "session"
 SEEN = "seen"  # sorted set of processed event ids (dedupe)
-RATE = "rate"  # reserved for the rate limiter
-KINDS = (SESSION, SEEN, RATE)
+RATE = "rate"  # the user's rate-limit bucket
 
 
 def escape(part: str) -> str:
@@ -65,10 +68,6 @@ class KeyBuilder:
     def rate(self, key: SessionKey) -> str:
         return self._build(key, RATE)
 
-    def user_keys(self, key: SessionKey) -> tuple[str, ...]:
-        """Every key the bot may hold for the user: what `erase` deletes (all in one slot)."""
-        return tuple(self._build(key, kind) for kind in KINDS)
-
     @staticmethod
     def tag_of(name: bytes) -> bytes:
         """The hash tag (braces included) of a key this builder made: its user, for grouping SCAN results."""
@@ -81,5 +80,33 @@ class KeyBuilder:
         """
         return f"{self.prefix}:{{{escape(channel)}:{escape(workspace)}:*}}:*"
 
+    # --- reminders (bot.reminders) -----------------------------------------------------------------
+
+    @property
+    def reminder_queue(self) -> str:
+        """The saq queue's name: saq builds its own keys under ``saq:<name>:…``."""
+        return f"{self.prefix}-reminders"
+
+    def reminder_job(self, key: SessionKey, reminder_id: str) -> str:
+        """The saq job key of one reminder: saq keeps one pending job per key."""
+        return f"{self.prefix}:reminder:{user_digest(key)}:{reminder_id}"
+
+    def reminder_sent(self, key: SessionKey, reminder_id: str) -> str:
+        """Set once a reminder is settled (sent, or found moot): a re-run stops at once."""
+        return f"{self.prefix}:reminder-sent:{user_digest(key)}:{reminder_id}"
+
+    def reminder_claim(self, key: SessionKey, reminder_id: str) -> str:
+        """Held while one attempt of a reminder runs."""
+        return f"{self.reminder_sent(key, reminder_id)}:claim"
+
+    def reminder_week(self, key: SessionKey, week: str) -> str:
+        """How many reminders the user was sent in one ISO week (``2026w49``)."""
+        return f"{self.prefix}:reminder-week:{user_digest(key)}:{week}"
+
     def _build(self, key: SessionKey, kind: str) -> str:
         return f"{self.prefix}:{self.tag(key)}:{kind}"
+
+
+def user_digest(key: SessionKey) -> str:
+    """A short digest of the user, so reminder keys never hold a user id in clear."""
+    return hashlib.blake2b(f"{key.channel}\0{key.workspace}\0{key.user}".encode(), digest_size=8).hexdigest()

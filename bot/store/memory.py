@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.config import DEFAULT_DEDUPE_SECONDS
 from bot.core.session import Session, SessionKey
 from bot.store import codec
-from bot.store.base import DEFAULT_DEDUPE_LIMIT, DEFAULT_DEDUPE_SECONDS, Loaded, SaveOutcome
+from bot.store.base import DEFAULT_DEDUPE_LIMIT, Loaded, SaveOutcome, SharedRedis
 
 _SWEEP_EVERY = 1024  # saves between two sweeps of expired entries: bounds memory, amortises the cost
 
@@ -138,6 +139,9 @@ class MemorySessionStore:
         for key in users:
             await self.erase(key)
         return len(users)
+
+    def shared_redis(self) -> SharedRedis | None:
+        return None  # one process: rate buckets in memory, no reminder queue, Slack installations in memory
 
     async def ping(self) -> bool:
         return True

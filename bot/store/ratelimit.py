@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from bot.config import DEFAULT_BURST, DEFAULT_PER_MINUTE
 from bot.core.session import SessionKey
 
 
@@ -21,11 +22,6 @@ class Verdict(StrEnum):
     ALLOW = "allow"
     NOTICE = "notice"  # over the limit for the first time: tell the user once
     DROP = "drop"  # still over the limit: answer nothing
-
-
-# The one set of defaults: `Settings` (RATE_LIMIT_BURST, RATE_LIMIT_PER_MINUTE) reads them from here.
-DEFAULT_BURST = 20  # messages a user may send at once
-DEFAULT_PER_MINUTE = 40.0  # then this many a minute
 
 
 @dataclass(frozen=True, slots=True)

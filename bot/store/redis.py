@@ -23,9 +23,10 @@ from typing import Any, cast
 from redis.asyncio import Redis, RedisCluster, Sentinel
 from redis.exceptions import RedisError
 
+from bot.config import DEFAULT_DEDUPE_SECONDS
 from bot.core.session import Session, SessionKey
 from bot.store import codec
-from bot.store.base import DEFAULT_DEDUPE_LIMIT, DEFAULT_DEDUPE_SECONDS, Loaded, SaveOutcome, StoreUnavailable
+from bot.store.base import DEFAULT_DEDUPE_LIMIT, Loaded, SaveOutcome, SharedRedis, StoreUnavailable
 from bot.store.keys import KeyBuilder
 from bot.store.ratelimit import RateLimit, Verdict
 from bot.store.redis_scripts import LOAD, LOAD_AND_TAKE, SAVE
@@ -179,6 +180,9 @@ class RedisSessionStore:
     @property
     def keys(self) -> KeyBuilder:
         return self._keys
+
+    def shared_redis(self) -> SharedRedis:
+        return SharedRedis(self._client, self._keys, cluster=isinstance(self._client, RedisCluster))
 
     async def ping(self) -> bool:
         try:

@@ -32,6 +32,7 @@ from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
+from bot.store.base import SharedRedis
 from bot.store.keys import KeyBuilder
 
 log = logging.getLogger(__name__)
@@ -270,13 +271,11 @@ InstallationStore = RedisInstallationStore | MemoryInstallationStore
 OAuthStores = tuple[InstallationStore, RedisOAuthStateStore | MemoryOAuthStateStore]
 
 
-def oauth_stores(store: object, expiration_seconds: int) -> OAuthStores:
-    """In the session store's Redis when there is one — same client and pool, so every URL form (Sentinel,
-    Cluster, TLS) and the deliberate timeouts and retries apply — else memory (one process, for trying out)."""
-    from bot.store.redis import RedisSessionStore
-
-    if isinstance(store, RedisSessionStore):
-        installations = RedisInstallationStore(store.client, store.keys)
-        return installations, RedisOAuthStateStore(store.client, store.keys, expiration_seconds)
+def oauth_stores(redis: SharedRedis | None, expiration_seconds: int) -> OAuthStores:
+    """In the session store's Redis when there is one (`SessionStore.shared_redis`), else memory (one
+    process, for trying out)."""
+    if redis is not None:
+        installations = RedisInstallationStore(redis.client, redis.keys)
+        return installations, RedisOAuthStateStore(redis.client, redis.keys, expiration_seconds)
     log.warning("Slack OAuth without REDIS_URL: installations are kept in memory and lost at restart")
     return MemoryInstallationStore(), MemoryOAuthStateStore(expiration_seconds)

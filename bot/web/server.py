@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import gc
-
 import uvicorn
 from starlette.applications import Starlette
 
 from bot.config import Settings
-from bot.core.library.model import Library
-from bot.telemetry.logs import configure_logging
-from bot.web.app import create_app
 
 try:
     from bot.web.protocol import MAX_HEADER_BYTES, GuardedHttpToolsProtocol
@@ -19,18 +14,6 @@ try:
 except ImportError:  # uvicorn without httptools: h11 bounds the header size itself
     MAX_HEADER_BYTES = 16 * 1024
     _HTTPTOOLS = False
-
-
-def server_app(settings: Settings, library: Library) -> Starlette:
-    """The app as `serve` runs it (the benchmark builds it with this too): logs configured, start-up frozen."""
-    configure_logging(settings.log_level, json_lines=settings.log_json)
-    app = create_app(settings, library)
-    # Everything built so far (the compiled flows, the SDK's models, every imported module) lives as long as
-    # the process. Frozen out of the collector's generations, it is no longer walked by every full collection:
-    # 6-7 % less CPU per LINE turn, and no pauses of tens of milliseconds (docs/benchmark.md).
-    gc.collect()  # start-up garbage first, or it would be kept for good
-    gc.freeze()
-    return app
 
 
 def uvicorn_config(
@@ -56,7 +39,6 @@ def uvicorn_config(
     )
 
 
-def serve(settings: Settings, library: Library, host: str | None, port: int | None) -> int:
-    app = server_app(settings, library)
+def serve(app: Starlette, settings: Settings, host: str | None, port: int | None) -> int:
     uvicorn.Server(uvicorn_config(app, settings, host, port)).run()
     return 0

@@ -28,7 +28,7 @@ from starlette.routing import Route
 def full_app() -> Starlette:
     from bot.config import Settings
     from bot.core.library.load import load_library
-    from bot.web.server import server_app
+    from bot.wiring import server_app
 
     settings = Settings()
     return server_app(settings, load_library(settings.flows_dir))

@@ -25,6 +25,7 @@ from bot.core.messages import Inbound, ReminderInput, ScheduleReminder
 from bot.core.session import SessionKey
 from bot.reminders.queue import ReminderQueue
 from bot.reminders.worker import ReminderDelivery
+from bot.store.keys import KeyBuilder
 
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=JST).timestamp()
 
@@ -39,7 +40,7 @@ async def run(count: int, workers: int, url: str) -> None:
         delivered[inbound.id] += 1
         return "delivered"
 
-    queue = ReminderQueue.on(Redis.from_url(url), prefix)
+    queue = ReminderQueue.on(Redis.from_url(url), KeyBuilder(prefix))
     await queue.connect()
     used_before = int((await redis.info("memory"))["used_memory"])
     due = int(time.time())
@@ -53,7 +54,7 @@ async def run(count: int, workers: int, url: str) -> None:
     per_reminder = (int((await redis.info("memory"))["used_memory"]) - used_before) / count
     runners = []
     for _ in range(workers):
-        own = ReminderQueue.on(Redis.from_url(url), prefix)
+        own = ReminderQueue.on(Redis.from_url(url), KeyBuilder(prefix))
         await own.connect()
         worker = ReminderDelivery(own, send, per_week=3, clock=lambda: NOON, concurrency=50)
         runners.append(worker)

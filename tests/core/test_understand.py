@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.understanding.matching import Vocabulary, candidate, match_choice, normalize
+from bot.core.japanese.normalize import normalize
+from bot.core.library.vocabulary import Vocabulary, candidate
+from bot.core.understanding.matching import match_choice
 
 VOCAB = Vocabulary.build(
     yes=["はい", "うん", "ある", "あります"],

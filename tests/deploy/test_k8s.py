@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from bot.config import Settings
 from bot.core.library.load import load_library
-from bot.web.app import create_app
+from bot.wiring import create_app
 from tests.deploy import (
     K8S,
     ROOT,

@@ -15,6 +15,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.channels.delivery import OutputChannel
+from bot.channels.reminders import ReminderSending
 from bot.conversation import Conversation
 from bot.core.dates import JST
 from bot.core.dialogue.engine import Engine
@@ -24,7 +25,6 @@ from bot.reminders.queue import ReminderQueue
 from bot.reminders.worker import ReminderDelivery
 from bot.store.keys import KeyBuilder
 from bot.store.redis import RedisSessionStore
-from bot.web.reminders import ReminderSending
 from tests.flows.journeys import TO_PAYOUT_WAITING
 from tests.redis_support import PREFIX, delete_prefix
 
@@ -74,7 +74,7 @@ class Rig:
     workers: list[ReminderDelivery] = field(default_factory=list)
 
     async def worker(self, clock: float = NOON, per_week: int = 3) -> ReminderDelivery:
-        queue = ReminderQueue.on(Redis.from_url(self.redis_url), self.prefix, job_timeout=2)
+        queue = ReminderQueue.on(Redis.from_url(self.redis_url), KeyBuilder(self.prefix), job_timeout=2)
         await queue.connect()
         store = RedisSessionStore.from_url(self.redis_url, 3600, keys=KeyBuilder(self.prefix))
         conversation = Conversation(self.conversation.engine, store, scheduler=queue)
@@ -109,7 +109,7 @@ class Rig:
 async def rig(redis_url: str, engine: Engine) -> AsyncIterator[Rig]:
     prefix = f"{PREFIX}-r{uuid.uuid4().hex[:6]}"
     redis = Redis.from_url(redis_url)
-    queue = ReminderQueue.on(redis, prefix, job_timeout=2)
+    queue = ReminderQueue.on(redis, KeyBuilder(prefix), job_timeout=2)
     await queue.connect()
     store = RedisSessionStore.from_url(redis_url, 3600, keys=KeyBuilder(prefix))
     rig = Rig(
@@ -191,7 +191,7 @@ async def test_at_night_a_reminder_waits_for_the_morning(rig: Rig) -> None:
     await rig.settle(3)
     assert rig.inbox.sent == []
     morning = int(dt.datetime(2026, 12, 2, 9, 0, tzinfo=JST).timestamp())
-    job = await rig.queue.queue.job(f"{rig.queue.job_key(key, reminder_id)}:{morning}")
+    job = await rig.queue.queue.job(f"{rig.queue.keys.reminder_job(key, reminder_id)}:{morning}")
     assert job is not None and job.scheduled == morning
 
 

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from bot.core.messages import ScheduleReminder
 from bot.core.session import SessionKey
 from bot.reminders.queue import ReminderQueue
+from bot.store.keys import KeyBuilder
 
 pytestmark = pytest.mark.redis
 
@@ -24,7 +25,7 @@ async def test_two_worker_processes_deliver_each_reminder_once(redis_url: str) -
     redis = Redis.from_url(redis_url)
     command = [sys.executable, "-m", "tests.reminders.worker_process", redis_url, prefix]
     workers = [subprocess.Popen(command) for _ in range(2)]  # noqa: ASYNC220 (started once, waited for at the end)
-    queue = ReminderQueue.on(Redis.from_url(redis_url), prefix)
+    queue = ReminderQueue.on(Redis.from_url(redis_url), KeyBuilder(prefix))
     try:
         deadline = time.monotonic() + 30
         while len([k async for k in redis.scan_iter(match=f"{prefix}:ready:*")]) < 2:

@@ -15,13 +15,14 @@ from bot.core.messages import Inbound, ReminderInput
 from bot.core.session import SessionKey
 from bot.reminders.queue import ReminderQueue
 from bot.reminders.worker import ReminderDelivery
+from bot.store.keys import KeyBuilder
 
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=JST).timestamp()
 
 
 async def main(url: str, prefix: str) -> None:
     redis = Redis.from_url(url)
-    queue = ReminderQueue.on(Redis.from_url(url), prefix, job_timeout=2)
+    queue = ReminderQueue.on(Redis.from_url(url), KeyBuilder(prefix), job_timeout=2)
     await queue.connect()
 
     async def send(key: SessionKey, inbound: Inbound, event_id: str, retry_key: str) -> str:

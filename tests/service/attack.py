@@ -31,7 +31,7 @@ from bot.config import Settings
 from bot.core.library.model import Library
 from bot.store.base import SessionStore
 from bot.telemetry.logs import configure_logging
-from bot.web.app import create_app
+from bot.wiring import create_app
 from tests.channels.line import webhooks
 from tests.fakes.line_api import FakeLineApi
 from tests.fakes.server import serve

@@ -12,9 +12,9 @@ import uvicorn
 from bot.config import Settings
 from bot.core.library.model import Library
 from bot.store.memory import MemorySessionStore
-from bot.web.app import create_app
 from bot.web.protocol import MAX_HEADER_BYTES, MAX_HEADERS, GuardedHttpToolsProtocol
 from bot.web.server import uvicorn_config
+from bot.wiring import create_app
 
 
 @contextlib.asynccontextmanager

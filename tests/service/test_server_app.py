@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.core.dialogue.engine import Engine
 from bot.core.library.model import Library
 from bot.core.messages import StartInput, TextInput
-from bot.web.server import server_app
+from bot.wiring import server_app
 
 
 @pytest.fixture

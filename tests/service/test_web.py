@@ -14,8 +14,8 @@ from bot.core.messages import StartInput, TextInput
 from bot.core.session import SessionKey
 from bot.store.memory import MemorySessionStore
 from bot.telemetry.logs import JsonFormatter
-from bot.web.app import create_app
 from bot.web.services import Services
+from bot.wiring import create_app
 
 
 def settings() -> Settings:

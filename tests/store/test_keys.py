@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from redis.crc import key_slot
 
 from bot.core.session import SessionKey
-from bot.store.keys import KeyBuilder, escape
+from bot.store.keys import KeyBuilder, escape, user_digest
 
 KEYS = KeyBuilder()
 CRAFTED = ("x}:y", "{evil}", "a:b:c", "}{", "%7D", "*", "?[a-z]\\", "", "ユーザー{1}")
@@ -25,30 +25,34 @@ def hash_tag(key: str) -> str:
     return key[start + 1 : end]
 
 
+def user_keys(key: SessionKey) -> tuple[str, ...]:
+    """Every key held in the user's slot."""
+    return KEYS.session(key), KEYS.seen(key), KEYS.rate(key)
+
+
 def test_layout() -> None:
     key = SessionKey("line", "U123", "Uabc")
     assert KEYS.session(key) == "taikai:{line:U123:Uabc}:session"
     assert KEYS.seen(key) == "taikai:{line:U123:Uabc}:seen"
     assert KEYS.rate(key) == "taikai:{line:U123:Uabc}:rate"
-    assert KEYS.user_keys(key) == (KEYS.session(key), KEYS.seen(key), KEYS.rate(key))
     assert KeyBuilder("other").session(key) == "other:{line:U123:Uabc}:session"
 
 
 def test_all_keys_of_a_user_share_a_slot() -> None:
     key = SessionKey("slack", "T024BE7LD", "U0G9QF9C6")
-    slots = {key_slot(k.encode()) for k in KEYS.user_keys(key)}
+    slots = {key_slot(k.encode()) for k in user_keys(key)}
     assert len(slots) == 1
-    assert all(hash_tag(k) == "slack:T024BE7LD:U0G9QF9C6" for k in KEYS.user_keys(key))
+    assert all(hash_tag(k) == "slack:T024BE7LD:U0G9QF9C6" for k in user_keys(key))
 
 
 @pytest.mark.parametrize("crafted", CRAFTED)
 def test_crafted_parts_are_neutralised(crafted: str) -> None:
     key = SessionKey(crafted, crafted, crafted)
-    for built in KEYS.user_keys(key):
+    for built in user_keys(key):
         assert built.count("{") == 1 and built.count("}") == 1
         assert hash_tag(built) == ":".join([escape(crafted)] * 3)
         assert built.startswith("taikai:{") and built.rsplit(":", 1)[1] in ("session", "seen", "rate")
-    assert len({key_slot(k.encode()) for k in KEYS.user_keys(key)}) == 1
+    assert len({key_slot(k.encode()) for k in user_keys(key)}) == 1
 
 
 def test_crafted_user_cannot_collide_with_a_neighbour() -> None:
@@ -71,7 +75,7 @@ def test_keys_are_injective(a: tuple[str, str, str], b: tuple[str, str, str]) ->
 
 @given(st.text(), st.text(), st.text())
 def test_one_slot_per_user_for_any_id(channel: str, workspace: str, user: str) -> None:
-    built = KEYS.user_keys(SessionKey(channel, workspace, user))
+    built = user_keys(SessionKey(channel, workspace, user))
     assert len({key_slot(k.encode("utf-8", "surrogatepass")) for k in built}) == 1
     assert all(k.count("{") == 1 and k.count("}") == 1 for k in built)
 
@@ -87,8 +91,8 @@ def test_workspace_pattern_matches_only_that_workspace() -> None:
         SessionKey("line", "T1", "U1"),
         SessionKey("slack", "*", "U1"),
     ]
-    assert all(fnmatchcase(k, pattern) for key in mine for k in KEYS.user_keys(key))
-    assert not any(fnmatchcase(k, pattern) for key in others for k in KEYS.user_keys(key))
+    assert all(fnmatchcase(k, pattern) for key in mine for k in user_keys(key))
+    assert not any(fnmatchcase(k, pattern) for key in others for k in user_keys(key))
     assert not fnmatchcase(KeyBuilder("taikai2").session(mine[0]), pattern)
 
 
@@ -103,3 +107,16 @@ def test_workspace_pattern_escapes_globs() -> None:
 def test_prefix_is_validated(prefix: str) -> None:
     with pytest.raises(ValueError):
         KeyBuilder(prefix)
+
+
+def test_reminder_keys_name_no_user_in_clear() -> None:
+    key = SessionKey("slack", "T024BE7LD", "U0G9QF9C6")
+    built = (
+        KEYS.reminder_job(key, "r1"),
+        KEYS.reminder_sent(key, "r1"),
+        KEYS.reminder_claim(key, "r1"),
+        KEYS.reminder_week(key, "2026w49"),
+    )
+    assert all(k.startswith("taikai:reminder") and user_digest(key) in k for k in built)
+    assert not any("U0G9QF9C6" in k or "T024BE7LD" in k for k in (*built, KEYS.reminder_queue))
+    assert len(set(built)) == len(built) and user_digest(key) != user_digest(SessionKey("slack", "T024BE7LD", "U1"))

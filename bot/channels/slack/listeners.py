@@ -36,9 +36,10 @@ from bot.channels.base import ChannelContext
 from bot.channels.slack.delivery import Place, SlackDelivery, Tap
 from bot.channels.slack.render import ACTION_PREFIX, question_owner
 from bot.conversation import UserMessage
+from bot.core.japanese.normalize import normalize
+from bot.core.library.vocabulary import Vocabulary
 from bot.core.messages import ChoiceInput, CommandInput, Inbound, StartInput, TextInput
 from bot.core.session import SessionKey
-from bot.core.understanding.matching import Vocabulary, normalize
 
 CHANNEL = "slack"
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")

@@ -7,7 +7,7 @@ without a way on. Moves are decided by each flow's shared `transitions` machine 
 engine drives it and keeps what a machine cannot: the back-history, the queue of platforms and the items.
 
 The engine is the one place that knows every kind of input, so it stays over 300 lines; what each input
-does lives beside it: reading text (reader.py, interpret.py), items (items.py), reminders (reminding.py),
+does lives beside it: what a typed reply means (understanding/decide.py), items (items.py), reminders (reminding.py),
 fill-ins (fillins.py), showing (present.py), offered choices (offers.py).
 """
 
@@ -18,7 +18,7 @@ from bot.core.dialogue.checklist import build_checklist, facts_for
 from bot.core.dialogue.fillins import KEEP, RENAME, SKIP, FillIns, FillStep
 from bot.core.dialogue.offers import offered, trigger_of
 from bot.core.dialogue.present import Presenter, value
-from bot.core.japanese.analysis import TextAnalysis
+from bot.core.japanese.normalize import normalize
 from bot.core.japanese.secrets import looks_secret
 from bot.core.library.machines import ROUTE_TRIGGER, STUB_PREFIX, Cursor, fire
 from bot.core.library.model import COMMON, Choice, Library, State
@@ -36,8 +36,8 @@ from bot.core.messages import (
 )
 from bot.core.session import Session, Step
 from bot.core.turn import Out, Turn
-from bot.core.understanding.interpret import Analyzer, Meaning, Reading
-from bot.core.understanding.matching import match_choice, normalize
+from bot.core.understanding.decide import Act, Understanding
+from bot.core.understanding.interpret import Analyzer
 from bot.core.understanding.reader import Reader
 
 COMMANDS = frozenset({"back", "restart", "help", "status", "stop_reminders", "erase", "repeat", "start"})
@@ -57,6 +57,7 @@ class Engine:
         self.library = library
         self.analyzer = analyzer
         self.reader = Reader(library, analyzer)
+        self.understanding = Understanding(library, self.reader)
         self.resume_after = resume_after
         self.max_text = max_text
         self.book = TemplateBook(library.templates)
@@ -65,7 +66,6 @@ class Engine:
         common = library.flows[COMMON]
         self.start = f"{COMMON}:{common.initial}"
         self.after_all = f"{COMMON}:{common.after_all}"
-        self.greetings = frozenset(normalize(w) for w in library.lexicon.greetings)
         self.undo_words = frozenset(normalize(w) for w in library.lexicon.undo)
         self.rename_word = normalize(library.text("rename_label", value="").split("（")[0])
 
@@ -135,79 +135,44 @@ class Engine:
         return self._answer(session, state, text, norm, out, fresh)
 
     def _answer(self, session: Session, state: State, text: str, norm: str, out: Out, fresh: bool) -> Session | None:
-        """Exact answers first (a label, a number, a yes/no word), then the reply read by meaning."""
+        """What the reply means (`Understanding.decide`, most certain reading first), then act on it."""
         choices = self._offered(session, state)
-        labelled = [c for c in choices if norm in c.candidate.words]
-        if len(labelled) == 1:  # a label or alias, typed: certain, nothing to echo
-            return self._choose(session, state, labelled[0], out)
-        analysis = self.reader.analyze(text) if any(c.number for c in choices) else None
-        if analysis is not None:  # 「1」 at a count is one, not button 1
-            reading = self.reader.read(analysis, [c for c in choices if c.number])
-            if reading.meaning is Meaning.CHOICE:
-                return self._understood(session, state, choices, reading, out)
-        exact_only = self.analyzer is not None  # the analyzer reads anything but a label, number or yes/no word
-        chosen = match_choice(norm, [c.candidate for c in choices], self.library.vocabulary, exact_only)
-        if chosen is not None:
-            return self._choose(session, state, next(c for c in choices if c.id == chosen), out)
-        if fresh:  # a first message that answers nothing: greet and show the menu
+        decision = self.understanding.decide(state, choices, text, norm, fresh)
+        act = decision.act
+        if act is Act.CHOOSE or act is Act.UNDERSTOOD:
+            choice = next(c for c in choices if c.id == decision.choice)
+            if act is Act.CHOOSE:  # a label, a number, a yes/no word: certain, nothing to echo
+                return self._choose(session, state, choice, out)
+            return self._understood(session, state, choice, out)
+        if act is Act.COMMAND and decision.command is not None:
+            return self._command(session, decision.command, out)
+        if act is Act.ASK_BACK:
+            return self._ask_back(session, state, choices, decision.others, out)
+        if act is Act.QUESTION:
+            return self._answer_question(session, state, decision.lemmas, out)
+        if act is Act.UNSURE:
+            return self._unsure(session, state, out)
+        if act is Act.GREET:  # a first message that answers nothing: greet and show the menu
             out.outcome = TurnOutcome.START
             return self._go(session, self.start, out)
-        if norm in self.greetings:  # 「こんにちは」「ありがとう」: not a wrong answer, just show where we are
+        if act is Act.SHOW:
             out.outcome = TurnOutcome.COMMAND
             return self._show(session, out)
-        command = self.reader.command_in(text)
-        if command is not None:  # 「あ、間違えました。戻る」
-            return self._command(session, command, out)
-        analysis = analysis or self.reader.analyze(text)
-        if analysis is not None:
-            done = self._read(session, state, choices, analysis, norm, out)
-            if done is not None:
-                return done
-        if self._unsure_word(norm):  # 「わからない」: say how to find out, not "not understood"
-            return self._unsure(session, state, out)
-        fallback = next((c for c in choices if c.fallback), None)
-        if fallback is not None and norm:
-            return self._choose(session, state, fallback, out)
         return self._reask(session, out)
 
-    def _read(
-        self, session: Session, state: State, choices: list[Choice], analysis: TextAnalysis, norm: str, out: Out
-    ) -> Session | None:
-        """The analyzer's reading (interpret.read): act on it, or None to fall back to a re-ask."""
-        reading = self.reader.read(analysis, choices, state)
-        if self._unsure_word(norm) and not reading.certain:  # 「まだ確認してない」: how to find out, not a no
-            return self._unsure(session, state, out)
-        if reading.meaning is not Meaning.CHOICE and not analysis.is_question and analysis.polarity != "no":
-            command = self.reader.command_by_lemma(analysis.lemmas)
-            if command is not None:  # 「ひとつ前に戻りたいです」「状況教えて」
-                return self._command(session, command, out)
-        if reading.meaning is Meaning.CHOICE:
-            return self._understood(session, state, choices, reading, out)
-        if reading.meaning is Meaning.ASK_BACK:
-            return self._ask_back(session, state, choices, reading, out)
-        if reading.meaning is Meaning.QUESTION:
-            return self._answer_question(session, state, analysis.lemmas, out)
-        if reading.meaning is Meaning.UNSURE and state.unsure is not None:  # (an unsure word returned above)
-            return self._unsure(session, state, out)
-        return None
-
-    def _unsure_word(self, norm: str) -> bool:
-        return self.library.vocabulary.is_unsure(norm)
-
-    def _understood(
-        self, session: Session, state: State, choices: list[Choice], reading: Reading, out: Out
-    ) -> Session | None:
+    def _understood(self, session: Session, state: State, choice: Choice, out: Out) -> Session | None:
         """Take the choice, first saying in a few words what was understood, so a misreading shows."""
-        choice = next(c for c in choices if c.id == reading.choice)
         out.say(self.library.text("understood", label=choice.label))
         result = self._choose(session, state, choice, out)
         out.echoed = out.outcome is TurnOutcome.ANSWERED
         return result
 
-    def _ask_back(self, session: Session, state: State, choices: list[Choice], reading: Reading, out: Out) -> Session:
+    def _ask_back(
+        self, session: Session, state: State, choices: list[Choice], others: tuple[str, ...], out: Out
+    ) -> Session:
         """Cues conflict or the reply is hedged: offer the likely choices instead of guessing."""
         out.outcome = TurnOutcome.ASKED_BACK
-        likely = [c for id_ in reading.others for c in choices if c.id == id_][:2]
+        likely = [c for id_ in others for c in choices if c.id == id_][:2]
         labels = {f"label{i}": c.label for i, c in enumerate(likely, 1)}
         options = tuple(Option(c.label, value(state, c.id)) for c in likely)
         out.replies.append(Question(self.library.text("ask_back", **labels), options))

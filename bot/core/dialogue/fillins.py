@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from enum import Enum
 
+from bot.core.japanese.normalize import normalize
 from bot.core.japanese.secrets import looks_personal
 from bot.core.library.model import Library, State
 from bot.core.library.templates import TemplateBook
 from bot.core.messages import ChoiceInput, Option, Question
 from bot.core.session import Session
-from bot.core.understanding.matching import normalize
 
 SKIP, KEEP, RENAME = "_skip", "_keep", "_rename"  # fill-in buttons (flow choice ids never start with _)
 MAX_VALUE = 40

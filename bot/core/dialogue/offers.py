@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from bot.core.dialogue.checklist import facts_for, item_status_open, item_title
 from bot.core.library.model import Choice, Library, State
+from bot.core.library.vocabulary import candidate
 from bot.core.session import Session
-from bot.core.understanding.matching import candidate
 
 EACH = "~"  # an `each` button's id: `<choice id>~<item index>`
 

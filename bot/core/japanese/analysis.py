@@ -13,10 +13,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.core.japanese.normalize import normalize
 from bot.core.japanese.predicate import Aspect, Polarity, Predicate, read_predicate, split_clauses
 from bot.core.japanese.quantities import Quantity, parse_quantities
 from bot.core.japanese.tokens import Token, Tokenizer, kana
-from bot.core.understanding.matching import normalize
 
 __all__ = ["Quantity", "TextAnalysis", "Token", "Tokenizer", "analyze", "clean"]
 

@@ -47,8 +47,8 @@ from bot.core.library.spec import (
     StateSpec,
     TemplatesSpec,
 )
+from bot.core.library.vocabulary import Vocabulary, candidate
 from bot.core.library.yamlload import load_yaml
-from bot.core.understanding.matching import Vocabulary, candidate
 
 NEXT_CHOICE = "next"
 M = TypeVar("M", bound=BaseModel)

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.core.library.conditions import Condition
 from bot.core.library.spec import FactsSpec, LexiconSpec, TemplatesSpec
-from bot.core.understanding.matching import Candidate, Vocabulary
+from bot.core.library.vocabulary import Candidate, Vocabulary
 
 COMMON = "common"  # the flow with the menu, the finish and the confirmations
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from bot.core.dates import valid as reminder_valid
+from bot.core.japanese.normalize import normalize
 from bot.core.library.spec_base import Spec as _Spec
 from bot.core.library.spec_base import as_text, stringify
 from bot.core.library.spec_base import ok as _ok
@@ -24,7 +25,6 @@ from bot.core.library.spec_words import (
     TemplatesSpec,
     TextsSpec,
 )
-from bot.core.understanding.matching import normalize
 
 __all__ = [
     "ChoiceSpec", "FactSpec", "FactsSpec", "FieldSpec", "FlowSpec", "LexiconSpec", "StateSpec", "TemplateSpec",

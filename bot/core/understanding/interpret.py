@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from bot.core.japanese.analysis import TextAnalysis
+from bot.core.japanese.normalize import normalize
 from bot.core.library.model import Choice, NumberRange
-from bot.core.understanding.matching import normalize
 
 Analyzer = Callable[[str], TextAnalysis]
 

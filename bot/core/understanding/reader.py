@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from bot.core.japanese.analysis import TextAnalysis
+from bot.core.japanese.normalize import normalize
 from bot.core.library.model import COMMON, Choice, Faq, Library, State
 from bot.core.understanding.interpret import STOP, Analyzer, Phrase, Reading, phrases_of, read
-from bot.core.understanding.matching import normalize
 
 _PARTS = re.compile(r"[、。,.!?！？\s]+")
 

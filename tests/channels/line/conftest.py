@@ -27,7 +27,7 @@ from bot.store.base import SessionStore
 from bot.store.keys import KeyBuilder
 from bot.store.memory import MemorySessionStore
 from bot.store.redis import RedisSessionStore
-from bot.web.app import create_app
+from bot.wiring import create_app
 from tests.channels.line import webhooks
 from tests.fakes.line_api import FakeLineApi
 from tests.fakes.server import serve

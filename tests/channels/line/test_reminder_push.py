@@ -37,7 +37,7 @@ async def test_a_due_reminder_is_pushed_once(start_app: StartApp, redis_url: str
         key = {"channel": "line", "workspace": webhooks.DESTINATION, "user": user.id}
         job = dict(key, reminder_id=reminder.id, kind=reminder.kind)
         await worker.queue.queue.enqueue(
-            FUNCTION, kwargs=job, key=f"{worker.queue.prefix}:now", scheduled=int(time.time())
+            FUNCTION, kwargs=job, key=f"{worker.queue.keys.prefix}:now", scheduled=int(time.time())
         )
         deadline = time.monotonic() + 15
         while not run.fake.pushes and time.monotonic() < deadline:  # noqa: ASYNC110 (a fake API, polled)

@@ -19,8 +19,8 @@ from bot.channels.line.richmenu import (
     menu_words,
     panels,
 )
+from bot.core.japanese.normalize import normalize
 from bot.core.library.model import Library
-from bot.core.understanding.matching import normalize
 from tests.channels.line import webhooks
 from tests.channels.line.conftest import line_settings
 from tests.fakes.line_api import FakeLineApi

@@ -20,8 +20,8 @@ from starlette.applications import Starlette
 from bot.config import Settings
 from bot.core.library.model import Library
 from bot.store.base import SessionStore
-from bot.web.app import create_app
 from bot.web.services import Services
+from bot.wiring import create_app
 from tests.fakes.server import serve
 from tests.fakes.slack_api import Call, FakeSlackApi, eventually
 

@@ -137,7 +137,7 @@ async def test_oauth_stores_share_the_session_stores_redis(redis_url: str, redis
 
     sessions = RedisSessionStore.from_url(redis_url, 60, keys=KeyBuilder(redis_prefix))
     try:
-        installations, states = oauth_stores(sessions, 600)
+        installations, states = oauth_stores(sessions.shared_redis(), 600)
         assert isinstance(installations, RedisInstallationStore) and isinstance(states, RedisOAuthStateStore)
         assert installations._client is sessions.client and states._client is sessions.client
         assert await states.async_consume(await states.async_issue())

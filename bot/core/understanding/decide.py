@@ -1,0 +1,105 @@
+"""The order in which a typed reply to a question is read, most certain first, as one `Decision`.
+
+1. a label or alias typed as is: that choice, certain (nothing to echo);
+2. a number with a counter at a question whose choices state ranges (「1件」 is one, not button 1);
+3. a choice number, a label, a yes/no word (`matching.match_choice`);
+4. a first message that answers nothing: the greeting; a greeting mid-flow: the question again;
+5. a command word as the first or last part of the reply (「あ、間違えました。戻る」);
+6. the analyzer's reading (`interpret.read`): a choice (echoed, so a misreading shows), an ask-back, a
+   question to the FAQ, 「わからない」; a command said in words (「ひとつ前に戻りたい」);
+7. an unsure word, the question's free-text fallback, or a re-ask.
+The engine acts on the decision (`Engine._act`); nothing here changes a session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.core.japanese.analysis import TextAnalysis
+from bot.core.japanese.normalize import normalize
+from bot.core.library.model import Choice, Library, State
+from bot.core.understanding.interpret import Meaning, Reading
+from bot.core.understanding.matching import match_choice
+from bot.core.understanding.reader import Reader
+
+
+class Act(Enum):
+    CHOOSE = "choose"  # take `choice`, certain
+    UNDERSTOOD = "understood"  # take `choice`, saying first what was understood
+    ASK_BACK = "ask_back"  # offer `others`, most likely first
+    QUESTION = "question"  # answer from the FAQ (`lemmas`), then the question again
+    UNSURE = "unsure"  # say how to find out
+    COMMAND = "command"  # run `command`
+    GREET = "greet"  # a first message: the greeting and the menu
+    SHOW = "show"  # a greeting mid-flow: where we are
+    REASK = "reask"  # not understood
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    act: Act
+    choice: str | None = None
+    others: tuple[str, ...] = ()
+    command: str | None = None
+    lemmas: frozenset[str] = frozenset()
+
+
+class Understanding:
+    """Decides what a reply at a question means; built once per engine (the reader caches the flows' words)."""
+
+    def __init__(self, library: Library, reader: Reader) -> None:
+        self.vocabulary = library.vocabulary
+        self.reader = reader
+        self.greetings = frozenset(normalize(w) for w in library.lexicon.greetings)
+
+    def decide(self, state: State, choices: Sequence[Choice], text: str, norm: str, fresh: bool) -> Decision:
+        labelled = [c for c in choices if norm in c.candidate.words]
+        if len(labelled) == 1:
+            return Decision(Act.CHOOSE, labelled[0].id)
+        analysis = self.reader.analyze(text) if any(c.number for c in choices) else None
+        if analysis is not None:
+            counted = self.reader.read(analysis, [c for c in choices if c.number])
+            if counted.meaning is Meaning.CHOICE:
+                return Decision(Act.UNDERSTOOD, counted.choice)
+        exact_only = self.reader.analyzer is not None  # the analyzer reads anything else
+        chosen = match_choice(norm, [c.candidate for c in choices], self.vocabulary, exact_only)
+        if chosen is not None:
+            return Decision(Act.CHOOSE, chosen)
+        if fresh:
+            return Decision(Act.GREET)
+        if norm in self.greetings:  # 「こんにちは」「ありがとう」: not a wrong answer
+            return Decision(Act.SHOW)
+        command = self.reader.command_in(text)
+        if command is not None:
+            return Decision(Act.COMMAND, command=command)
+        analysis = analysis or self.reader.analyze(text)
+        if analysis is not None:
+            read = self._read(state, choices, analysis, norm)
+            if read is not None:
+                return read
+        if self.vocabulary.is_unsure(norm):  # 「わからない」: how to find out, not "not understood"
+            return Decision(Act.UNSURE)
+        fallback = next((c for c in choices if c.fallback), None)
+        if fallback is not None and norm:
+            return Decision(Act.CHOOSE, fallback.id)
+        return Decision(Act.REASK)
+
+    def _read(self, state: State, choices: Sequence[Choice], analysis: TextAnalysis, norm: str) -> Decision | None:
+        reading: Reading = self.reader.read(analysis, list(choices), state)
+        if self.vocabulary.is_unsure(norm) and not reading.certain:  # 「まだ確認してない」: not a no
+            return Decision(Act.UNSURE)
+        if reading.meaning is not Meaning.CHOICE and not analysis.is_question and analysis.polarity != "no":
+            command = self.reader.command_by_lemma(analysis.lemmas)
+            if command is not None:  # 「ひとつ前に戻りたいです」「状況教えて」
+                return Decision(Act.COMMAND, command=command)
+        if reading.meaning is Meaning.CHOICE:
+            return Decision(Act.UNDERSTOOD, reading.choice)
+        if reading.meaning is Meaning.ASK_BACK:
+            return Decision(Act.ASK_BACK, others=reading.others)
+        if reading.meaning is Meaning.QUESTION:
+            return Decision(Act.QUESTION, lemmas=analysis.lemmas)
+        if reading.meaning is Meaning.UNSURE and state.unsure is not None:
+            return Decision(Act.UNSURE)
+        return None
