@@ -2,7 +2,7 @@
 (`WebChannel` for the HTTP channels, an `OutputChannel` per turn, see `bot.channels.delivery`).
 
 The server (`bot.web.app`) builds one context and hands it to each channel; a channel sees the conversation
-through `Turns`, never the store or the engine, and reads words through `library.text(...)`.
+through `Turns`, never the store or the engine, and reads words through `library.texts`.
 """
 
 from __future__ import annotations
@@ -52,9 +52,6 @@ class ChannelContext:
     conversation: Turns
     tasks: Spawner
     metrics: Metrics
-
-    def text(self, name: str) -> str:
-        return self.library.text(name)
 
 
 class WebChannel(Protocol):

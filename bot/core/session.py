@@ -8,8 +8,8 @@ capped at `HISTORY_LIMIT` steps.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, TypedDict, Unpack
 
 HISTORY_LIMIT = 8
 SCHEMA = 1
@@ -62,6 +62,23 @@ class Reminder:
 MAX_REMINDERS = 3  # per user: a few, each replaced by a newer one of the same kind
 
 
+class SessionChanges(TypedDict, total=False):
+    """The fields `Session.but` may change: each of `Session`'s, with its type (kept equal by a test)."""
+
+    flow: str
+    state: str
+    answers: Mapping[str, Mapping[str, str]]
+    fields: Mapping[str, str]
+    filling: str | None
+    queue: tuple[str, ...]
+    history: tuple[Step, ...]
+    updated: int
+    items: tuple[Item, ...]
+    current: int | None
+    echoed: bool
+    reminders: tuple[Reminder, ...]
+
+
 @dataclass(frozen=True)  # no slots: `but` copies its __dict__ in one step
 class Session:
     flow: str
@@ -77,9 +94,13 @@ class Session:
     echoed: bool = False  # the last turn said what it understood (「〜ですね」): 「違う」 undoes it
     reminders: tuple[Reminder, ...] = ()
 
-    def but(self, **changes: Any) -> Session:
+    def but(self, **changes: Unpack[SessionChanges]) -> Session:
         """A copy with `changes`: `dataclasses.replace` without its per-call introspection (sessions are
-        copied several times a turn, and the engine's speed target counts)."""
+        copied several times a turn, and the engine's speed target counts). A field that does not exist is
+        a type error (`SessionChanges`) and, for callers mypy does not see, a TypeError here."""
+        unknown = changes.keys() - _FIELDS
+        if unknown:
+            raise TypeError(f"Session has no field {', '.join(sorted(unknown))}")
         new = object.__new__(Session)
         values = new.__dict__  # frozen: fields are written once, here, as dataclasses' own __init__ does
         values.update(self.__dict__)
@@ -202,6 +223,9 @@ class Session:
             )
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"malformed session: {exc}") from exc
+
+
+_FIELDS = frozenset(f.name for f in fields(Session))
 
 
 def _step_to_list(step: Step) -> list[Any]:

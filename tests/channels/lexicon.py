@@ -39,8 +39,9 @@ def label(where: str, choice: str, library: Library = LIBRARY) -> str:
 
 
 def text(key: str, **values: str) -> str:
-    """A fixed line of the lexicon (`texts`)."""
-    return LIBRARY.text(key, **values)
+    """A fixed line of the lexicon (`texts`), by name."""
+    line: str = getattr(LIBRARY.texts, key)
+    return line.format(**values) if values else line
 
 
 def first_line(key: str) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import typing
+from pathlib import Path
 
 import pytest
 
-from bot.core.session import HISTORY_LIMIT, Session, Step
+from bot.core.session import HISTORY_LIMIT, Session, SessionChanges, Step
 
 
 def test_round_trip_keeps_everything() -> None:
@@ -45,3 +48,25 @@ def test_history_is_capped() -> None:
 def test_malformed_data_is_rejected_with_value_error(data: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         Session.from_dict(data)
+
+
+def test_but_refuses_a_field_that_does_not_exist() -> None:
+    session = Session("common", "menu")
+    with pytest.raises(TypeError, match="statee"):
+        session.but(statee="x")  # type: ignore[call-arg]
+    assert session.but(state="x").state == "x" and session.state == "menu"
+
+
+def test_but_knows_every_field_with_its_type() -> None:
+    """`SessionChanges` (what mypy checks `but` against) lists exactly the dataclass's fields."""
+    hints = typing.get_type_hints(Session)
+    assert typing.get_type_hints(SessionChanges) == {f.name: hints[f.name] for f in dataclasses.fields(Session)}
+
+
+def test_a_misspelt_field_fails_type_checking(tmp_path: Path) -> None:
+    from mypy import api
+
+    sample = tmp_path / "sample.py"
+    sample.write_text("from bot.core.session import Session\nSession('a', 'b').but(statee='x')\n")
+    out, _, status = api.run([str(sample), "--no-incremental", "--follow-imports=silent"])
+    assert status == 1 and 'Unexpected keyword argument "statee"' in out

@@ -286,7 +286,7 @@ def test_after_erase_the_menu_is_shown(library: Library, engine: Engine) -> None
     chat.command("erase")
     turn = chat.tap("はい、削除する")
     assert turn.session is None
-    assert library.text("erased") in texts_in(turn)
+    assert library.texts.erased in texts_in(turn)
     assert chat.question.text == library.state("common:menu").ask  # the menu, not a dead end
 
 
@@ -318,4 +318,4 @@ def test_a_reask_never_offers_a_range_of_one(library: Library, engine: Engine) -
     chat.tap("ある")
     chat.tap("仕上げて完了する")
     turn = chat.send("ほげほげ")
-    assert library.text("reask_one") in texts_in(turn) and "1〜1" not in texts_in(turn)
+    assert library.texts.reask_one in texts_in(turn) and "1〜1" not in texts_in(turn)

@@ -30,7 +30,7 @@ def said(chat: Chat) -> list[str]:
 def test_personal_data_is_refused_and_neither_stored_nor_echoed(library: Library, engine: Engine, typed: str) -> None:
     chat = to_fill_ins(engine)
     chat.send(typed)
-    assert library.text("fill_personal") in said(chat)
+    assert library.texts.fill_personal in said(chat)
     assert chat.session is not None and chat.session.filling == "client_name"
     stored = json.dumps(chat.session.to_dict(), ensure_ascii=False)
     assert typed not in stored and not any(typed in text for text in said(chat))
@@ -42,7 +42,7 @@ def test_personal_data_is_refused_and_neither_stored_nor_echoed(library: Library
 def test_a_sentence_or_digits_is_not_used_as_a_name(library: Library, engine: Engine, typed: str) -> None:
     chat = to_fill_ins(engine)
     chat.send(typed)
-    assert library.text("fill_not_name") in said(chat)
+    assert library.texts.fill_not_name in said(chat)
     assert chat.session is not None and "client_name" not in chat.session.fields
 
 

@@ -100,7 +100,7 @@ def test_items_are_capped_per_kind(library: Library, engine: Engine) -> None:
     add_ongoing(chat, "片づいた")
     full = chat.tap("ある")
     assert chat.where == "lancers:ongoing_more"
-    assert library.text("items_full", label="進行中の仕事", max=str(cap)) in [
+    assert library.texts.items_full.format(label="進行中の仕事", max=str(cap)) in [
         r.text for r in full.replies if isinstance(r, Text)
     ]
     assert chat.session is not None and len(chat.session.items) == cap

@@ -29,7 +29,7 @@ def test_a_payout_wait_offers_the_payday_first_and_schedules_it(library: Library
     assert len(scheduled) == 1 and chat.session is not None and chat.session.reminders[0].id == scheduled[0].id
     chat.command("status")
     checklist = next(r for r in chat.last.replies if isinstance(r, Checklist))
-    assert any(item.group == library.text("reminders_group") for item in checklist.items)
+    assert any(item.group == library.texts.reminders_group for item in checklist.items)
 
 
 def test_a_due_reminder_continues_the_conversation(library: Library, engine: Engine) -> None:
@@ -61,7 +61,7 @@ def test_stop_and_erase_cancel_reminders(library: Library, engine: Engine) -> No
     chat.tap("明日")
     ids = tuple(r.id for r in chat.session.reminders) if chat.session else ()
     stopped = chat.send("お知らせを止める")
-    assert CancelReminders(ids) in stopped.effects and library.text("reminders_stopped") in texts_in(stopped)
+    assert CancelReminders(ids) in stopped.effects and library.texts.reminders_stopped in texts_in(stopped)
     assert chat.session is not None and not chat.session.reminders
     chat.tap("続きから")
     chat.tap("あとで続ける")

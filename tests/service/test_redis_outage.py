@@ -72,7 +72,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 
 def busy(result_replies: tuple[object, ...], engine: Engine) -> bool:
-    return result_replies == (Text(engine.library.text("busy")),)
+    return result_replies == (Text(engine.library.texts.busy),)
 
 
 async def test_stop_and_restart_during_a_conversation(engine: Engine, server: Server) -> None:

@@ -165,7 +165,7 @@ class LineChannel:
                 if event.redelivery:  # no state is kept for groups, so the redelivered notice is just skipped
                     self._log(event, "skipped_redelivery")
                     return
-                notice = Text(self.context.text("group_only_dm"))
+                notice = Text(self.context.library.texts.group_only_dm)
                 outcome = await LineOutput(self.sender, self.words, event).send([notice])
                 self._log(event, f"group_notice:{outcome}")
             case Erase():
@@ -176,7 +176,7 @@ class LineChannel:
                 await self._deliver(event, result, LineOutput(self.sender, self.words, event))
             case Repeat(preface=preface) as repeat:
                 result = await self._with_loading(event, self._repeat(workspace, event))
-                words = self.context.text(preface) if preface is not None else ""
+                words = preface.line(self.context.library.texts) if preface is not None else ""
                 await self._deliver(event, result, LineOutput(self.sender, self.words, event, repeat, words))
 
     def _key(self, workspace: str, event: Incoming) -> SessionKey:

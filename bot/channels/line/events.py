@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import Any
 
 from linebot.v3.webhooks import (
@@ -31,6 +32,7 @@ from linebot.v3.webhooks import (
 )
 
 from bot.channels.line.render import MorePage
+from bot.core.library.spec_words import TextsSpec
 from bot.core.messages import ChoiceInput, Inbound, StartInput, TextInput
 
 # LINE ids are "U" + 32 hex digits (users, bots), "C…" (groups), "R…" (rooms). The body is signed, so
@@ -55,11 +57,21 @@ class Turn:
     inbound: Inbound
 
 
+class Preface(Enum):
+    """The lexicon line said before the question is shown again."""
+
+    UNSUPPORTED = "unsupported"  # a sticker, image, video, audio, file or location
+    STALE = "stale_choice"  # a button from an older version, or forged data
+
+    def line(self, texts: TextsSpec) -> str:
+        return texts.unsupported if self is Preface.UNSUPPORTED else texts.stale_choice
+
+
 @dataclass(frozen=True, slots=True)
 class Repeat:
     """Show the current question again, after the lexicon line `preface` (or one page of it)."""
 
-    preface: str | None = None
+    preface: Preface | None = None
     page: MorePage | None = None
 
 
@@ -187,7 +199,7 @@ def _action(event: Any, chat: Chat) -> Action:
     if isinstance(event, MessageEvent):
         if isinstance(event.message, TextMessageContent):
             return Turn(TextInput(event.message.text))
-        return Repeat(preface="unsupported")  # sticker, image, video, audio, file, location
+        return Repeat(preface=Preface.UNSUPPORTED)  # sticker, image, video, audio, file, location
     if isinstance(event, PostbackEvent):
         return _postback(event.postback.data)
     return Ignore("not handled")
@@ -200,7 +212,7 @@ def _postback(data: str) -> Action:
     page = MorePage.decode(data)
     if page is not None:
         return Repeat(page=page)
-    return Repeat(preface="stale_choice")  # a button from an older version, or forged data
+    return Repeat(preface=Preface.STALE)  # a button from an older version, or forged data
 
 
 def _group_action(event: Any, chat: Chat) -> Action:

@@ -62,8 +62,9 @@ class LineWords:
 
     @classmethod
     def of(cls, library: Library) -> LineWords:
-        navigation = tuple(library.text(name) for name in ("nav_back", "nav_status", "nav_help"))
-        return cls(more=library.text("more_label"), navigation=navigation)
+        texts = library.texts
+        navigation = (texts.nav_back, texts.nav_status, texts.nav_help)
+        return cls(more=library.texts.more_label, navigation=navigation)
 
 
 def units(text: str) -> int:

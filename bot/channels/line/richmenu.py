@@ -37,7 +37,7 @@ from bot.core.library.model import Library
 
 MENU_NAME = "taikai-bot"
 WIDTH, HEIGHT = 2500, 843  # LINE's compact full-width size
-WORD_TEXTS = ("nav_restart", "nav_status", "nav_help")  # lexicon `texts`, left to right
+PANELS = 3  # 最初から・状況・ヘルプ, left to right (`menu_words`)
 PANEL_COLOURS = ((0x06, 0xC7, 0x55), (0x1E, 0x88, 0xE5), (0xF5, 0x9E, 0x0B))
 IMAGE = Path(__file__).with_name("richmenu.png")
 WORDS_KEY = "taikai-words"  # the PNG tEXt chunk naming the words drawn, joined by "/"
@@ -45,13 +45,14 @@ WORDS_KEY = "taikai-words"  # the PNG tEXt chunk naming the words drawn, joined 
 
 def panels() -> list[tuple[int, int]]:
     """(x, width) of each third, the last one taking the rounding remainder."""
-    count = len(WORD_TEXTS)
+    count = PANELS
     third = WIDTH // count
     return [(i * third, third if i < count - 1 else WIDTH - i * third) for i in range(count)]
 
 
 def menu_words(library: Library) -> tuple[str, ...]:
-    return tuple(library.text(name) for name in WORD_TEXTS)
+    texts = library.texts
+    return texts.nav_restart, texts.nav_status, texts.nav_help  # left to right, one per panel
 
 
 def menu_image() -> bytes:
@@ -86,7 +87,7 @@ def menu_request(library: Library) -> Any:
         size=RichMenuSize(width=WIDTH, height=HEIGHT),
         selected=True,  # shown open, so new friends see the three panels at once
         name=MENU_NAME,
-        chat_bar_text=library.text("menu_bar"),
+        chat_bar_text=library.texts.menu_bar,
         areas=areas,
     )
 

@@ -173,7 +173,7 @@ class SlackDelivery:
     async def not_yours(self, response_url: str | None) -> None:
         if not response_url:
             return
-        text = self.library.text("slack_not_yours")
+        text = self.library.texts.slack_not_yours
         try:
             await self._webhook(response_url, text, (), replace=False)
         except _SEND_ERRORS as exc:

@@ -30,11 +30,11 @@ def home_view(library: Library, session: Session | None) -> dict[str, Any]:
     """The Home tab for a user; `session` None (new or erased user) shows the empty status and the help."""
     blocks: list[Block]
     if session is None:
-        blocks = [HeaderBlock(text=plain(clip(library.text("status_title"), MAX_HEADER_TEXT)))]
-        blocks.extend(text_blocks(library.text("status_empty")))
+        blocks = [HeaderBlock(text=plain(clip(library.texts.status_title, MAX_HEADER_TEXT)))]
+        blocks.extend(text_blocks(library.texts.status_empty))
     else:
         blocks = checklist_blocks(build_checklist(library, session))
-    help_blocks: list[Block] = [DividerBlock(), *text_blocks(library.text("help"))]
+    help_blocks: list[Block] = [DividerBlock(), *text_blocks(library.texts.help)]
     if len(blocks) + len(help_blocks) > MAX_HOME_BLOCKS:  # the checklist matters more than the help
         help_blocks = []
     view = View(type="home", blocks=[*blocks[:MAX_HOME_BLOCKS], *help_blocks])

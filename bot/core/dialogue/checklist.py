@@ -110,12 +110,12 @@ def build_checklist(library: Library, session: Session) -> Checklist:
     counts = _counts(items)
     items.extend(reminder_lines(library, session))
     if not items:
-        summary = library.text("status_empty")
+        summary = library.texts.status_empty
     elif any(counts.values()):
-        summary = library.text("status_pending_count", **{k.value: str(v) for k, v in counts.items()})
+        summary = library.texts.status_pending_count.format(**{k.value: str(v) for k, v in counts.items()})
     else:
-        summary = library.text("status_clear")
-    return Checklist(library.text("status_title"), tuple(items), summary)
+        summary = library.texts.status_clear
+    return Checklist(library.texts.status_title, tuple(items), summary)
 
 
 def reminder_lines(library: Library, session: Session) -> list[ChecklistItem]:
@@ -125,8 +125,8 @@ def reminder_lines(library: Library, session: Session) -> list[ChecklistItem]:
         kind = library.flows[reminder.flow].reminders.get(reminder.kind) if reminder.flow in library.flows else None
         if kind is not None:
             label = f"{library.flows[reminder.flow].title}：{kind.label}（{shown(reminder.due)}）"
-            group, word = library.text("reminders_group"), library.text("reminder_word")
-            found.append(ChecklistItem(group, label, ItemStatus.WAITING, library.text("reminder_mark"), word))
+            group, word = library.texts.reminders_group, library.texts.reminder_word
+            found.append(ChecklistItem(group, label, ItemStatus.WAITING, library.texts.reminder_mark, word))
     return found
 
 

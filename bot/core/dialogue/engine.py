@@ -67,7 +67,7 @@ class Engine:
         self.start = f"{COMMON}:{common.initial}"
         self.after_all = f"{COMMON}:{common.after_all}"
         self.undo_words = frozenset(normalize(w) for w in library.lexicon.undo)
-        self.rename_word = normalize(library.text("rename_label", value="").split("（")[0])
+        self.rename_word = normalize(library.texts.rename_label.format(value="").split("（")[0])
 
     # --- entry point ---------------------------------------------------------------------------
 
@@ -77,7 +77,7 @@ class Engine:
         current: Session = self._new(now) if session is None or fresh else self._repaired(session)
         returning = isinstance(inbound, StartInput) or now - current.updated >= self.resume_after
         if not fresh and returning:
-            out.say(self.library.text("resume", where=self.where(current)))
+            out.say(self.library.texts.resume.format(where=self.where(current)))
         before = f"{current.flow}:{current.state}"
         result = self._dispatch(current, inbound, out, fresh)
         if result is not None:
@@ -117,7 +117,7 @@ class Engine:
         refusal = TurnOutcome.TOO_LONG if too_long else TurnOutcome.SECRET if secret else None
         if refusal is not None:
             out.outcome = refusal
-            out.say(self.library.text(refusal))
+            out.say(self.library.texts.too_long if too_long else self.library.texts.secret)
             return self._show(session, out)
         if not text.strip():  # a blank line: the current question again, nothing to refuse
             out.outcome = TurnOutcome.START if fresh else TurnOutcome.COMMAND
@@ -162,7 +162,7 @@ class Engine:
 
     def _understood(self, session: Session, state: State, choice: Choice, out: Out) -> Session | None:
         """Take the choice, first saying in a few words what was understood, so a misreading shows."""
-        out.say(self.library.text("understood", label=choice.label))
+        out.say(self.library.texts.understood.format(label=choice.label))
         result = self._choose(session, state, choice, out)
         out.echoed = out.outcome is TurnOutcome.ANSWERED
         return result
@@ -175,7 +175,7 @@ class Engine:
         likely = [c for id_ in others for c in choices if c.id == id_][:2]
         labels = {f"label{i}": c.label for i, c in enumerate(likely, 1)}
         options = tuple(Option(c.label, value(state, c.id)) for c in likely)
-        out.replies.append(Question(self.library.text("ask_back", **labels), options))
+        out.replies.append(Question(self.library.texts.ask_back.format(**labels), options))
         return session
 
     def _answer_question(self, session: Session, state: State, lemmas: frozenset[str], out: Out) -> Session:
@@ -186,19 +186,19 @@ class Engine:
             out.say(faq.say)
         else:
             out.outcome = TurnOutcome.FAQ_UNKNOWN
-            where = self.library.flows[state.flow].confirm or self.library.text("faq_help")
-            out.say(self.library.text("faq_unknown", where=where))
+            where = self.library.flows[state.flow].confirm or self.library.texts.faq_help
+            out.say(self.library.texts.faq_unknown.format(where=where))
         return self._show(session, out)
 
     def _unsure(self, session: Session, state: State, out: Out) -> Session:
         out.outcome = TurnOutcome.UNSURE
-        out.say(state.unsure or self.library.text("unsure_reask"))
+        out.say(state.unsure or self.library.texts.unsure_reask)
         return self._show(session, out)
 
     def _reask(self, session: Session, out: Out) -> Session:
         out.outcome = TurnOutcome.REASK
         count = 2 if session.filling else len(self._offered(session, self._state(session)))
-        out.say(self.library.text("reask", count=str(count)) if count > 1 else self.library.text("reask_one"))
+        out.say(self.library.texts.reask.format(count=str(count)) if count > 1 else self.library.texts.reask_one)
         return self._show(session, out)
 
     # --- buttons and choices -------------------------------------------------------------------
@@ -218,14 +218,14 @@ class Engine:
 
     def _stale(self, session: Session, out: Out) -> Session:
         out.outcome = TurnOutcome.STALE
-        out.say(self.library.text("stale_choice"))
+        out.say(self.library.texts.stale_choice)
         return self._show(session, out)
 
     def _choose(self, session: Session, state: State, choice: Choice, out: Out) -> Session | None:
         out.choice = trigger_of(choice.id)
         if choice.action == "erase":
             reminding.cancel_all(session, out)
-            out.say(self.library.text("erased"))
+            out.say(self.library.texts.erased)
             self._go(self._new(session.updated), self.start, out)  # the menu, for a fresh start
             out.outcome = TurnOutcome.ERASED
             return None
@@ -268,14 +268,14 @@ class Engine:
         if name not in COMMANDS:
             out.outcome = TurnOutcome.STALE  # a command this version does not know (an old rich menu): where we are
         if name == "help":
-            out.say(self.library.text("help"))
+            out.say(self.library.texts.help)
             state = self._current(session)
             if state is not None and state.help and not session.filling:
                 out.say(state.help.strip())
         elif name == "status":
             out.replies.append(build_checklist(self.library, session))
         elif name == "stop_reminders":
-            out.say(self.library.text("reminders_stopped" if session.reminders else "reminders_none"))
+            out.say(self.library.texts.reminders_stopped if session.reminders else self.library.texts.reminders_none)
             session = reminding.cancel_all(session, out)
         elif name == "erase":
             cleared = session.but(filling=None).push(Step(session.flow, session.state))
@@ -285,12 +285,12 @@ class Engine:
 
     def _restart(self, session: Session, out: Out) -> Session:
         reminding.cancel_all(session, out)
-        out.say(self.library.text("restarted"))
+        out.say(self.library.texts.restarted)
         return self._go(self._new(session.updated), self.start, out)
 
     def _back(self, session: Session, out: Out, announce: bool) -> Session:
         if not session.history:
-            out.say(self.library.text("back_none"))
+            out.say(self.library.texts.back_none)
             return self._show(session, out)
         step = session.history[-1]
         restored = session.but(flow=step.flow, state=step.state, filling=None, history=session.history[:-1])
@@ -300,7 +300,7 @@ class Engine:
         if step.queue is not None:
             restored = restored.but(queue=step.queue)
         if announce:
-            out.say(self.library.text("back_done"))
+            out.say(self.library.texts.back_done)
         template = self._state(restored).template
         if template:  # back to a client message: show it again, or go on with its unfinished fill-ins
             if all(name in restored.fields for name in self.book.placeholders[template]):
@@ -316,7 +316,9 @@ class Engine:
             out.outcome = TurnOutcome.REMINDER_DROPPED
             return rest
         out.outcome = TurnOutcome.REMINDER
-        out.say(self.library.text("reminder_intro", flow=self.library.flows[reminder.flow].title, label=spec.label))
+        out.say(
+            self.library.texts.reminder_intro.format(flow=self.library.flows[reminder.flow].title, label=spec.label)
+        )
         return self._go(rest.but(flow=reminder.flow, filling=None), spec.due, out)
 
     # --- template fill-ins ---------------------------------------------------------------------
@@ -324,14 +326,15 @@ class Engine:
     def _fill(self, session: Session, tap: str | None, text: str, norm: str, out: Out) -> Session:
         state = self._state(session)
         filled, step = self.fills.answer(session, state, tap, text, norm)
+        texts = self.library.texts
         refusals = {
-            FillStep.TYPE_IT: "fill_type_it",
-            FillStep.PERSONAL: "fill_personal",
-            FillStep.NOT_NAME: "fill_not_name",
+            FillStep.TYPE_IT: texts.fill_type_it,
+            FillStep.PERSONAL: texts.fill_personal,
+            FillStep.NOT_NAME: texts.fill_not_name,
         }
         if step in refusals:
             out.outcome = TurnOutcome.REASK
-            out.say(self.library.text(refusals[step]))
+            out.say(refusals[step])
             return self._show(session, out)
         if step is FillStep.REASK:
             return self._reask(session, out)
@@ -363,7 +366,7 @@ class Engine:
             if state.routes is None:
                 wanted = self.book.fields_to_ask(state.template, session.fields) if state.template else []
                 if wanted:
-                    out.say(self.library.text("fill_intro"))
+                    out.say(self.library.texts.fill_intro)
                     return self._show(session.but(filling=wanted[0]), out)
                 return self._show(session, out, full=True)
             cursor = Cursor(state.name, facts_for(self.library, session, state.flow))

@@ -37,7 +37,7 @@ class FillIns:
         self.library = library
         self.book = book
         self.skip_words = frozenset(normalize(w) for w in library.lexicon.skip_words if w)
-        self.keep_word = normalize(library.text("keep_label", value="").split("（")[0])
+        self.keep_word = normalize(library.texts.keep_label.format(value="").split("（")[0])
         self.yes_no = library.vocabulary.yes | library.vocabulary.no
         # longest first, so 「と申します」 is taken whole before a shorter ending could cut into it
         self.suffixes = sorted(library.lexicon.fill_suffixes, key=len, reverse=True)
@@ -50,8 +50,8 @@ class FillIns:
         previous = session.fields.get(name)
         if previous:
             shown = previous if len(previous) <= 8 else previous[:7] + "…"
-            options.append(Option(self.library.text("keep_label", value=shown), _value(state, KEEP)))
-        options.append(Option(self.library.text("skip_label"), _value(state, SKIP)))
+            options.append(Option(self.library.texts.keep_label.format(value=shown), _value(state, KEEP)))
+        options.append(Option(self.library.texts.skip_label, _value(state, SKIP)))
         return Question(text, tuple(options))
 
     def answer(self, session: Session, state: State, tap: str | None, text: str, norm: str) -> tuple[Session, FillStep]:

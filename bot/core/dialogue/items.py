@@ -24,7 +24,7 @@ def moved(library: Library, session: Session, state: State, choice: Choice, out:
         kind = library.flows[state.flow].items[choice.add]
         if len(session.items_of(state.flow, choice.add)) >= kind.max:
             out.outcome = TurnOutcome.REASK
-            out.say(library.text("items_full", label=kind.label, max=str(kind.max)))
+            out.say(library.texts.items_full.format(label=kind.label, max=str(kind.max)))
             return None, ()
         result = result.add_item(state.flow, choice.add)
         undo.append((ADDED, None))

@@ -35,7 +35,7 @@ class Presenter:
             out.replies.append(self.fills.question(session, state))
             return session
         spoke = self._text(session, state, out) if full else False
-        text = state.ask or self.library.text("next_prompt")
+        text = state.ask or self.library.texts.next_prompt
         if state.ask is None:
             last = out.replies[-1] if out.replies else None
             if spoke and isinstance(last, Text):
@@ -46,7 +46,7 @@ class Presenter:
         if field is not None:
             name = session.fields[field]
             shown = name if len(name) <= 8 else name[:7] + "…"
-            options += (Option(self.library.text("rename_label", value=shown), value(state, RENAME)),)
+            options += (Option(self.library.texts.rename_label.format(value=shown), value(state, RENAME)),)
         out.replies.append(Question(text, options))
         return session
 
@@ -67,10 +67,10 @@ class Presenter:
         spoke = bool(state.says)
         flow = self.library.flows[state.flow]
         if flow.confirm and self.library.single_source(state):
-            out.say(self.library.text("confirm", where=flow.confirm))
+            out.say(self.library.texts.confirm.format(where=flow.confirm))
         if state.template:
             complete = all(session.fields.get(f) for f in self.book.placeholders[state.template])
-            out.say(self.library.text("template_note" if complete else "template_note_placeholder"))
+            out.say(self.library.texts.template_note if complete else self.library.texts.template_note_placeholder)
             out.replies.append(self.book.render(state.template, session.fields))
             out.templates.append(state.template)
             spoke = False

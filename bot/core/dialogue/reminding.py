@@ -23,7 +23,7 @@ def schedule(library: Library, session: Session, flow: str, remind: tuple[str, s
         out.effects.append(CancelReminders(tuple(dropped)))
     out.effects.append(ScheduleReminder(reminder.id, kind, due))
     spec = library.flows[flow]
-    out.say(library.text("reminder_set", flow=spec.title, label=spec.reminders[kind].label, when=shown(due)))
+    out.say(library.texts.reminder_set.format(flow=spec.title, label=spec.reminders[kind].label, when=shown(due)))
     return session.but(reminders=(*kept, reminder))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.core.library.conditions import Condition
 from bot.core.library.spec import FactsSpec, LexiconSpec, TemplatesSpec
+from bot.core.library.spec_words import TextsSpec
 from bot.core.library.vocabulary import Candidate, Vocabulary
 
 COMMON = "common"  # the flow with the menu, the finish and the confirmations
@@ -157,12 +158,11 @@ class Library:
         found = self.flows.get(flow)
         return None if found is None else found.states.get(name)
 
-    def text(self, key: str, **values: str) -> str:
-        """A fixed bot line from lexicon.yaml; KeyError for an unknown key (flows check lists the required)."""
-        template = getattr(self.lexicon.texts, key, None)
-        if not isinstance(template, str):
-            raise KeyError(key)
-        return template.format(**values) if values else template
+    @property
+    def texts(self) -> TextsSpec:
+        """Every fixed bot line from lexicon.yaml, as typed fields (`flows check` verifies each one's
+        placeholders, which the callers fill with `str.format`)."""
+        return self.lexicon.texts
 
     def single_source(self, state: State) -> bool:
         return any(self.facts.facts[f].single_source for f in state.facts if f in self.facts.facts)

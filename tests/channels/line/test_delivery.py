@@ -102,7 +102,7 @@ async def test_non_text_message_repeats_the_question(start_app: StartApp, librar
         question = user.last[-1]
         before, _ = await run.session(user.id)
         await user.deliver(webhooks.message(user.id, kind))
-        assert user.texts[0] == library.text("unsupported")
+        assert user.texts[0] == library.texts.unsupported
         assert user.last[-1]["text"] == question["text"]
         assert user.last[-1]["quickReply"] == question["quickReply"]
         after, _ = await run.session(user.id)
@@ -113,7 +113,7 @@ async def test_sticker_from_a_new_user_gets_the_greeting(start_app: StartApp, li
     async with start_app() as run:
         user = LineUser(run)
         await user.deliver(webhooks.message(user.id, "sticker"))
-        assert user.texts[0] == library.text("unsupported")
+        assert user.texts[0] == library.texts.unsupported
         assert said("common:menu") in "\n".join(user.texts) and len(user.last) <= 5
 
 
@@ -123,7 +123,7 @@ async def test_unknown_postback_data_shows_the_current_question(start_app: Start
         await user.follow()
         question = user.last[-1]
         await user.deliver(webhooks.postback(user.id, "forged|data"))
-        assert user.texts[0] == library.text("stale_choice")
+        assert user.texts[0] == library.texts.stale_choice
         assert user.last[-1]["quickReply"] == question["quickReply"]
 
 
@@ -133,7 +133,7 @@ async def test_groups_get_an_explanation_and_no_state(start_app: StartApp, redis
         join = webhooks.event("join", webhooks.group_source())
         await run.send(join)
         [notice] = run.fake.sent_to(join["replyToken"])
-        assert notice["text"] == library.text("group_only_dm") and "quickReply" not in notice
+        assert notice["text"] == library.texts.group_only_dm and "quickReply" not in notice
 
         member = webhooks.user_id()
         plain = webhooks.event("message", webhooks.group_source(member), message=webhooks.MESSAGE_CONTENTS["text"])
@@ -146,7 +146,7 @@ async def test_groups_get_an_explanation_and_no_state(start_app: StartApp, redis
         redelivered = {**webhooks.event("join", webhooks.group_source()), "deliveryContext": {"isRedelivery": True}}
         await run.send(plain, mentioned, postback, redelivered)
         assert run.fake.sent_to(plain["replyToken"]) == []
-        assert run.fake.sent_to(mentioned["replyToken"])[0]["text"] == library.text("group_only_dm")
+        assert run.fake.sent_to(mentioned["replyToken"])[0]["text"] == library.texts.group_only_dm
         assert run.fake.sent_to(postback["replyToken"]) == []
         assert run.fake.sent_to(redelivered["replyToken"]) == []
         assert await run.stored_keys() == []
@@ -181,7 +181,7 @@ async def test_a_failing_turn_answers_busy(
         monkeypatch.setattr(run.app.state.services.store, "load", broken)
         user = LineUser(run)
         await user.follow()
-        assert user.texts == [library.text("busy")]
+        assert user.texts == [library.texts.busy]
 
 
 async def test_logs_carry_no_text_tokens_or_ids(start_app: StartApp, caplog: pytest.LogCaptureFixture) -> None:

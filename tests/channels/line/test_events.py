@@ -11,6 +11,7 @@ from bot.channels.line.events import (
     Erase,
     GroupNotice,
     Ignore,
+    Preface,
     Repeat,
     Turn,
     classify,
@@ -47,7 +48,7 @@ def test_actions_for_every_event_type() -> None:
 
 @pytest.mark.parametrize("kind", ["sticker", "image", "video", "audio", "file", "location"])
 def test_non_text_messages_repeat_the_question(kind: str) -> None:
-    assert one(webhooks.message(USER, kind)).action == Repeat(preface="unsupported")
+    assert one(webhooks.message(USER, kind)).action == Repeat(preface=Preface.UNSUPPORTED)
 
 
 def test_identity_and_delivery_fields() -> None:
@@ -61,7 +62,7 @@ def test_postback_data() -> None:
     more = MorePage(2, "lancers", "reason")
     assert one(webhooks.postback(USER, more.encode())).action == Repeat(page=more)
     for forged in ("", "c1|a|b", "p1|x|a|b", "p1|99999|a|b", "hello"):
-        assert one(webhooks.postback(USER, forged)).action == Repeat(preface="stale_choice")
+        assert one(webhooks.postback(USER, forged)).action == Repeat(preface=Preface.STALE)
 
 
 def test_groups_and_rooms() -> None:

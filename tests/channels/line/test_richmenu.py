@@ -45,7 +45,7 @@ def test_the_image_is_a_png_of_three_panels_that_shows_the_lexicons_words(librar
 
 def test_every_menu_word_is_a_command(library: Library) -> None:
     """A tap sends the word as the user's message: each must be understood as a command anywhere."""
-    for word in (*menu_words(library), library.text("nav_back")):
+    for word in (*menu_words(library), library.texts.nav_back):
         assert library.vocabulary.command(normalize(word)), word
 
 
@@ -55,7 +55,7 @@ async def test_install_creates_uploads_and_sets_default(fake: FakeLineApi, libra
     menu = fake.menus[first]
     assert [a["action"]["label"] for a in menu["areas"]] == list(menu_words(library))
     assert [a["action"]["text"] for a in menu["areas"]] == list(menu_words(library))
-    assert menu["chatBarText"] == library.text("menu_bar") and len(menu["chatBarText"]) <= 14
+    assert menu["chatBarText"] == library.texts.menu_bar and len(menu["chatBarText"]) <= 14
     assert menu["size"] == {"width": WIDTH, "height": HEIGHT}
     content_type, image = fake.images[first]
     assert content_type == "image/png" and image == menu_image()

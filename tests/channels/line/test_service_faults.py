@@ -21,7 +21,7 @@ async def test_a_flood_gets_one_notice_then_silence(
         for _ in range(6):
             await run.send(webhooks.text(flooder, "はい"))
         texts = [m["text"] for r in fake.replies for m in r.json["messages"] if "text" in m]
-        assert texts.count(library.text("rate_limited")) == 1
+        assert texts.count(library.texts.rate_limited) == 1
         assert len(fake.replies) == 4, "three answers, one notice, then nothing (no quota spent)"
         await run.send(webhooks.text(other, "こんにちは"))
         assert len(fake.replies) == 5, "another user is not blocked"
@@ -41,7 +41,7 @@ async def test_store_outage_answers_busy_and_stays_up(start_app: StartApp, fake:
         assert response.status_code == 200, "LINE still gets its 200"
         await run.settle()
         last = fake.replies[-1].json["messages"]
-        assert last[0]["text"] == library.text("busy")
+        assert last[0]["text"] == library.texts.busy
         store.load = original
         await run.send(webhooks.text(user.id, "ランサーズ"))
         assert fake.replies[-1].json["messages"][-1]["text"].startswith(ask("lancers:reason")), "answered again"

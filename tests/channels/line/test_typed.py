@@ -20,7 +20,7 @@ async def test_how_people_write_is_understood(start_app: StartApp, redis_url: st
         await user.say("まだ終わってない案件が1件あります")  # the main predicate あります decides, not まだ
         session, _ = await run.session(user.id)
         assert session is not None and session.answers["lancers"]["ongoing"] == "yes"
-        assert library.text("understood", label="ある") in user.texts
+        assert library.texts.understood.format(label="ある") in user.texts
         await user.say("違う")  # right after a reading: undone, the question again
         session, _ = await run.session(user.id)
         assert session is not None and session.state == "ongoing" and "ongoing" not in session.answers["lancers"]

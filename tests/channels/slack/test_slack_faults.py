@@ -48,4 +48,4 @@ async def test_store_outage_answers_busy(library: Library, slack_api: FakeSlackA
     async with running(settings, library, slack_api, store) as slack:
         assert (await slack.dm(USER, "こんにちは")).status_code == 200
         await slack.settle()
-        assert library.text("busy") in slack_api.posts(DM)[-1].text()
+        assert library.texts.busy in slack_api.posts(DM)[-1].text()
