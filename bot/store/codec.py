@@ -24,7 +24,6 @@ from bot.core.session import Session
 
 log = logging.getLogger(__name__)
 
-SEPARATOR = b"|"
 # Must match the Lua pattern '^(%d+)|' used by the Redis scripts: both sides read the same version from
 # the same bytes, so a value with an unreadable body still has a version that a save can replace.
 _VERSION = re.compile(rb"\A([0-9]+)\|")
@@ -73,11 +72,6 @@ def _inflate(data: bytes) -> bytes:
     if inflater.unconsumed_tail or not inflater.eof or inflater.unused_data:
         raise ValueError("truncated, oversized or trailing zlib data")
     return text
-
-
-def pack(version: int, body: bytes) -> bytes:
-    """The stored value: the version, a ``|`` and the JSON body."""
-    return b"%d|%s" % (version, body)
 
 
 def unpack(value: bytes) -> tuple[int, Session | None]:

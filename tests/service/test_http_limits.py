@@ -80,3 +80,30 @@ async def test_slow_headers_and_slow_bodies_are_cut_off(library: Library, monkey
     for answer in (silent, slow_headers, slow_body):
         assert answer.startswith(b"HTTP/1.1 408") or answer == b"", answer[:40]
     assert slow_headers.startswith(b"HTTP/1.1 408")
+
+
+def test_the_uvicorn_internals_the_protocol_relies_on_are_still_there() -> None:
+    """bot/web/protocol.py subclasses uvicorn's private `HttpToolsProtocol`: overrides its parser callbacks
+    and its parser-error answer, and reads `loop`, `transport` and `cycle.response_started`. An upgrade of
+    uvicorn that renames any of them fails here, not in production."""
+    import inspect
+
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+    overridden = {
+        "connection_made": ["self", "transport"],
+        "connection_lost": ["self", "exc"],
+        "on_message_begin": ["self"],
+        "on_url": ["self", "url"],
+        "on_header": ["self", "name", "value"],
+        "on_headers_complete": ["self"],
+        "on_message_complete": ["self"],
+        "send_400_response": ["self", "msg"],
+    }
+    for name, parameters in overridden.items():
+        assert list(inspect.signature(getattr(HttpToolsProtocol, name)).parameters) == parameters, name
+        assert name in GuardedHttpToolsProtocol.__dict__, name
+    init = inspect.getsource(HttpToolsProtocol.__init__)
+    assert "self.loop" in init and "self.transport" in init and "self.cycle" in init
+    assert "response_started" in inspect.getsource(RequestResponseCycle.__init__)
+    assert "send_400_response" in inspect.getsource(HttpToolsProtocol.data_received), "parser errors still answered"

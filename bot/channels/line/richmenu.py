@@ -13,7 +13,6 @@ are deleted, so users never see a chat without a menu.
 
 from __future__ import annotations
 
-import struct
 import sys
 from pathlib import Path
 from typing import Any, cast
@@ -58,21 +57,6 @@ def menu_words(library: Library) -> tuple[str, ...]:
 def menu_image() -> bytes:
     """The committed rich menu image (PNG, 2500×843)."""
     return IMAGE.read_bytes()
-
-
-def image_words(png: bytes) -> tuple[str, ...]:
-    """The words a rendered image says it shows (its tEXt/iTXt chunk), () when it says nothing."""
-    position = 8
-    while position + 8 <= len(png):
-        (length,), kind = struct.unpack(">I", png[position : position + 4]), png[position + 4 : position + 8]
-        data = png[position + 8 : position + 8 + length]
-        keyword = WORDS_KEY.encode() + b"\0"
-        if kind == b"iTXt" and data.startswith(keyword) and data[len(keyword)] == 0:  # 0: not compressed
-            # keyword NUL, compression flag, method, language tag NUL, translated keyword NUL, UTF-8 text
-            _, _, text = data[len(keyword) + 2 :].split(b"\0", 2)
-            return tuple(text.decode().split("/"))
-        position += 12 + length
-    return ()
 
 
 def menu_request(library: Library) -> Any:

@@ -3,7 +3,7 @@
 Bolt's Starlette adapter decodes and parses the body, and reads the timestamp header, *before* it checks the
 signature, and it raises (a 500 with a traceback) on invalid UTF-8, a BOM, malformed or deeply nested JSON,
 a huge integer or a non-integer timestamp; on a failed check it logs the whole body. So the signature is
-verified here, on the exact bytes received (slack_sdk's `SignatureVerifier`, 5-minute window), and only a
+verified here, on the exact bytes received (Slack's v0 HMAC scheme, 5-minute window), and only a
 signed body that Bolt can read without raising, with the types our listeners rely on, is handed over.
 
 Unsigned or forged requests get 401, signed but malformed ones 400; each refusal is one short log line
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncBoltRequest
-from slack_bolt.request.internals import parse_body
 
 MAX_SKEW_SECONDS = 5 * 60  # Slack's documented replay window (Bolt uses the same)
 MAX_DEPTH = 48  # Slack's deepest payloads (rich text in blocks) nest about 12 levels
@@ -81,20 +80,17 @@ def bolt_request(body: bytes, query: str, headers: Mapping[str, str]) -> AsyncBo
         return Refusal(400, "body is not UTF-8")
     if text.startswith("\ufeff"):
         return Refusal(400, "byte order mark")
-    content_type = headers.get("content-type", "").split(";")[0].strip().lower() or None
-    try:
-        payload = parse_body(text, content_type)
-    except (ValueError, RecursionError, TypeError):  # JSON errors, 4,300-digit integers, deep nesting
+    try:  # Bolt parses the body as it builds the request (JSON, or a form with a JSON `payload`)
+        request = AsyncBoltRequest(body=text, query=query, headers=dict(headers))
+    except (ValueError, RecursionError):  # JSON errors, 4,300-digit integers, deep nesting
         return Refusal(400, "malformed body")
-    if not isinstance(payload, dict):
+    except Exception:  # a body that is not an object, or anything Bolt's context extraction trips over
+        return Refusal(400, "unreadable payload")
+    if not isinstance(request.body, dict):
         return Refusal(400, "body is not an object")
-    problem = shape_problem(payload)
+    problem = shape_problem(request.body)
     if problem is not None:
         return Refusal(400, problem)
-    try:
-        request = AsyncBoltRequest(body=text, query=query, headers=dict(headers))
-    except Exception:  # anything Bolt's context extraction still trips over: malformed, not our failure
-        return Refusal(400, "unreadable payload")
     context = request.context
     for value in (context.team_id, context.enterprise_id, context.user_id, context.channel_id):
         if value is not None and not isinstance(value, str):

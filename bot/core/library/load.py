@@ -162,9 +162,7 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collecto
     )
     kinds = {name: ItemKind(k.label, k.short, k.max) for name, k in spec.items.items()}
     reminder_kinds = {
-        name: ReminderKind(
-            r.label, r.while_, _condition(r.while_, conditions, file, None, out), canonical(spec.flow, r.due)
-        )
+        name: ReminderKind(r.label, _condition(r.while_, conditions, file, None, out), canonical(spec.flow, r.due))
         for name, r in spec.reminders.items()
     }
     states = {

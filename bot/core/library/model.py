@@ -43,8 +43,7 @@ class Choice:
 @dataclass(frozen=True, slots=True)
 class ReminderKind:
     label: str
-    while_name: str
-    while_: Condition | None
+    while_: Condition | None  # the reminder is due only while this holds
     due: str  # "flow:state"
 
 

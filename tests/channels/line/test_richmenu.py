@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import struct
 
 import pytest
 
@@ -13,7 +14,7 @@ from bot.channels.line.richmenu import (
     HEIGHT,
     PANEL_COLOURS,
     WIDTH,
-    image_words,
+    WORDS_KEY,
     install_rich_menu,
     menu_image,
     menu_words,
@@ -24,6 +25,21 @@ from bot.core.library.model import Library
 from tests.channels.line import webhooks
 from tests.channels.line.conftest import line_settings
 from tests.fakes.line_api import FakeLineApi
+
+
+def image_words(png: bytes) -> tuple[str, ...]:
+    """The words a rendered image says it shows (its tEXt/iTXt chunk), () when it says nothing."""
+    position = 8
+    while position + 8 <= len(png):
+        (length,), kind = struct.unpack(">I", png[position : position + 4]), png[position + 4 : position + 8]
+        data = png[position + 8 : position + 8 + length]
+        keyword = WORDS_KEY.encode() + b"\0"
+        if kind == b"iTXt" and data.startswith(keyword) and data[len(keyword)] == 0:  # 0: not compressed
+            # keyword NUL, compression flag, method, language tag NUL, translated keyword NUL, UTF-8 text
+            _, _, text = data[len(keyword) + 2 :].split(b"\0", 2)
+            return tuple(text.decode().split("/"))
+        position += 12 + length
+    return ()
 
 
 def test_the_image_is_a_png_of_three_panels_that_shows_the_lexicons_words(library: Library) -> None:
