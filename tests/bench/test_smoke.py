@@ -12,9 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_smoke_run_produces_sane_figures(redis_url: str, tmp_path: Path) -> None:
     figures_file = tmp_path / "figures.json"
     env = {**os.environ, "REDIS_URL": redis_url}  # the Redis the test suite found or started

@@ -3,11 +3,11 @@ the worker embedded in `serve` as a push to the (fake) LINE API, with a retry ke
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 
 import pytest
+from saq.job import Status
 
 from bot.core.dates import JST
 from bot.reminders.queue import FUNCTION
@@ -15,6 +15,7 @@ from tests.channels.line import webhooks
 from tests.channels.line.chat import LineUser
 from tests.channels.line.conftest import StartApp
 from tests.flows.journeys import TO_PAYOUT_WAITING
+from tests.reminders.waits import finished
 
 pytestmark = pytest.mark.redis
 
@@ -39,10 +40,7 @@ async def test_a_due_reminder_is_pushed_once(start_app: StartApp, redis_url: str
         await worker.queue.queue.enqueue(
             FUNCTION, kwargs=job, key=f"{worker.queue.keys.prefix}:now", scheduled=int(time.time())
         )
-        deadline = time.monotonic() + 15
-        while not run.fake.pushes and time.monotonic() < deadline:  # noqa: ASYNC110 (a fake API, polled)
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(1.5)
+        assert await finished(worker.queue, f"{worker.queue.keys.prefix}:now") == [Status.COMPLETE]
         pushes = run.fake.pushes
         assert len(pushes) == 1 and pushes[0].json["to"] == user.id
         assert any(k.lower() == "x-line-retry-key" for k in pushes[0].headers)

@@ -3,13 +3,13 @@ worker embedded in `serve` as a DM with the workspace's token — once."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 import uuid
 
 import pytest
 import redis.asyncio as aioredis
+from saq.job import Status
 
 from bot.core.dates import JST
 from bot.core.library.model import Library
@@ -20,6 +20,7 @@ from bot.store.redis import RedisSessionStore
 from tests.channels.slack.harness import SlackHarness, running, settings_for
 from tests.fakes.slack_api import FakeSlackApi
 from tests.flows.journeys import TO_PAYOUT_WAITING
+from tests.reminders.waits import finished
 
 pytestmark = pytest.mark.redis
 
@@ -59,10 +60,7 @@ async def test_a_due_reminder_is_sent_as_a_dm_once(library: Library, slack_api: 
                 "kind": reminder.kind,
             }
             await worker.queue.queue.enqueue(FUNCTION, kwargs=job, key=f"{keys.prefix}:now", scheduled=int(time.time()))
-            deadline = time.monotonic() + 15
-            while len(slack_api.posts(USER)) == before and time.monotonic() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(1.5)
+            assert await finished(worker.queue, f"{keys.prefix}:now") == [Status.COMPLETE]
             dms = slack_api.posts(USER)[before:]
             assert dms and {c.token for c in dms} == {workspace.token}
             assert library.state("lancers:remind_payout").ask in dms[-1].text()
