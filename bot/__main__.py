@@ -25,6 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # Long: the argparse declarations of every command, read top to bottom like the CLI's help.
 
 
+# Long on purpose: one argparse block per command, read top to bottom like `--help`.
 def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="taikai-bot", description="退会ナビ: a withdrawal guide chatbot")
     commands = parser.add_subparsers(dest="command", required=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-MAX_BODY_BYTES = 1024 * 1024  # any route; LINE's route is lower (`line_webhook.MAX_BODY_BYTES`)
+MAX_BODY_BYTES = 1024 * 1024  # any route; LINE's route is lower (`line.webhook.MAX_BODY_BYTES`)
 MAX_JSON_DEPTH = 48  # LINE's and Slack's deepest payloads nest about 12 levels
 
 

@@ -1,6 +1,6 @@
 """The LINE Messaging API calls the bot makes, and the SDK configuration they are built from.
 
-How a call is made: the SDK's models build and validate every request (as `line_render` builds the
+How a call is made: the SDK's models build and validate every request (as `line.render` builds the
 messages), but the request is sent by `LineApi` — the JSON of the model, POSTed on our own aiohttp
 session (its own connection pool, closed by `LineSender.close`). The SDK's own async call cost ~1 ms of
 CPU per reply in the benchmark (docs/benchmark.md): it serialises a request by calling `to_dict()`

@@ -1,4 +1,4 @@
-"""The LINE channel: events from the webhook edge (`line_webhook`) run as turns in tracked tasks.
+"""The LINE channel: events from the webhook edge (`webhook.py`) run as turns in tracked tasks.
 
 A verified request's events are grouped by chat, and each chat's events run in order in one `TaskTracker`
 task (and `Conversation` runs one user's turns one at a time). Each turn goes through the one delivery path
@@ -8,7 +8,7 @@ Replays: an event older than the dedupe window (by LINE's signed `timestamp`) is
 refuses one not newer than the ids its dedupe set had to forget. An event without a `webhookEventId` gets a
 digest of itself as its id, so its redeliveries are deduplicated too.
 
-Exactly once: every turn passes the event's `webhookEventId` to `Conversation.turn`, which records it
+Exactly once: every turn passes the event's `webhookEventId` to `Conversation.handle`, which records it
 in the same atomic store write as the new session. A redelivered or duplicated event comes back as
 `duplicate` and nothing is sent. Groups and rooms get an explanation and no state at all.
 

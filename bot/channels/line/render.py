@@ -63,8 +63,7 @@ class LineWords:
     @classmethod
     def of(cls, library: Library) -> LineWords:
         texts = library.texts
-        navigation = (texts.nav_back, texts.nav_status, texts.nav_help)
-        return cls(more=library.texts.more_label, navigation=navigation)
+        return cls(more=texts.more_label, navigation=(texts.nav_back, texts.nav_status, texts.nav_help))
 
 
 def units(text: str) -> int:

@@ -13,7 +13,7 @@ counted (`taikai_platform_api_errors_total`); pushes are counted as reply fallba
 Pushes carry an `X-Line-Retry-Key` derived from the event id, so LINE itself drops a second push for
 the same event (it answers 409), whichever replica sends it.
 
-The HTTP calls themselves (one-pass JSON, own connection pool, proxy) are `line_api.LineApi`.
+The HTTP calls themselves (one-pass JSON, own connection pool, proxy) are `line.api.LineApi`.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Every Web API client Bolt uses is built here on one `AsyncWebClient` whose ``bas
 ``SLACK_API_BASE_URL``: the app's client (and so each request's client), the OAuth flow's client
 (oauth.v2.access, auth.test) and the authorize step's (auth.test, token rotation). Nothing is left to
 Bolt's defaults, which would call slack.com and read ``SLACK_*`` variables from the environment behind the
-settings' back. Every POST is verified by `slack_guard` on the raw bytes (signature and 5-minute timestamp:
+settings' back. Every POST is verified by `slack.guard` on the raw bytes (signature and 5-minute timestamp:
 401) and its body checked (UTF-8, JSON, depth, types: 400) before Bolt sees it, so no request can make Bolt
 raise or log a body; Bolt verifies again (harmless). Socket Mode (``SLACK_APP_TOKEN``) feeds the same app.
 """
@@ -176,7 +176,7 @@ class SlackChannel:
         return PlainTextResponse(refusal.reason, status_code=refusal.status)
 
     async def events(self, request: Request) -> Response:
-        """`POST /slack/events`: verified and checked here (`slack_guard`), then dispatched by Bolt."""
+        """`POST /slack/events`: verified and checked here (`slack.guard`), then dispatched by Bolt."""
         try:
             body = await request.body()
         except ClientDisconnect:
@@ -247,7 +247,7 @@ def _raised(error: BaseException) -> str:
 
 
 async def on_bolt_error(error: Exception) -> BoltResponse:
-    """Bolt's error handler (middleware and listeners). A signed body that passed `slack_guard` but still
+    """Bolt's error handler (middleware and listeners). A signed body that passed `slack.guard` but still
     lacks a field Bolt's matchers assume (e.g. a view without a type) is malformed: 400 and one line naming
     the exception type and where it was raised, with no traceback or message (they may quote the payload).
     Anything else is a failure of ours: 500, so that Slack retries, logged with its (bounded) frames."""

@@ -16,8 +16,8 @@ never have reached us.
 Every request Slack may send is acknowledged: events, actions, shortcuts, views and commands without a
 listener of their own get a catch-all that acks and does nothing (a 404 would count as a failed delivery,
 and Slack disables event subscriptions that keep failing). Payload fields are read with their types checked
-(`slack_guard` has refused bodies with wrong types already; this keeps the listeners safe on their own), and
-a response URL is used only when it points at Slack (`slack_delivery.allowed_response_url`).
+(`slack.guard` has refused bodies with wrong types already; this keeps the listeners safe on their own), and
+a response URL is used only when it points at Slack (`slack.delivery.allowed_response_url`).
 """
 
 from __future__ import annotations

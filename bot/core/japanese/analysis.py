@@ -143,6 +143,7 @@ def _hedged(tokens: tuple[Token, ...]) -> bool:
 # Long: the steps of one analysis in the order they depend on each other (docs/understanding.md).
 
 
+# Long on purpose: one pass over the tokens gathers every cue the readers use (split, each part re-walks them).
 def analyze(text: str, tokenizer: Tokenizer) -> TextAnalysis:
     """Understand one reply; never raises on any text, and gives the same result for the same text."""
     cleaned = clean(text)

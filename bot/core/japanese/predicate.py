@@ -74,6 +74,7 @@ def _is_aux_after_te(tokens: tuple[Token, ...], i: int) -> bool:
 # Long: one left-to-right pass over the tokens; splitting it would scatter the clause rules.
 
 
+# Long on purpose: the cut rules side by side in one scan (they are one grammar, see above).
 def split_clauses(tokens: tuple[Token, ...]) -> list[Clause]:
     """Cut at punctuation, interjections, conjunctions and clause-ending particles."""
     clauses: list[Clause] = []
@@ -249,6 +250,7 @@ def _hedge_frame(tokens: tuple[Token, ...], i: int) -> int | None:
 # Long: one right-to-left walk from the end of a clause (Japanese is head-final), kept whole.
 
 
+# Long on purpose: the predicate read from the clause's end, one rule after the other, in order.
 def read_predicate(clause: Clause) -> Predicate | None:
     """The main predicate of a clause, read from its end; None when the clause has no head."""
     tokens = clause.tokens

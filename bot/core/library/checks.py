@@ -64,6 +64,7 @@ def check_templates(templates: TemplatesSpec, facts: FactsSpec, out: Collector) 
 # Long: one pass over every flow's targets, templates, facts and FAQ facts, so each file is read once.
 
 
+# Long on purpose: every cross-reference of the flows in one place, so `flows check` lists all problems.
 def check_targets(
     flows: Mapping[str, tuple[str, FlowSpec]],
     lexicon: LexiconSpec,

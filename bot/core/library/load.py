@@ -57,6 +57,7 @@ M = TypeVar("M", bound=BaseModel)
 # Long: the phases of loading, in order; each stops only after collecting every problem of its phase.
 
 
+# Long on purpose: the loading order (parse every file, compile, check), collecting every problem.
 def load_library(directory: Path) -> Library:
     """Read and validate every file in `directory`; raise FlowsInvalid listing all problems."""
     out = Collector()
@@ -136,6 +137,7 @@ def _validate(file: str, raw: Any, model: type[M], out: Collector) -> M | None:
 # Long: a field-by-field mapping of the validated spec to the immutable model.
 
 
+# Long on purpose: the flow schema translated field by field into the model; the fields read together.
 def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collector) -> Flow | None:
     try:
         conditions = compile_conditions(spec.conditions)
@@ -190,6 +192,7 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collecto
 # Long: a field-by-field mapping of a state's choices and routes to the model (rules live in spec.py).
 
 
+# Long on purpose: the state schema translated field by field into the model; the fields read together.
 def _compile_state(
     flow: str,
     file: str,

@@ -85,6 +85,7 @@ DOUBT = frozenset({"迷う", "悩む", "決める", "検討"})  # 「残すか�
 # Long: the whole order of certainty in one place, so it reads as docs/understanding.md states it.
 
 
+# Long on purpose: the reading order of the module docstring, one step after the other.
 def read(
     analysis: TextAnalysis,
     offered: Sequence[Choice],
