@@ -46,9 +46,11 @@ def _main(argv: Sequence[str] | None) -> int:
 
     understand = commands.add_parser("understand", help="measure how typed replies are understood")
     understand_commands = understand.add_subparsers(dest="understand_command", required=True)
-    evaluate = understand_commands.add_parser("eval", help="grade the engine on a corpus of typed replies")
+    evaluate = understand_commands.add_parser("eval", help="grade the engine on corpora of typed replies")
     evaluate.add_argument(
-        "corpus", nargs="?", default=None, help="YAML corpus (default: tests/understanding/corpus.yaml)"
+        "corpus",
+        nargs="*",
+        help="YAML corpora, graded together (default: the development set and the held-out set, each on its own)",
     )
     evaluate.add_argument("--failures", action="store_true", help="list every reply not read correctly")
 
@@ -79,14 +81,20 @@ def _main(argv: Sequence[str] | None) -> int:
 def _understand(settings: Settings, library: Library, args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from bot.evaluation import evaluate, load_corpus, report
+    from bot.evaluation import STANDARD_SETS, evaluate, load_corpora, report
     from bot.wiring import build_engine
 
-    corpus = (
-        Path(args.corpus) if args.corpus else Path(__file__).resolve().parent.parent / "tests/understanding/corpus.yaml"
+    engine = build_engine(settings, library)
+    root = Path(__file__).resolve().parent.parent
+    sets = (
+        {"given": [Path(c) for c in args.corpus]}
+        if args.corpus
+        else {n: [root / p for p in ps] for n, ps in STANDARD_SETS.items()}
     )
-    graded = evaluate(build_engine(settings, library), load_corpus(corpus))
-    print(report(graded, show_failures=args.failures))
+    for name, paths in sets.items():
+        graded = evaluate(engine, load_corpora(paths))
+        print(f"## {name} ({len(graded)} replies)")
+        print(report(graded, show_failures=args.failures))
     return 0
 
 

@@ -22,6 +22,12 @@ from bot.core.session import Session
 SAFE = frozenset({TurnOutcome.TOO_LONG, TurnOutcome.SECRET}) | {o for o in TurnOutcome if o.struggled}
 QUESTION = frozenset({TurnOutcome.FAQ, TurnOutcome.FAQ_UNKNOWN})
 NOW = 1_764_000_000
+# What `understand eval` grades by default, each set on its own: the development set the rules are tuned to,
+# and the held-out set written blind and never tuned to (tests/understanding/heldout/README.md).
+STANDARD_SETS = {
+    "development": ["tests/understanding/corpus.yaml"],
+    "held-out": [f"tests/understanding/heldout/part{i}.yaml" for i in (1, 2, 3)],
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,10 @@ class Graded:
 def load_corpus(path: Path) -> list[Case]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [Case(str(e["at"]), str(e["text"]), str(e["expect"]), str(e.get("category", "other"))) for e in data]
+
+
+def load_corpora(paths: Iterable[Path]) -> list[Case]:
+    return [case for path in paths for case in load_corpus(path)]
 
 
 def situation(at: str) -> Session:

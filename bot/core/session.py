@@ -98,13 +98,13 @@ class Session:
         """A copy with `changes`: `dataclasses.replace` without its per-call introspection (sessions are
         copied several times a turn, and the engine's speed target counts). A field that does not exist is
         a type error (`SessionChanges`) and, for callers mypy does not see, a TypeError here."""
-        unknown = changes.keys() - _FIELDS
-        if unknown:
-            raise TypeError(f"Session has no field {', '.join(sorted(unknown))}")
         new = object.__new__(Session)
         values = new.__dict__  # frozen: fields are written once, here, as dataclasses' own __init__ does
         values.update(self.__dict__)
+        count = len(values)
         values.update(changes)
+        if len(values) != count:  # a key that is not a field was added (cheaper than a set comparison)
+            raise TypeError(f"Session has no field {', '.join(sorted(changes.keys() - _FIELDS))}")
         return new
 
     def answer(self, flow: str, key: str) -> str | None:

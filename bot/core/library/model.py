@@ -144,6 +144,12 @@ class Library:
     facts: FactsSpec
     vocabulary: Vocabulary
     directory: Path
+    # Every fixed bot line from lexicon.yaml, as typed fields (`flows check` verifies each one's placeholders,
+    # which the callers fill with `str.format`): `lexicon.texts`, kept as a field because it is read every turn.
+    texts: TextsSpec = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "texts", self.lexicon.texts)
 
     def resolve(self, flow: str, target: str) -> str:
         """A target as 'flow:state' ('other:' becomes the other flow's initial state)."""
@@ -156,12 +162,6 @@ class Library:
         flow, _, name = where.partition(":")
         found = self.flows.get(flow)
         return None if found is None else found.states.get(name)
-
-    @property
-    def texts(self) -> TextsSpec:
-        """Every fixed bot line from lexicon.yaml, as typed fields (`flows check` verifies each one's
-        placeholders, which the callers fill with `str.format`)."""
-        return self.lexicon.texts
 
     def single_source(self, state: State) -> bool:
         return any(self.facts.facts[f].single_source for f in state.facts if f in self.facts.facts)
