@@ -77,6 +77,7 @@ class SessionChanges(TypedDict, total=False):
     current: int | None
     echoed: bool
     reminders: tuple[Reminder, ...]
+    menu: tuple[str, ...]
 
 
 @dataclass(frozen=True)  # no slots: `but` copies its __dict__ in one step
@@ -93,6 +94,7 @@ class Session:
     current: int | None = None  # index in `items` of the item being talked about
     echoed: bool = False  # the last turn said what it understood (「〜ですね」): 「違う」 undoes it
     reminders: tuple[Reminder, ...] = ()
+    menu: tuple[str, ...] = ()  # choice ids of the ask-back just shown, in its order: a typed number answers it
 
     def but(self, **changes: Unpack[SessionChanges]) -> Session:
         """A copy with `changes`: `dataclasses.replace` without its per-call introspection (sessions are
@@ -197,6 +199,8 @@ class Session:
             data["e"] = 1
         if self.reminders:
             data["r"] = [[r.id, r.flow, r.kind, r.due] for r in self.reminders]
+        if self.menu:
+            data["m"] = list(self.menu)
         return data
 
     @classmethod
@@ -220,6 +224,7 @@ class Session:
                 current=int(data["c"]) if data.get("c") is not None else None,
                 echoed=bool(data.get("e")),
                 reminders=tuple(Reminder(str(i), str(f), str(k), int(d)) for i, f, k, d in data.get("r", ())),
+                menu=tuple(str(m) for m in data.get("m", ())),
             )
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"malformed session: {exc}") from exc

@@ -26,6 +26,7 @@ class Out:
     templates: list[str] = field(default_factory=list)
     outcome: TurnOutcome = TurnOutcome.ANSWERED
     echoed: bool = False  # this turn said what it understood: 「違う」 next undoes it
+    menu: tuple[str, ...] = ()  # this turn showed an ask-back menu: a typed number next answers it
     choice: str | None = None
     effects: list[Effect] = field(default_factory=list)
 

@@ -223,7 +223,8 @@ JOURNEYS: dict[str, list[str]] = {
         "たぶんあると思います",
         "ある",
         "タスク",
-        "1",
+        "1",  # button 1 (0件) or one work? asked back, in that order
+        "2",  # the second of the ask-back's buttons: 1件以上ある
         "わかりました",
     ],
     # A Lancers payout: the user asks for a reminder after the payday; it fires at the next chat start.

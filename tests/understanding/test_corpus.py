@@ -41,7 +41,6 @@ def test_the_issue_s_examples_are_read_right(engine: Engine) -> None:
         ("lancers:balance_payout", "出金します"),
         ("lancers:balance", "3500円残ってます"),
         ("lancers:proposal_age", "2時間くらい前に提案しました"),
-        ("lancers:task_works", "1"),
         ("common:menu", "ランサーズにログインできないんです"),
         ("common:menu", "両方やめたいです"),
         ("common:menu", "メールアドレスを忘れました"),

@@ -81,7 +81,7 @@ class Engine:
         before = f"{current.flow}:{current.state}"
         result = self._dispatch(current, inbound, out, fresh)
         if result is not None:
-            result = result.but(updated=now, echoed=out.echoed)
+            result = result.but(updated=now, echoed=out.echoed, menu=out.menu)
         after = "" if result is None else f"{result.flow}:{result.state}"
         trace = TurnTrace(out.outcome, before, after, tuple(out.entered), tuple(out.templates), out.choice)
         return Turn(result, tuple(out.replies), trace, tuple(out.effects))
@@ -124,7 +124,7 @@ class Engine:
             return self._go(session, self.start, out) if fresh else self._show(session, out)
         command = self.library.vocabulary.command(norm)
         if command is not None:
-            return self._command(session, command, out)
+            return self._command_or_yes(session, command, out)
         if session.filling:
             return self._fill(session, None, text, norm, out)
         state = self._state(session)
@@ -137,7 +137,7 @@ class Engine:
     def _answer(self, session: Session, state: State, text: str, norm: str, out: Out, fresh: bool) -> Session | None:
         """What the reply means (`Understanding.decide`, most certain reading first), then act on it."""
         choices = self._offered(session, state)
-        decision = self.understanding.decide(state, choices, text, norm, fresh)
+        decision = self.understanding.decide(state, choices, text, norm, fresh, session.menu)
         act = decision.act
         if act is Act.CHOOSE or act is Act.UNDERSTOOD:
             choice = next(c for c in choices if c.id == decision.choice)
@@ -145,7 +145,7 @@ class Engine:
                 return self._choose(session, state, choice, out)
             return self._understood(session, state, choice, out)
         if act is Act.COMMAND and decision.command is not None:
-            return self._command(session, decision.command, out)
+            return self._command_or_yes(session, decision.command, out)
         if act is Act.ASK_BACK:
             return self._ask_back(session, state, choices, decision.others, out)
         if act is Act.QUESTION:
@@ -176,6 +176,7 @@ class Engine:
         labels = {f"label{i}": c.label for i, c in enumerate(likely, 1)}
         options = tuple(Option(c.label, value(state, c.id)) for c in likely)
         out.replies.append(Question(self.library.texts.ask_back.format(**labels), options))
+        out.menu = tuple(c.id for c in likely)
         return session
 
     def _answer_question(self, session: Session, state: State, lemmas: frozenset[str], out: Out) -> Session:
@@ -282,6 +283,17 @@ class Engine:
             return self._go(cleared, self.library.lexicon.erase_target, out)
         # "repeat" (a sticker, a tap on an old menu): the current question again, as after help and status
         return self._show(session, out)
+
+    def _command_or_yes(self, session: Session, name: str, out: Out) -> Session | None:
+        """「削除してください」 typed at 「削除しますか？」 means yes to it, not the command again (one reply is
+        handled once: answered, never re-asked)."""
+        confirms = {"erase": self.library.lexicon.erase_target, "restart": self.library.lexicon.restart_target}
+        if confirms.get(name) == f"{session.flow}:{session.state}" and session.filling is None:
+            state = self._state(session)
+            yes = next((c for c in self._offered(session, state) if c.means == "yes"), None)
+            if yes is not None:
+                return self._choose(session, state, yes, out)
+        return self._command(session, name, out)
 
     def _restart(self, session: Session, out: Out) -> Session:
         reminding.cancel_all(session, out)

@@ -99,7 +99,9 @@ def split_clauses(tokens: tuple[Token, ...]) -> list[Clause]:
             current.append(token)
             if token.surface in ("て", "で"):
                 if prev is not None and prev.normalized == "ない" and token.surface == "で":
-                    close("adverbial")  # 「キャンセルしないで」: without doing
+                    if not _request_follows(tokens, i + 1):
+                        close("adverbial")  # 「キャンセルしないで進めたい」: without doing
+                    # else 「削除しないでください」「消さないで。」: a request not to, read whole
                 elif not _is_aux_after_te(tokens, i):
                     close("coordinate")
             elif token.surface in _COORDINATING:
@@ -232,6 +234,31 @@ def _walk_tail(tokens: tuple[Token, ...], tail: _Tail) -> int:
     return -1
 
 
+_REQUEST_VERBS = frozenset({"くださる", "下さる", "欲しい", "ほしい", "くれる", "もらう", "貰う", "いただく", "頂く"})
+
+
+def _request_follows(tokens: tuple[Token, ...], i: int) -> bool:
+    """After 「ないで」: the end of the sentence, a sentence-final particle or a request verb (ください)."""
+    if i >= len(tokens):
+        return True
+    token = tokens[i]
+    return token.kind in ("補助記号", "記号", "空白") or token.sub == "終助詞" or token.base in _REQUEST_VERBS
+
+
+def _negative_request(tokens: tuple[Token, ...]) -> int | None:
+    """Where 「〜ないで(ください／ほしい／ね)」 ends its 「〜ない」: a request *not* to do something, whose
+    answer is the negated verb (「削除しないでください」 is no to 削除); None when the clause is no such request."""
+    end = len(tokens)
+    while end and (tokens[end - 1].sub == "終助詞" or tokens[end - 1].base in ("です", "ます")):
+        end -= 1
+    if end and tokens[end - 1].kind in ("動詞", "形容詞") and tokens[end - 1].base in _REQUEST_VERBS:
+        end -= 1
+    te, nai = (tokens[end - 1], tokens[end - 2]) if end >= 2 else (None, None)
+    if te is not None and nai is not None and te.surface == "で" and te.sub == "接続助詞":
+        return end - 1 if nai.kind == "助動詞" and nai.base in ("ない", "ず") else None
+    return None
+
+
 def _hedge_frame(tokens: tuple[Token, ...], i: int) -> int | None:
     """Where 「〜と思う」「〜気がする」 starts: the answer is the clause inside it."""
     head = tokens[i]
@@ -261,6 +288,7 @@ def read_predicate(clause: Clause) -> Predicate | None:
     cut = _obligation_cut(tokens)
     if cut is not None:
         tokens = tokens[:cut]
+    tokens = tokens[: _negative_request(tokens)]  # 「削除しないでください」 says 削除しない
     tail = _Tail()
     i = _walk_tail(tokens, tail)
     if i < 0:

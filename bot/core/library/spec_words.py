@@ -146,10 +146,13 @@ class LexiconSpec(_Spec):
     restart_target: str | None = None  # confirmation asked before 「最初から」 wipes answers
     undo: tuple[str, ...] = ()  # 「違う」: right after the bot said what it understood, undo that answer
     skip_words: tuple[str, ...] = ()  # typed at a fill-in: leave it empty (〇〇)
+    # units a number typed alone may stand for (「1」 at a count may be 1件); with any other unit (円) a bare
+    # number is the button's number
+    bare_number_units: tuple[str, ...] = ()
 
-    _texts = field_validator("yes", "no", "unsure", "greetings", "fill_suffixes", "undo", "skip_words", mode="before")(
-        lambda cls, v: stringify(v)
-    )
+    _texts = field_validator(
+        "yes", "no", "unsure", "greetings", "fill_suffixes", "undo", "skip_words", "bare_number_units", mode="before"
+    )(lambda cls, v: stringify(v))
 
 
 class FactSpec(_Spec):

@@ -1,7 +1,9 @@
 """The order in which a typed reply to a question is read, most certain first, as one `Decision`.
 
+0. a number right after an ask-back: the choice shown with that number (the ask-back's own order);
 1. a label or alias typed as is: that choice, certain (nothing to echo);
-2. a number with a counter at a question whose choices state ranges (「1件」 is one, not button 1);
+2. at a question whose choices state ranges: a bare number is the button's number, asked back when it may
+   also be an amount of another choice (「1」 at a count); a number with a counter is the amount (「1件」);
 3. a choice number, a label, a yes/no word (`matching.match_choice`);
 4. a first message that answers nothing: the greeting; a greeting mid-flow: the question again;
 5. a command word as the first or last part of the reply (「あ、間違えました。戻る」);
@@ -13,6 +15,7 @@ The engine acts on the decision (`Engine._act`); nothing here changes a session.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -23,6 +26,8 @@ from bot.core.library.model import Choice, Library, State
 from bot.core.understanding.interpret import Meaning, Reading
 from bot.core.understanding.matching import match_choice
 from bot.core.understanding.reader import Reader
+
+_NUMBER = re.compile(r"^\d{1,3}$")
 
 
 class Act(Enum):
@@ -53,8 +58,21 @@ class Understanding:
         self.vocabulary = library.vocabulary
         self.reader = reader
         self.greetings = frozenset(normalize(w) for w in library.lexicon.greetings)
+        self.bare_units = frozenset(library.lexicon.bare_number_units)
 
-    def decide(self, state: State, choices: Sequence[Choice], text: str, norm: str, fresh: bool) -> Decision:
+    def decide(
+        self, state: State, choices: Sequence[Choice], text: str, norm: str, fresh: bool, menu: Sequence[str] = ()
+    ) -> Decision:
+        """`menu`: the choice ids of an ask-back shown just before, in its order (a number answers that menu)."""
+        if menu and _NUMBER.match(norm):
+            index = int(norm) - 1
+            offered = {c.id for c in choices}
+            if 0 <= index < len(menu) and menu[index] in offered:
+                return Decision(Act.CHOOSE, menu[index])
+            return Decision(Act.REASK)
+        numbered = [c for c in choices if c.number]
+        if numbered and _NUMBER.match(norm) and 0 < int(norm) <= len(choices):
+            return self._bare_number(choices, numbered, text, int(norm))
         labelled = [c for c in choices if norm in c.candidate.words]
         if len(labelled) == 1:
             return Decision(Act.CHOOSE, labelled[0].id)
@@ -86,12 +104,24 @@ class Understanding:
             return Decision(Act.CHOOSE, fallback.id)
         return Decision(Act.REASK)
 
+    def _bare_number(self, choices: Sequence[Choice], numbered: Sequence[Choice], text: str, number: int) -> Decision:
+        """「1」 at a question whose choices state ranges: the button's number, unless it may also be an amount
+        in the question's unit (`bare_number_units`) that falls in another choice: then ask which."""
+        by_index = choices[number - 1].id
+        if not any(c.number is not None and c.number.unit in self.bare_units for c in numbered):
+            return Decision(Act.CHOOSE, by_index)
+        analysis = self.reader.analyze(text)
+        counted = self.reader.read(analysis, list(numbered)) if analysis is not None else None
+        if counted is None or counted.meaning is not Meaning.CHOICE or counted.choice == by_index:
+            return Decision(Act.CHOOSE, by_index)
+        return Decision(Act.ASK_BACK, others=(by_index, str(counted.choice)))
+
     def _read(self, state: State, choices: Sequence[Choice], analysis: TextAnalysis, norm: str) -> Decision | None:
         reading: Reading = self.reader.read(analysis, list(choices), state)
         if self.vocabulary.is_unsure(norm) and not reading.certain:  # 「まだ確認してない」: not a no
             return Decision(Act.UNSURE)
-        if reading.meaning is not Meaning.CHOICE and not analysis.is_question and analysis.polarity != "no":
-            command = self.reader.command_by_lemma(analysis.lemmas)
+        if reading.meaning is not Meaning.CHOICE and not analysis.is_question:
+            command = self.reader.command_by_lemma(analysis)
             if command is not None:  # 「ひとつ前に戻りたいです」「状況教えて」
                 return Decision(Act.COMMAND, command=command)
         if reading.meaning is Meaning.CHOICE:

@@ -19,7 +19,7 @@ class Reader:
         self.analyzer = analyzer  # None: labels, aliases and yes/no words only (no dictionary loaded)
         self._phrases: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[Phrase, ...]] = {}
         self._lemmas: dict[str, frozenset[str]] = {}
-        self._commands: list[tuple[frozenset[str], str]] | None = None
+        self._commands: list[tuple[frozenset[str], str | None, str]] | None = None
 
     def analyze(self, text: str) -> TextAnalysis | None:
         return None if self.analyzer is None else self.analyzer(text)
@@ -61,16 +61,22 @@ class Reader:
                 return found
         return None
 
-    def command_by_lemma(self, lemmas: frozenset[str]) -> str | None:
-        """A command whose words (as lemmas) are all in the reply, when only one command fits."""
+    def command_by_lemma(self, analysis: TextAnalysis) -> str | None:
+        """A command whose words (as lemmas) are all in the reply and whose yes/no the reply does not
+        contradict (「お知らせはもういらない」 is not 「お知らせしてほしい」), when only one command fits."""
         if self.analyzer is None:
             return None
         if self._commands is None:
-            self._commands = [
-                (found, str(name))
-                for name, words in self.library.lexicon.commands.items()
-                for word in words
-                if not word.isascii() and (found := frozenset(self.analyzer(word).lemmas - STOP))
-            ]
-        hits = {name for found, name in self._commands if found <= lemmas}
+            self._commands = []
+            for name, words in self.library.lexicon.commands.items():
+                for word in words:
+                    said = self.analyzer(word)
+                    found = frozenset(said.lemmas - STOP)
+                    if not word.isascii() and found:
+                        self._commands.append((found, said.polarity, str(name)))
+        hits = {
+            name
+            for found, polarity, name in self._commands
+            if found <= analysis.lemmas and (polarity is None or polarity == analysis.polarity)
+        }
         return hits.pop() if len(hits) == 1 else None

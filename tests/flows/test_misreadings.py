@@ -1,0 +1,106 @@
+"""Silent misreadings (issue 20): each of these once recorded an answer the user did not give, ran a command
+they did not ask for, or moved the flow on without an answer. Each test failed before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.dialogue.engine import Engine
+from bot.core.library.model import Library
+from bot.core.messages import ChoiceInput, TurnOutcome
+from bot.evaluation import situation
+from tests.flows.driver import Chat
+
+
+def at(where: str, engine: Engine) -> Chat:
+    """A user at `where` who decided to leave and uses the platform in both roles."""
+    session = situation(where)
+    return Chat(engine, session=session, now=session.updated)
+
+
+def shown(chat: Chat) -> list[str]:
+    """The choice ids of the buttons just shown, in their order."""
+    decoded = [ChoiceInput.decode(option.value) for option in chat.question.options]
+    return [d.choice for d in decoded if d is not None]
+
+
+# --- a number answers the menu that was shown last -------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["1", "２"])
+def test_a_number_answers_the_ask_back_menu_in_its_order(engine: Engine, typed: str) -> None:
+    chat = at("lancers:related", engine)
+    assert chat.send("たぶんしてないと思う").trace.outcome is TurnOutcome.ASKED_BACK
+    offered = shown(chat)
+    assert len(offered) == 2
+    number = int(typed.translate(str.maketrans("１２", "12")))
+    assert chat.send(typed).trace.choice == offered[number - 1]
+
+
+def test_after_another_turn_a_number_answers_the_question_s_own_menu(engine: Engine, library: Library) -> None:
+    chat = at("lancers:related", engine)
+    chat.send("たぶんしてないと思う")
+    chat.send("ヘルプ")  # the question is shown again, in its own order
+    first = library.flows["lancers"].states["related"].choices[0].id
+    assert shown(chat)[0] == first and chat.send("1").trace.choice == first
+
+
+def test_a_number_outside_the_ask_back_menu_is_asked_again(engine: Engine) -> None:
+    chat = at("lancers:related", engine)
+    chat.send("たぶんしてないと思う")
+    turn = chat.send("3")
+    assert turn.trace.choice is None and turn.trace.outcome is TurnOutcome.REASK
+
+
+# --- a bare number at a money or count question ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "index"), [("1", 0), ("３", 2), ("2", 1)])
+def test_a_bare_number_at_a_money_question_is_the_button_number(
+    engine: Engine, library: Library, typed: str, index: int
+) -> None:
+    chat = at("lancers:balance", engine)
+    expected = library.flows["lancers"].states["balance"].choices[index].id
+    assert chat.send(typed).trace.choice == expected
+
+
+def test_an_amount_with_its_unit_or_too_large_for_a_button_is_an_amount(engine: Engine) -> None:
+    assert at("lancers:balance", engine).send("3500円").trace.choice == "enough"
+    assert at("lancers:balance", engine).send("3500").trace.choice == "enough"
+
+
+def test_a_bare_number_that_may_be_a_count_is_asked_back(engine: Engine) -> None:
+    """「1」 at 「何件ありますか」 (0件 / 1件以上): button 1 says 0件, the count says 1件: ask which."""
+    chat = at("lancers:task_works", engine)
+    assert chat.send("1").trace.outcome is TurnOutcome.ASKED_BACK
+    assert set(shown(chat)) == {"zero", "some"}
+    assert at("lancers:task_works", engine).send("1件").trace.choice == "some"
+
+
+# --- confirmations read yes/no by meaning ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["はい、削除してください", "削除", "全部消してください", "はい、お願いします"])
+def test_a_yes_in_words_at_the_erase_confirmation_erases(engine: Engine, typed: str) -> None:
+    turn = at("common:erase_confirm", engine).send(typed)
+    assert turn.session is None and turn.trace.outcome is TurnOutcome.ERASED
+
+
+@pytest.mark.parametrize(
+    "typed", ["削除はしないでください", "消さないで", "いや、消さないでください", "やっぱりやめておきます"]
+)
+def test_a_no_in_words_at_the_erase_confirmation_erases_nothing(engine: Engine, typed: str) -> None:
+    turn = at("common:erase_confirm", engine).send(typed)
+    assert turn.session is not None and turn.trace.outcome is not TurnOutcome.ERASED
+
+
+# --- commands inside sentences --------------------------------------------------------------------
+
+
+def test_asking_for_a_reminder_is_not_stopping_them(engine: Engine) -> None:
+    turn = at("lancers:balance", engine).send("振込予定日のあとにお知らせしてほしいです")
+    assert turn.trace.choice != "@stop_reminders"
+
+
+def test_stopping_reminders_in_a_sentence_still_stops_them(engine: Engine) -> None:
+    assert at("lancers:balance", engine).send("お知らせを止めてください").trace.choice == "@stop_reminders"
