@@ -189,7 +189,7 @@ JOURNEYS: dict[str, list[str]] = {
         "ないです",
         "1件あります",
         "2時間くらい前に提案しました",
-        "違う",
+        "戻る",  # the echo says undo with 「戻る」: the next question offers a no, so 「違う」 would answer it
         "30分前",
         "撤回しました",
         "ないです",

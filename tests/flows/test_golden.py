@@ -126,8 +126,8 @@ def test_typed_replies_are_read_by_meaning_and_the_reading_is_said(engine: Engin
     inputs = JOURNEYS["typed_lancers_worker"]
     session = session_after(engine, inputs[: inputs.index("まだ終わってない案件が1件あります") + 1])
     assert session.answers["lancers"]["ongoing"] == "yes", "the main predicate あります decides, not a leading まだ"
-    session = session_after(engine, inputs[: inputs.index("違う") + 1])
-    assert session.state == "proposal_age", "「違う」 right after a reading undoes it"
+    session = session_after(engine, inputs[: inputs.index("戻る") + 1])
+    assert session.state == "proposal_age", "「戻る」 right after a reading undoes it"
     text, _ = run(engine, inputs)
     assert "「1,000円以上ある」ですね" in text and "「1時間以上前」ですね" in text
     assert "振込手数料は" in text.split("あなた> 手数料はいくら？")[1].split("あなた>")[0]

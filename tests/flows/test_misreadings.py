@@ -104,3 +104,50 @@ def test_asking_for_a_reminder_is_not_stopping_them(engine: Engine) -> None:
 
 def test_stopping_reminders_in_a_sentence_still_stops_them(engine: Engine) -> None:
     assert at("lancers:balance", engine).send("お知らせを止めてください").trace.choice == "@stop_reminders"
+
+
+# --- 「違う」 after an echo -------------------------------------------------------------------------
+
+
+def test_chigau_answers_a_next_question_that_offers_a_no(engine: Engine, library: Library) -> None:
+    """The echo then tells the user to undo with 「戻る」, so 「違う」 is free to be the answer."""
+    chat = at("lancers:ongoing", engine)
+    turn = chat.send("進行中の案件はひとつもないです")
+    assert chat.where == "lancers:proposal"
+    label = library.flows["lancers"].states["ongoing"].choices[1].label
+    assert library.texts.understood_back.format(label=label) in [getattr(r, "text", "") for r in turn.replies]
+    assert chat.send("違う").trace.choice == "none" and chat.where != "lancers:ongoing"
+
+
+def test_chigau_still_undoes_an_echo_where_the_next_question_has_no_no(engine: Engine, library: Library) -> None:
+    chat = at("lancers:ongoing", engine)
+    turn = chat.send("まだ終わってない案件が1件あります")
+    assert chat.where == "lancers:ongoing_fix"
+    label = library.flows["lancers"].states["ongoing"].choices[0].label
+    assert library.texts.understood.format(label=label) in [getattr(r, "text", "") for r in turn.replies]
+    assert chat.send("違う").trace.choice == "@back" and chat.where == "lancers:ongoing"
+
+
+# --- a screen with a lone 「次へ」 -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed", ["宛名がおかしいです。木村様にしたい", "クライアントから、退会後は直接LINEでやり取りしようって言われてる"]
+)
+def test_free_text_on_a_next_screen_does_not_move_on(engine: Engine, typed: str) -> None:
+    chat = at("lancers:task_pause", engine)
+    turn = chat.send(typed)
+    assert chat.where == "lancers:task_pause" and turn.trace.choice is None
+
+
+@pytest.mark.parametrize("typed", ["わかりました", "送りました", "確認しました！", "うん", "次へ"])
+def test_consent_on_a_next_screen_moves_on(engine: Engine, typed: str) -> None:
+    chat = at("lancers:task_pause", engine)
+    chat.send(typed)
+    assert chat.where != "lancers:task_pause"
+
+
+def test_a_question_on_a_next_screen_is_answered_and_the_screen_stays(engine: Engine) -> None:
+    chat = at("lancers:task_pause", engine)
+    turn = chat.send("これって何日くらいかかりますか？")
+    assert turn.trace.outcome in (TurnOutcome.FAQ, TurnOutcome.FAQ_UNKNOWN) and chat.where == "lancers:task_pause"

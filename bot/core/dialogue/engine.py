@@ -31,6 +31,7 @@ from bot.core.messages import (
     Question,
     ReminderInput,
     StartInput,
+    Text,
     TurnOutcome,
     TurnTrace,
 )
@@ -161,10 +162,17 @@ class Engine:
         return self._reask(session, out)
 
     def _understood(self, session: Session, state: State, choice: Choice, out: Out) -> Session | None:
-        """Take the choice, first saying in a few words what was understood, so a misreading shows."""
-        out.say(self.library.texts.understood.format(label=choice.label))
+        """Take the choice, first saying in a few words what was understood, so a misreading shows. 「違う」
+        next undoes it, unless the next question offers a no: there 「違う」 is that answer, and 「戻る」 undoes."""
+        at = len(out.replies)
         result = self._choose(session, state, choice, out)
-        out.echoed = out.outcome is TurnOutcome.ANSWERED
+        current = None if result is None else self._current(result)
+        negatable = (
+            result is not None and current is not None and any(c.means == "no" for c in self._offered(result, current))
+        )
+        line = self.library.texts.understood_back if negatable else self.library.texts.understood
+        out.replies.insert(at, Text(line.format(label=choice.label)))
+        out.echoed = out.outcome is TurnOutcome.ANSWERED and not negatable
         return result
 
     def _ask_back(

@@ -204,7 +204,7 @@ def _compile_state(
 ) -> State:
     choices = list(spec.choices)  # their shape is checked by the schema (spec.py)
     if spec.next is not None:
-        choices = [_next_choice(spec.next, lexicon.texts.next_label)]
+        choices = [_next_choice(spec.next, lexicon.texts.next_label, lexicon.next_words)]
     compiled = [
         Choice(
             id=choice.id,
@@ -261,10 +261,10 @@ def _faqs(specs: tuple[FaqSpec, ...]) -> tuple[Faq, ...]:
     return tuple(Faq(f.ask, f.say.strip(), f.facts) for f in specs)
 
 
-def _next_choice(target: str, label: str) -> ChoiceSpec:
-    # a lone 「次へ」 also takes 「はい」「わかりました」: there is nothing else it could mean
-    aliases = ("つぎ", "次", "ok", "進む", "わかりました", "わかった", "分かりました", "了解", "了解です", "読んだ")
-    return ChoiceSpec(id=NEXT_CHOICE, label=label, aliases=aliases, means="yes", next=target)
+def _next_choice(target: str, label: str, words: tuple[str, ...]) -> ChoiceSpec:
+    """The lone 「次へ」 of a screen without a question: its consent words (lexicon `next_words`) and a bare
+    yes move on; anything else is read for a question or re-shows the screen."""
+    return ChoiceSpec(id=NEXT_CHOICE, label=label, aliases=words, means="yes", next=target)
 
 
 def _condition(

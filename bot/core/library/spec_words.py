@@ -47,6 +47,7 @@ TEXT_VALUES: dict[str, frozenset[str]] = {  # the values each line is formatted 
     "resume": frozenset({"where"}),
     "status_pending_count": frozenset({"pending", "unknown", "waiting"}),
     "understood": frozenset({"label"}),
+    "understood_back": frozenset({"label"}),
 }
 
 
@@ -58,6 +59,7 @@ class TextsSpec(_Spec):
     reask: str
     reask_one: str
     understood: str
+    understood_back: str
     ask_back: str
     faq_unknown: str
     faq_help: str
@@ -149,9 +151,11 @@ class LexiconSpec(_Spec):
     # units a number typed alone may stand for (「1」 at a count may be 1件); with any other unit (円) a bare
     # number is the button's number
     bare_number_units: tuple[str, ...] = ()
+    next_words: tuple[str, ...] = ()  # consent typed at a screen with a lone 「次へ」: move on
 
     _texts = field_validator(
-        "yes", "no", "unsure", "greetings", "fill_suffixes", "undo", "skip_words", "bare_number_units", mode="before"
+        *("yes", "no", "unsure", "greetings", "fill_suffixes", "undo", "skip_words", "bare_number_units", "next_words"),
+        mode="before",
     )(lambda cls, v: stringify(v))
 
 

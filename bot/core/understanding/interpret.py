@@ -109,7 +109,12 @@ def read(
         if numbered is not None:
             return numbered
     if len(offered) == 1 and offered[0].means == "yes" and analysis.polarity == "yes" and not analysis.hedge:
-        return Reading(Meaning.CHOICE, offered[0].id)  # 「送りました」 under a lone 次へ: nothing else it could mean
+        # 「送りました」「確認しました」 under a lone 次へ: consent; a longer reply (「宛名がおかしいです。木村様に
+        # したい」) says something else and must not move the flow on
+        content = [t for t in analysis.tokens if t.kind in ("名詞", "動詞", "形容詞") and t.base not in STOP]
+        if len(content) <= 2:
+            return Reading(Meaning.CHOICE, offered[0].id)
+        return Reading(Meaning.NONE)
     scored = _by_lemma(analysis, offered, phrases)
     polarity = _polarity(analysis, asked)
     by_polarity = [c.id for c in offered if polarity and c.means == polarity]
