@@ -10,6 +10,7 @@ from bot.core.library.model import Library
 from bot.core.messages import ChoiceInput, TurnOutcome
 from bot.evaluation import situation
 from tests.flows.driver import Chat
+from tests.flows.journeys import JOURNEYS
 
 
 def at(where: str, engine: Engine) -> Chat:
@@ -151,3 +152,50 @@ def test_a_question_on_a_next_screen_is_answered_and_the_screen_stays(engine: En
     chat = at("lancers:task_pause", engine)
     turn = chat.send("これって何日くらいかかりますか？")
     assert turn.trace.outcome in (TurnOutcome.FAQ, TurnOutcome.FAQ_UNKNOWN) and chat.where == "lancers:task_pause"
+
+
+# --- items closed by free text --------------------------------------------------------------------
+
+
+def two_jobs(engine: Engine) -> Chat:
+    """A worker with two jobs in progress, the second named 「記事作成」 (its cancellation message was made),
+    at the menu of what is still to do (one 「済んだ」 button per open job)."""
+    steps = JOURNEYS["lancers_worker_two_jobs"]
+    chat = Chat(engine)
+    chat.start()
+    for text in steps[: steps.index("進行中2が済んだ")]:
+        chat.send(text)
+    assert chat.where == "lancers:pending"
+    return chat
+
+
+def statuses(chat: Chat) -> list[str | None]:
+    assert chat.session is not None
+    return [item.values.get("status") for item in chat.session.items]
+
+
+def test_the_done_buttons_name_the_items(engine: Engine) -> None:
+    assert any(option.label.startswith("記事作成") for option in two_jobs(engine).question.options)
+
+
+@pytest.mark.parametrize("typed", ["記事作成の案件が終わりました", "記事作成、キャンセルしてもらえました"])
+def test_a_reply_that_names_a_finished_item_closes_that_one(engine: Engine, typed: str) -> None:
+    chat = two_jobs(engine)
+    before = statuses(chat)
+    chat.send(typed)
+    assert statuses(chat) == [before[0], "done"]
+
+
+@pytest.mark.parametrize("typed", ["完了しました", "済みました"])
+def test_done_without_a_name_asks_which_item(engine: Engine, typed: str) -> None:
+    chat = two_jobs(engine)
+    before = statuses(chat)
+    assert chat.send(typed).trace.outcome is TurnOutcome.ASKED_BACK and statuses(chat) == before
+
+
+@pytest.mark.parametrize("typed", ["まだ終わってないです", "もう1件あります"])
+def test_not_yet_or_another_one_closes_nothing(engine: Engine, typed: str) -> None:
+    chat = two_jobs(engine)
+    before = statuses(chat)
+    chat.send(typed)
+    assert statuses(chat) == before

@@ -10,6 +10,7 @@ from bot.core.library.vocabulary import candidate
 from bot.core.session import Session
 
 EACH = "~"  # an `each` button's id: `<choice id>~<item index>`
+MAX_NAME = 12  # characters of an item's name in its button (LINE allows 20 for the whole label)
 
 
 def offered(library: Library, session: Session, state: State) -> list[Choice]:
@@ -27,17 +28,22 @@ def offered(library: Library, session: Session, state: State) -> list[Choice]:
         for index, item in session.items_of(state.flow, choice.each):
             if not item_status_open(flow, item):
                 continue
-            label = choice.label.replace("{item}", item_title(flow, session, index, short=True))
-            aliases = [item.values["name"]] if item.values.get("name") else []
+            numbered = choice.label.replace("{item}", item_title(flow, session, index, short=True))
+            name = item.values.get("name")
+            # a named item's button says its name (「記事作成が済んだ」), kept within a button's length; the name
+            # and the numbered label (「進行中2が済んだ」) are words of the button, typed or read in a sentence
+            label = choice.label.replace("{item}", _clip(name, MAX_NAME)) if name else numbered
+            aliases = (name, numbered) if name else ()
             choice_id = f"{choice.id}{EACH}{index}"
-            found.append(
-                replace(
-                    choice, id=choice_id, label=label, index=index, candidate=candidate(choice_id, label, aliases, None)
-                )
-            )
+            words = candidate(choice_id, label, aliases, None)
+            found.append(replace(choice, id=choice_id, label=label, aliases=aliases, index=index, candidate=words))
     return found
 
 
 def trigger_of(choice_id: str) -> str:
     """The machine's trigger for a choice id (an `each` button fires its choice's transition)."""
     return choice_id.partition(EACH)[0]
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

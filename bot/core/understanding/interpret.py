@@ -128,6 +128,12 @@ def read(
         if len(certain) > 1 and certain[1][1] == score:
             return Reading(Meaning.ASK_BACK, others=(best, certain[1][0]))
         return Reading(Meaning.CHOICE, best, certain=True)
+    done_items = [c.id for c in offered if c.index is not None]  # one 「済んだ」 button per open item
+    if done_items and analysis.aspect == "done" and polarity != "no":
+        # 「完了しました」 names no item: the one that is open, or ask which (never the first by default)
+        if len(done_items) == 1:
+            return Reading(Meaning.CHOICE, done_items[0])
+        return Reading(Meaning.ASK_BACK, others=tuple(done_items[:2]))
     if len(by_polarity) == 1:
         return Reading(Meaning.CHOICE, by_polarity[0])
     if len(scored) > 1:  # several half-matches: 「退会したいです」 at the menu
