@@ -75,6 +75,7 @@ def phrases_of(choice: Choice, analyze: Analyzer) -> tuple[Phrase, ...]:
 
 EXISTENTIAL = frozenset(
     {"ある", "有る", "いる", "居る", "ない", "無い", "できる", "出来る", "する", "為る", "お願いする", "頼む", "残る"}
+    | {"おる"}  # 「おりません」: いる said humbly (a bare 「ございません」 is a lexicon no word)
 )
 ALL_WORDS = frozenset({"全部", "全て", "すべて", "総て", "皆", "みんな"})  # 「全部終わってます」: none left
 COUNTERS = frozenset({None, "件", "人", "つ", "個", "本", "社"})
@@ -116,7 +117,10 @@ def read(
             return Reading(Meaning.CHOICE, offered[0].id)
         return Reading(Meaning.NONE)
     scored = _by_lemma(analysis, offered, phrases)
-    polarity = _polarity(analysis, asked)
+    # a negated word of a yes/no choice counts as the question's verb: 「消さないで」 at 「削除しますか？」
+    # (はい、削除する: 消す) is a no to it (a positive one is read by `scored`, with its tense)
+    said = frozenset().union(*(p.lemmas for c in offered if c.means for p in phrases(c)))
+    polarity = _polarity(analysis, asked | said if analysis.polarity == "no" else asked)
     by_polarity = [c.id for c in offered if polarity and c.means == polarity]
     if analysis.hedge or analysis.contrast or analysis.lemmas & PARTIAL or analysis.main_lemma in DOUBT:
         likely = [c for c, _ in scored] + [c for c in by_polarity if c not in {s for s, _ in scored}]
