@@ -5,6 +5,7 @@ to build."""
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from bot.reminders.queue import ReminderQueue
 from bot.reminders.worker import ReminderDelivery
 from bot.store.base import SessionStore
 from bot.store.ratelimit import MemoryRateLimiter, RateLimit, RateLimiter
-from bot.telemetry.context import configure_user_hash
+from bot.telemetry.context import configure_user_hash, new_hash_key
 from bot.telemetry.logs import TurnLog, configure_logging
 from bot.telemetry.metrics import Metrics
 from bot.web.app import web_app
@@ -160,6 +161,7 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
     """The whole server. `store` may be injected (tests); otherwise it is built from settings."""
     configure_user_hash(settings.log_hash_key.get_secret_value() if settings.log_hash_key else None)
     store = store or build_store(settings)
+    shared_hash_key = [] if settings.log_hash_key else [functools.partial(use_shared_hash_key, store)]
     engine = build_engine(settings, library)
     metrics = Metrics()
     queue = build_reminder_queue(settings, store, metrics)
@@ -167,7 +169,23 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
     services = Services(settings, library, store, conversation, TaskTracker(), metrics)
     channels = build_channels(services)
     worker = None if queue is None else build_reminder_worker(settings, queue, conversation, channels)
-    return web_app(services, channels, worker)
+    return web_app(services, channels, worker, on_start=shared_hash_key)
+
+
+async def use_shared_hash_key(store: SessionStore) -> None:
+    """LOG_HASH_KEY unset: the deployment's own random key, made by the first replica to start and kept in
+    Redis, so every replica writes the same pseudonym for a user (without Redis: random per process). Whoever
+    can read Redis can read it; set LOG_HASH_KEY to keep the two apart."""
+    redis = store.shared_redis()
+    if redis is None:
+        return
+    try:
+        await redis.client.set(redis.keys.log_hash_key, new_hash_key(), nx=True)
+        found = await redis.client.get(redis.keys.log_hash_key)
+    except Exception as exc:  # a Redis that is down at start: pseudonyms stay per process until a restart
+        log.warning("log pseudonym key not read from Redis (%s): pseudonyms are per process", type(exc).__name__)
+        return
+    configure_user_hash(found.decode() if isinstance(found, bytes) else str(found))
 
 
 def server_app(settings: Settings, library: Library) -> Starlette:

@@ -7,7 +7,7 @@ Exactly once as the user sees it, across replicas and crashes:
   after the save finds a duplicate and sends nothing;
 - a "settled" mark is written after a successful send (or once the reminder was found to be moot); a
   re-run that finds it stops at once;
-- LINE pushes carry a retry key derived from the reminder, so LINE itself drops a repeated push.
+- LINE pushes carry a retry key derived from the user and the reminder, so LINE itself drops a repeated push.
 A worker killed after the save and before the "sent" mark: the re-run finds the turn applied and sends the
 question it led to again, with the same retry key (LINE drops it if the first push had gone out; Slack
 has no such key, so there a crash in that instant can show the question twice).

@@ -55,6 +55,11 @@ class KeyBuilder:
         """The hash tag shared by all of the user's keys (braces included)."""
         return self.tag_for(key.channel, key.workspace, key.user)
 
+    @property
+    def log_hash_key(self) -> str:
+        """The deployment's key for user pseudonyms in logs, made on first start when LOG_HASH_KEY is unset."""
+        return f"{self.prefix}:log-hash-key"
+
     def oauth_state(self, state: str) -> str:
         """An issued Slack OAuth state (no hash tag: one key, read and deleted alone)."""
         return f"{self.prefix}:slack-oauth-state:{escape(state)}"

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import uuid
 from contextvars import ContextVar
 
 turn_id: ContextVar[str] = ContextVar("turn_id", default="-")
-_hash_key = b"taikai-bot user pseudonym"
+# Random until configured: never a key anyone could know (a fixed default would let a log reader test a
+# guessed user id). `configure_user_hash` sets the deployment's, the same on every replica.
+_hash_key = secrets.token_bytes(32)
 
 
 def new_turn_id() -> str:
@@ -21,10 +24,15 @@ def new_turn_id() -> str:
 
 
 def configure_user_hash(secret: str | None) -> None:
-    """Key the user pseudonyms (LOG_HASH_KEY): without the key, a log reader cannot test a guessed id."""
+    """Key the user pseudonyms (LOG_HASH_KEY, or the deployment's key kept in Redis): without the key, a log
+    reader cannot test a guessed id."""
     global _hash_key
     if secret:
         _hash_key = hashlib.sha256(b"taikai-bot user pseudonym\x00" + secret.encode()).digest()
+
+
+def new_hash_key() -> str:
+    return secrets.token_hex(32)
 
 
 def user_hash(channel: str, user: str) -> str:

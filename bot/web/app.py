@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,8 +22,14 @@ from bot.web.services import Services
 log = logging.getLogger(__name__)
 
 
-def web_app(services: Services, channels: Sequence[WebChannel], worker: ReminderDelivery | None) -> Starlette:
-    """The routes of the built channels beside the health checks and metrics (composed in `bot.wiring`)."""
+def web_app(
+    services: Services,
+    channels: Sequence[WebChannel],
+    worker: ReminderDelivery | None,
+    on_start: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> Starlette:
+    """The routes of the built channels beside the health checks and metrics (composed in `bot.wiring`);
+    `on_start` runs in the lifespan before the channels start (on the server's event loop)."""
 
     async def metrics_endpoint(request: Request) -> Response:
         return Response(services.metrics.render(), media_type=services.metrics.content_type)
@@ -37,7 +43,7 @@ def web_app(services: Services, channels: Sequence[WebChannel], worker: Reminder
         routes.extend(channel.routes())
     # Starlette's own body limit: a declared length over it is refused (413) unread, a chunked body is cut as
     # it arrives; routes may set a lower one (LINE's webhook)
-    running = functools.partial(lifespan, services, list(channels), worker)
+    running = functools.partial(lifespan, services, list(channels), worker, tuple(on_start))
     app = Starlette(routes=routes, lifespan=running, max_body_size=MAX_BODY_BYTES)
     app.state.services = services
     app.state.channels = list(channels)
@@ -66,12 +72,18 @@ async def readyz(services: Services, request: Request) -> Response:
 
 @contextlib.asynccontextmanager
 async def lifespan(
-    services: Services, channels: list[WebChannel], worker: ReminderDelivery | None, app: Starlette
+    services: Services,
+    channels: list[WebChannel],
+    worker: ReminderDelivery | None,
+    on_start: tuple[Callable[[], Awaitable[None]], ...],
+    app: Starlette,
 ) -> AsyncIterator[None]:
     """Start the channels (their clients belong to the running loop), then the reminder worker; on the way
     out, stop the worker, let the running turns finish, close the channels in reverse order, then the store."""
     started: list[WebChannel] = []
     try:
+        for step in on_start:
+            await step()
         for channel in channels:
             await channel.startup()
             started.append(channel)

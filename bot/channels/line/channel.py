@@ -75,7 +75,8 @@ class LineOutput(OutputChannel):
 
 class LinePush(OutputChannel):
     """A reminder to one LINE user: a push (it counts against the channel's monthly quota) whose retry key
-    comes from the reminder, so LINE drops a repeat of a push it already accepted."""
+    comes from the user and the reminder, so LINE drops a repeat of a push it already accepted — and only
+    that: LINE keeps retry keys per channel, and two users' reminders may share an id (flow, kind, second)."""
 
     def __init__(self, sender: LineSender, words: LineWords, user: str, retry_key: str) -> None:
         self.sender, self.words, self.user, self.retry_key = sender, words, user, retry_key
@@ -83,7 +84,8 @@ class LinePush(OutputChannel):
     async def send(self, replies: Sequence[Reply]) -> str:
         if not replies:
             return "nothing"
-        return await self.sender.push_all(self.user, render(replies, self.words, 0), f"reminder:{self.retry_key}")
+        key = f"reminder:{self.user}:{self.retry_key}"  # hashed into a UUID by the sender: no id goes out in clear
+        return await self.sender.push_all(self.user, render(replies, self.words, 0), key)
 
 
 class LineChannel:

@@ -247,3 +247,21 @@ async def test_sono_hoka_shows_the_next_page(start_app: StartApp, monkeypatch: p
         assert user.labels[12] == WORDS.more and seen == [CommandInput("repeat")]
         await user.deliver(webhooks.postback(user.id, MorePage(1, "crowdworks", "other").encode()))
         assert user.actions[0]["data"] == choices[0].value, "a page of another question starts over"
+
+
+async def test_the_same_reminder_of_two_users_is_pushed_to_both(fake: FakeLineApi, library: Library) -> None:
+    """Reminder ids name the flow, the kind and the second (issue 17): two users who asked at once share one.
+    The retry key must still differ per user (LINE would answer the second push 409), and stay the same
+    for a re-run of one user's reminder."""
+    from bot.channels.line.channel import LinePush
+    from bot.channels.line.render import LineWords
+    from bot.core.messages import Text
+
+    sender = LineSender(api_configuration(fake.url, webhooks.TOKEN), push_fallback=True)
+    words = LineWords.of(library)
+    try:
+        for user in ("U1", "U2", "U1"):  # the third: a re-run of U1's reminder
+            await LinePush(sender, words, user, "lancers:payout:1764000000").send((Text("お知らせです"),))
+    finally:
+        await sender.close()
+    assert [(r.json["to"], r.status) for r in fake.pushes] == [("U1", 200), ("U2", 200), ("U1", 409)]
