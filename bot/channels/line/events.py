@@ -32,6 +32,7 @@ from linebot.v3.webhooks import (
 )
 
 from bot.channels.line.render import MorePage
+from bot.channels.sanitize import valid_text
 from bot.core.library.spec_words import TextsSpec
 from bot.core.messages import ChoiceInput, Inbound, StartInput, TextInput
 
@@ -145,7 +146,7 @@ def _unreadable(raw: Mapping[str, Any], reason: str) -> Incoming:
     event_id = raw.get("webhookEventId")
     return Incoming(
         type=kind[:32] if isinstance(kind, str) else "?",
-        event_id=event_id if isinstance(event_id, str) else "",
+        event_id=valid_text(event_id[:128]) if isinstance(event_id, str) else "",
         redelivery=False,
         chat=Chat("unknown", None, None),
         reply_token=None,
@@ -163,7 +164,7 @@ def classify(event: Any) -> Incoming:
     webhook_event_id = getattr(event, "webhook_event_id", None)
     return Incoming(
         type=str(event.type)[:32],
-        event_id=webhook_event_id[:128] if isinstance(webhook_event_id, str) else "",
+        event_id=valid_text(webhook_event_id[:128]) if isinstance(webhook_event_id, str) else "",
         timestamp=timestamp if isinstance(timestamp, int) and not isinstance(timestamp, bool) else None,
         redelivery=bool(context is not None and context.is_redelivery),
         chat=chat,
@@ -198,10 +199,10 @@ def _action(event: Any, chat: Chat) -> Action:
         return Erase()
     if isinstance(event, MessageEvent):
         if isinstance(event.message, TextMessageContent):
-            return Turn(TextInput(event.message.text))
+            return Turn(TextInput(valid_text(event.message.text)))
         return Repeat(preface=Preface.UNSUPPORTED)  # sticker, image, video, audio, file, location
     if isinstance(event, PostbackEvent):
-        return _postback(event.postback.data)
+        return _postback(valid_text(event.postback.data))
     return Ignore("not handled")
 
 

@@ -33,6 +33,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.base import ChannelContext
+from bot.channels.sanitize import valid_text
 from bot.channels.slack.delivery import Place, SlackDelivery, Tap
 from bot.channels.slack.render import ACTION_PREFIX, question_owner
 from bot.conversation import UserMessage
@@ -63,8 +64,9 @@ def command_input(text: str, vocabulary: Vocabulary) -> Inbound:
 
 
 def _str(value: Any) -> str | None:
-    """`value` when it is a non-empty string, else None: ids and texts from a payload, type-checked."""
-    return value if isinstance(value, str) and value else None
+    """`value` when it is a non-empty string, else None: ids and texts from a payload, type-checked and
+    made valid Unicode (`sanitize.valid_text`)."""
+    return valid_text(value) if isinstance(value, str) and value else None
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -128,7 +130,7 @@ class SlackListeners:
     @staticmethod
     def key(context: AsyncBoltContext, user: str) -> SessionKey:
         """Sessions are per workspace and user, so workspaces never see each other's data."""
-        return SessionKey(CHANNEL, _str(context.team_id) or _str(context.enterprise_id) or "-", user)
+        return SessionKey(CHANNEL, _str(context.team_id) or _str(context.enterprise_id) or "-", valid_text(user))
 
     async def ignore(self) -> None:
         """An event type the bot does not use (Bolt acks it when this returns)."""

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.core.library.model import Library
 from tests.channels.line import webhooks
 from tests.channels.line.chat import LineUser
 from tests.channels.line.conftest import Running, StartApp
@@ -96,3 +97,25 @@ async def test_ten_thousand_empty_events_write_one_line(start_app: StartApp, cap
     lines = [r for r in caplog.records if r.name.startswith("bot.channels.line.channel")]
     assert len(lines) == 1, [r.getMessage() for r in lines[:5]]
     assert "10000" in lines[0].getMessage()
+
+
+async def test_lone_surrogates_in_ids_and_text_are_stored_as_valid_text(
+    start_app: StartApp, library: Library, redis_url: str
+) -> None:
+    """JSON may carry a lone surrogate (\\ud800): in an event id or a fill-in it once made Redis fail, or kept
+    a value that broke 「状況」 and the template (issue 17). Cleaned at the edge, every turn answers."""
+    async with start_app(redis_url, **FAST) as run:
+        user = LineUser(run)
+        await user.follow()
+        for words in ("ランサーズ", "退会したい\ud800です", "\udfff"):
+            event = webhooks.text(user.id, words)
+            event["webhookEventId"] = webhooks.event_id()[:20] + "\ud800"
+            raw = json.dumps(webhooks.body_dict(event)).encode()  # ensure_ascii: the surrogate as \\ud800
+            assert b"\\ud800" in raw or b"\\udfff" in raw
+            assert await _post(run, raw) == 200
+            sent = [m.get("text", "") for m in run.fake.sent_to(event["replyToken"])]
+            assert sent and library.texts.busy not in sent, (words, sent)
+        await user.say("状況")
+        assert user.last, "the checklist is shown"
+        session, _ = await run.session(user.id)
+        assert session is not None

@@ -35,8 +35,12 @@ def sign(body: bytes, secret: str = SECRET) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
+def body_dict(*events: dict[str, Any], destination: str = DESTINATION) -> dict[str, Any]:
+    return {"destination": destination, "events": list(events)}
+
+
 def body(*events: dict[str, Any], destination: str = DESTINATION) -> bytes:
-    return json.dumps({"destination": destination, "events": list(events)}, ensure_ascii=False).encode()
+    return json.dumps(body_dict(*events, destination=destination), ensure_ascii=False).encode()
 
 
 def headers(raw: bytes, secret: str = SECRET) -> dict[str, str]:
