@@ -25,7 +25,11 @@ log = logging.getLogger(__name__)
 FUNCTION = "deliver_reminder"
 JOB_TIMEOUT = 30  # seconds: a job whose worker died is re-run after this (plus the sweep interval)
 JOB_RETRIES = 5
-KEEP_SECONDS = 7 * 86_400  # finished jobs (and our "sent" marks) are kept this long, then expire
+KEEP_SECONDS = 7 * 86_400  # our "sent" marks (keyed by a digest) are kept this long, then expire
+# A finished job is not kept at all (saq's ttl -1): its record holds the user id the worker needs, and after
+# 削除 nothing may name the user. Exactly-once rests on the digest-keyed marks, not on finished records.
+NOT_KEPT = -1
+NIGHT = "night"  # the suffix of a reminder's job postponed to the morning (one at a time per reminder)
 
 
 class ReminderQueue:
@@ -80,21 +84,27 @@ class ReminderQueue:
             retries=JOB_RETRIES,
             retry_delay=5.0,
             retry_backoff=300,
-            ttl=KEEP_SECONDS,
+            ttl=NOT_KEPT,
         )
         enqueued = await self.queue.enqueue(job)
         if self.observer is not None:
             self.observer.reminder(reminder.kind, "scheduled" if enqueued else "already_scheduled")
 
     async def cancel(self, key: SessionKey, reminder_id: str) -> None:
-        job = await self.queue.job(self.keys.reminder_job(key, reminder_id))
-        if job is None or job.status in (Status.COMPLETE, Status.FAILED, Status.ABORTED):
-            return
-        await self.queue.abort(job, error="cancelled")
-        if job.status != Status.ACTIVE:  # a scheduled job must also be finished, or it stays "aborting"
-            await self.queue.finish(job, Status.ABORTED, error="cancelled")
-        if self.observer is not None:
-            self.observer.reminder(str(job.kwargs.get("kind", "?")) if job.kwargs else "?", "cancelled")
+        """The reminder's job, and its postponement to the morning if there is one, aborted and deleted."""
+        for job_key in (
+            self.keys.reminder_job(key, reminder_id),
+            f"{self.keys.reminder_job(key, reminder_id)}:{NIGHT}",
+        ):
+            job = await self.queue.job(job_key)
+            if job is None or job.status in (Status.COMPLETE, Status.FAILED, Status.ABORTED):
+                continue
+            await self.queue.abort(job, error="cancelled")
+            if job.status != Status.ACTIVE:  # a scheduled job must also be finished, or it stays "aborting"
+                job.ttl = NOT_KEPT  # and deleted: its record names the user
+                await self.queue.finish(job, Status.ABORTED, error="cancelled")
+            if self.observer is not None:
+                self.observer.reminder(str(job.kwargs.get("kind", "?")) if job.kwargs else "?", "cancelled")
 
     async def pending(self, key: SessionKey, reminder_id: str) -> bool:
         job = await self.queue.job(self.keys.reminder_job(key, reminder_id))

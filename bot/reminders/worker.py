@@ -27,7 +27,7 @@ from saq.types import PartialTimersDict
 from bot.core.dates import JST, in_hours
 from bot.core.messages import CommandInput, Inbound, ReminderInput
 from bot.core.session import SessionKey
-from bot.reminders.queue import FUNCTION, KEEP_SECONDS, ReminderQueue
+from bot.reminders.queue import FUNCTION, KEEP_SECONDS, NIGHT, NOT_KEPT, ReminderQueue
 from bot.reminders.saq_embedded import EmbeddedWorker, embedded_worker
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,8 @@ class ReminderDelivery:
                 FUNCTION,
                 kwargs={"channel": key.channel, "workspace": key.workspace, "user": key.user,
                         "reminder_id": reminder_id, "kind": kind},
-                key=f"{keys.reminder_job(key, reminder_id)}:{in_hours(now)}",
-                scheduled=in_hours(now),
+                key=f"{keys.reminder_job(key, reminder_id)}:{NIGHT}",
+                scheduled=in_hours(now), ttl=NOT_KEPT,
             )  # fmt: skip
             return "postponed"
         week = keys.reminder_week(key, _week(now))

@@ -22,13 +22,13 @@ from bot.core.dates import JST
 from bot.core.dialogue.engine import Engine
 from bot.core.messages import Reply, ScheduleReminder, StartInput, TextInput
 from bot.core.session import SessionKey
-from bot.reminders.queue import ReminderQueue
+from bot.reminders.queue import NIGHT, ReminderQueue
 from bot.reminders.worker import ReminderDelivery
 from bot.store.keys import KeyBuilder
 from bot.store.redis import RedisSessionStore
 from tests.flows.journeys import TO_PAYOUT_WAITING
 from tests.redis_support import PREFIX, delete_prefix
-from tests.reminders.waits import finished
+from tests.reminders.waits import GONE, finished
 
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=JST).timestamp()
 
@@ -103,7 +103,7 @@ class Rig:
         await self.queue.schedule(key, replace(scheduled, due=int(time.time()) + 1))
         return scheduled.id
 
-    async def finished(self, *reminders: tuple[SessionKey, str]) -> list[Status]:
+    async def finished(self, *reminders: tuple[SessionKey, str]) -> list[Status | str]:
         """Wait until each reminder's job has finished: it can send nothing more."""
         return await finished(self.queue, *(self.queue.keys.reminder_job(key, rid) for key, rid in reminders))
 
@@ -181,7 +181,7 @@ async def test_a_reminder_whose_reason_is_gone_is_not_sent(rig: Rig) -> None:
     for text in ("続きから", "振込が終わった", "退会できた"):  # the payout arrived; the user left
         await rig.conversation.turn(key, TextInput(text))
     await rig.worker()
-    assert await rig.finished((key, reminder_id)) == [Status.COMPLETE]
+    assert await rig.finished((key, reminder_id)) == [GONE]
     assert rig.inbox.sent == []
 
 
@@ -198,10 +198,10 @@ async def test_at_night_a_reminder_waits_for_the_morning(rig: Rig) -> None:
     night = dt.datetime(2026, 12, 1, 23, 30, tzinfo=JST).timestamp()
     await rig.worker(clock=night)
     key, reminder_id = await rig.waiting_user()
-    assert await rig.finished((key, reminder_id)) == [Status.COMPLETE]  # postponed, not sent
+    assert await rig.finished((key, reminder_id)) == [GONE]  # postponed, not sent
     assert rig.inbox.sent == []
     morning = int(dt.datetime(2026, 12, 2, 9, 0, tzinfo=JST).timestamp())
-    job = await rig.queue.queue.job(f"{rig.queue.keys.reminder_job(key, reminder_id)}:{morning}")
+    job = await rig.queue.queue.job(f"{rig.queue.keys.reminder_job(key, reminder_id)}:{NIGHT}")
     assert job is not None and job.scheduled == morning
 
 
@@ -211,7 +211,7 @@ async def test_at_most_a_few_reminders_a_week(rig: Rig) -> None:
     await until(lambda: len(rig.inbox.sent) == 1)
     await rig.setup.turn(key, TextInput("まだ"))  # back to waiting: ask again for tomorrow
     second = await rig.remind_soon(key)
-    assert await rig.finished((key, second)) == [Status.COMPLETE]
+    assert await rig.finished((key, second)) == [GONE]
     assert len(rig.inbox.sent) == 1, "the second one in the same week is held back"
 
 

@@ -10,6 +10,7 @@ import pytest
 from saq.job import Status
 
 from bot.core.dates import JST
+from bot.core.session import SessionKey
 from bot.reminders.queue import FUNCTION
 from tests.channels.line import webhooks
 from tests.channels.line.chat import LineUser
@@ -46,3 +47,30 @@ async def test_a_due_reminder_is_pushed_once(start_app: StartApp, redis_url: str
         assert any(k.lower() == "x-line-retry-key" for k in pushes[0].headers)
         session, _ = await run.session(user.id)
         assert session is not None and session.state == "remind_payout" and not session.reminders
+
+
+async def test_erase_leaves_nothing_in_redis_that_names_the_user(start_app: StartApp, redis_url: str) -> None:
+    """削除 with a reminder scheduled: its job (saq keeps a finished job's record, with the user id the worker
+    needs, for as long as its ttl) is deleted too, so nothing names the user but the rate bucket, which
+    docs/security.md keeps on purpose until it has refilled (issue 17, item 5)."""
+    async with start_app(redis_url) as run:
+        user = LineUser(run)
+        await user.follow()
+        for text in [*TO_PAYOUT_WAITING, "明日"]:
+            await user.say(text)
+        session, _ = await run.session(user.id)
+        assert session is not None and len(session.reminders) == 1
+        await user.say("削除")
+        await user.say("はい、削除する")
+        assert (await run.session(user.id))[0] is None
+        assert run.redis is not None
+        naming = []
+        async for name in run.redis.scan_iter(match="*", count=1000):
+            kind = await run.redis.type(name)
+            value = await run.redis.get(name) if kind == b"string" else b""
+            if user.id.encode() in name or user.id.encode() in (value or b""):
+                naming.append(name)
+        assert run.keys is not None
+        key = SessionKey("line", webhooks.DESTINATION, user.id)
+        assert naming == [run.keys.rate(key).encode()]
+        assert await run.redis.pttl(naming[0]) > 0, "it expires by itself once refilled"
