@@ -22,10 +22,12 @@ from bot.core.session import Session
 SAFE = frozenset({TurnOutcome.TOO_LONG, TurnOutcome.SECRET}) | {o for o in TurnOutcome if o.struggled}
 QUESTION = frozenset({TurnOutcome.FAQ, TurnOutcome.FAQ_UNKNOWN})
 NOW = 1_764_000_000
-# What `understand eval` grades by default, each set on its own: the development set the rules are tuned to,
+# What `understand eval` grades by default, each set on its own: the development sets the rules are tuned to
+# (the second written blind by a helper shown only the questions, measured once before any tuning to it),
 # and the held-out set written blind and never tuned to (tests/understanding/heldout/README.md).
 STANDARD_SETS = {
     "development": ["tests/understanding/corpus.yaml"],
+    "development, written blind": ["tests/understanding/corpus_blind.yaml"],
     "held-out": [f"tests/understanding/heldout/part{i}.yaml" for i in (1, 2, 3)],
 }
 

@@ -40,4 +40,14 @@ def test_eval_reports_both_sets(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["understand", "eval"]) == 0
     out = capsys.readouterr().out
     assert "## development (" in out and "## held-out (" in out
-    assert out.count("ALL ") == 2
+    assert out.count("ALL ") == len(STANDARD_SETS)
+
+
+def test_the_blind_development_set_names_real_questions(library: Library) -> None:
+    cases = load_corpora(ROOT / p for p in STANDARD_SETS["development, written blind"])
+    assert len(cases) >= 600
+    for case in cases:
+        state = library.state(case.at)
+        assert state is not None, case
+        if case.expect not in SPECIAL:
+            assert case.expect.removeprefix("@menu:") in [c.id for c in state.choices], case

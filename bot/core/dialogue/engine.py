@@ -296,11 +296,16 @@ class Engine:
         """「削除してください」 typed at 「削除しますか？」 means yes to it, not the command again (one reply is
         handled once: answered, never re-asked)."""
         confirms = {"erase": self.library.lexicon.erase_target, "restart": self.library.lexicon.restart_target}
-        if confirms.get(name) == f"{session.flow}:{session.state}" and session.filling is None:
+        if session.filling is None and self._current(session) is not None:
             state = self._state(session)
-            yes = next((c for c in self._offered(session, state) if c.means == "yes"), None)
-            if yes is not None:
-                return self._choose(session, state, yes, out)
+            offered = self._offered(session, state)
+            if confirms.get(name) == f"{session.flow}:{session.state}":
+                yes = next((c for c in offered if c.means == "yes"), None)
+                if yes is not None:
+                    return self._choose(session, state, yes, out)
+            same = next((c for c in offered if c.action == name), None)  # 「記録を削除して」 at a menu with 削除
+            if same is not None:
+                return self._choose(session, state, same, out)
         return self._command(session, name, out)
 
     def _restart(self, session: Session, out: Out) -> Session:

@@ -77,7 +77,7 @@ class Understanding:
         if len(labelled) == 1:
             return Decision(Act.CHOOSE, labelled[0].id)
         analysis = self.reader.analyze(text) if any(c.number for c in choices) else None
-        if analysis is not None:
+        if analysis is not None and analysis.quantities:  # a number was said: read it against the ranges
             counted = self.reader.read(analysis, [c for c in choices if c.number])
             if counted.meaning is Meaning.CHOICE:
                 return Decision(Act.UNDERSTOOD, counted.choice)

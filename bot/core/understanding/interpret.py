@@ -121,6 +121,9 @@ def read(
     # (はい、削除する: 消す) is a no to it (a positive one is read by `scored`, with its tense)
     said = frozenset().union(*(p.lemmas for c in offered if c.means for p in phrases(c)))
     polarity = _polarity(analysis, asked | said if analysis.polarity == "no" else asked)
+    if polarity is not None and analysis.polarity is None:  # a count said it (「応募ゼロです」): no 「応募がある」
+        meaning = {c.id: c.means for c in offered}
+        scored = [(c, score) for c, score in scored if meaning.get(c) in (None, polarity)]
     by_polarity = [c.id for c in offered if polarity and c.means == polarity]
     if analysis.hedge or analysis.contrast or analysis.lemmas & PARTIAL or analysis.main_lemma in DOUBT:
         likely = [c for c, _ in scored] + [c for c in by_polarity if c not in {s for s, _ in scored}]

@@ -19,7 +19,7 @@ class Reader:
         self.analyzer = analyzer  # None: labels, aliases and yes/no words only (no dictionary loaded)
         self._phrases: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[Phrase, ...]] = {}
         self._lemmas: dict[str, frozenset[str]] = {}
-        self._commands: list[tuple[frozenset[str], str | None, str]] | None = None
+        self._commands: list[tuple[frozenset[str], str | None, bool, str]] | None = None
 
     def analyze(self, text: str) -> TextAnalysis | None:
         return None if self.analyzer is None else self.analyzer(text)
@@ -72,11 +72,17 @@ class Reader:
                 for word in words:
                     said = self.analyzer(word)
                     found = frozenset(said.lemmas - STOP)
+                    # one content word (「消して」→ 消す) also appears in reports (「写真だけ消した」): such a
+                    # command is taken only from a reply that is not in the past tense
+                    content = [t for t in said.tokens if t.kind in ("名詞", "動詞", "形容詞") and t.base not in STOP]
                     if not word.isascii() and found:
-                        self._commands.append((found, said.polarity, str(name)))
+                        self._commands.append((found, said.polarity, len(content) < 2, str(name)))
+        past = analysis.tense == "past"
         hits = {
             name
-            for found, polarity, name in self._commands
-            if found <= analysis.lemmas and (polarity is None or polarity == analysis.polarity)
+            for found, polarity, single, name in self._commands
+            if found <= analysis.lemmas
+            and (polarity is None or polarity == analysis.polarity)
+            and not (single and past)
         }
         return hits.pop() if len(hits) == 1 else None
