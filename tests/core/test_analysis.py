@@ -32,7 +32,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     # --- conjugation and politeness: lemma of the predicate, polarity and tense apart
     ("保存しました", {"polarity": Y, "main_lemma": "保存する", "tense": "past"}),
     ("保存した", {"polarity": Y, "main_lemma": "保存する", "tense": "past"}),
-    ("保存済みです", {"polarity": Y, "main_lemma": "保存済み", "aspect": "done"}),
+    ("保存済みです", {"polarity": Y, "main_lemma": "保存する", "aspect": "done"}),  # 済み: the verb, done
     ("保存しておきました", {"polarity": Y, "main_lemma": "保存する", "tense": "past"}),
     ("退会できました", {"polarity": Y, "main_lemma": "退会できる", "tense": "past"}),
     ("退会できませんでした", {"polarity": N, "main_lemma": "退会できる", "tense": "past"}),

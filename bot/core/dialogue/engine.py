@@ -303,7 +303,8 @@ class Engine:
                 yes = next((c for c in offered if c.means == "yes"), None)
                 if yes is not None:
                     return self._choose(session, state, yes, out)
-            same = next((c for c in offered if c.action == name), None)  # 「記録を削除して」 at a menu with 削除
+            # 「記録を削除して」 at a menu that offers 削除 itself: that choice (its action or its id is the command)
+            same = next((c for c in offered if name in (c.action, c.id)), None)
             if same is not None:
                 return self._choose(session, state, same, out)
         return self._command(session, name, out)

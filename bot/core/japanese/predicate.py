@@ -142,6 +142,10 @@ def _compound(tokens: tuple[Token, ...], i: int) -> str:
     base = head.base
     prev = tokens[i - 1] if i else None
     prefix = tokens[i - 2].surface if i >= 2 and tokens[i - 2].kind == "接頭辞" else ""
+    if base in ("ござる", "御座る") and prev is not None and prev.kind != "形容詞":
+        return "ある"  # 「特にございません」: ありません said humbly (not after an adjective: 「おめでとうございます」)
+    if prev is not None and prev.kind == "名詞" and base in ("済み", "済"):
+        return prefix + prev.base + "する"  # 「申請済み」 says 申請した (its aspect is done)
     if prev is not None and prev.kind == "名詞" and (base in ("する", "できる") or head.kind == "接尾辞"):
         return prefix + prev.base + base
     if prev is not None and prefix and prev.kind == "動詞" and base == "する":
