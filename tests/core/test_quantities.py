@@ -88,3 +88,8 @@ def test_digits_round_trip(n: int) -> None:
 @given(st.text(max_size=60))
 def test_never_raises(text: str) -> None:
     parse_quantities(text)
+
+
+def test_native_counting_words_in_kana_are_counts() -> None:
+    assert [(q.value, q.unit) for q in parse_quantities("あとひとつ")] == [(1, "つ")]
+    assert [(q.value, q.unit) for q in parse_quantities("ふたつあります")] == [(2, "つ")]

@@ -199,3 +199,26 @@ def test_not_yet_or_another_one_closes_nothing(engine: Engine, typed: str) -> No
     before = statuses(chat)
     chat.send(typed)
     assert statuses(chat) == before
+
+
+# --- everyday forms (issue 20) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "typed", "expected"),
+    [
+        ("lancers:ongoing", "ひとつもないです", "none"),
+        ("lancers:ongoing", "1件もありません", "none"),
+        ("lancers:ongoing_more", "あとひとつ", "has"),
+        ("lancers:ongoing", "ございません", "none"),
+        ("lancers:compe_cancel", "応募ゼロです", "none"),
+        ("crowdworks:balance_payout", "申請済みです", "done"),
+        ("crowdworks:external_password", "あとでやります", "later"),
+    ],
+)
+def test_everyday_forms_are_read(engine: Engine, where: str, typed: str, expected: str) -> None:
+    assert at(where, engine).send(typed).trace.choice == expected
+
+
+def test_a_past_report_is_not_a_command(engine: Engine) -> None:
+    assert at("lancers:profile", engine).send("写真だけ消した、次").trace.choice != "@erase"

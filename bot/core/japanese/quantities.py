@@ -41,6 +41,9 @@ _RELATIVE: tuple[tuple[str, int | float, str], ...] = (
     ("先週", 1, "週"),
     ("先月", 1, "か月"),
 )
+# Native counting words in kana (「ひとつ」「ふたつ」): a number of things (「一つ」 is read as 一 + つ below).
+_NATIVE = {"ひとつ": 1, "ふたつ": 2, "みっつ": 3, "よっつ": 4, "いつつ": 5}
+_NATIVE_WORD = re.compile("|".join(_NATIVE))
 _HALF = re.compile(r"半(?P<unit>年|日|月)")
 _HALF_VALUES: dict[str, tuple[int | float, str]] = {"年": (6, "か月"), "日": (0.5, "日"), "月": (0.5, "か月")}
 
@@ -135,6 +138,9 @@ def parse_quantities(text: str) -> tuple[Quantity, ...]:
         for match in re.finditer(word, masked):
             found.append((match.start(), Quantity(value, unit, ago=True)))
             masked = masked[: match.start()] + " " * len(word) + masked[match.end() :]
+    for match in _NATIVE_WORD.finditer(masked):
+        approx, ago, _ = _qualifiers(masked, match.start(), match.end())
+        found.append((match.start(), Quantity(_NATIVE[match.group()], "つ", approx, ago)))
     for match in _HALF.finditer(masked):
         if match.start() > 0 and re.match(rf"{_KANJI}|\d", masked[match.start() - 1]):
             continue  # 「1年半」: read with its number below

@@ -75,7 +75,7 @@ def phrases_of(choice: Choice, analyze: Analyzer) -> tuple[Phrase, ...]:
 
 EXISTENTIAL = frozenset(
     {"ある", "有る", "いる", "居る", "ない", "無い", "できる", "出来る", "する", "為る", "お願いする", "頼む", "残る"}
-    | {"おる"}  # 「おりません」: いる said humbly (a bare 「ございません」 is a lexicon no word)
+    | {"おる", "おねがいする"}  # 「おりません」: いる said humbly; お願いする typed in kana
 )
 ALL_WORDS = frozenset({"全部", "全て", "すべて", "総て", "皆", "みんな"})  # 「全部終わってます」: none left
 COUNTERS = frozenset({None, "件", "人", "つ", "個", "本", "社"})
@@ -154,8 +154,8 @@ def _polarity(analysis: TextAnalysis, asked: frozenset[str]) -> str | None:
         return "no"
     counts = [q for q in analysis.quantities if q.unit in COUNTERS and not q.ago]
     existential = bool(asked & {"ある", "有る", "いる", "居る"})
-    if counts and existential:  # 「0件です」「３つ進行中」「支払い待ちのが２件」
-        return "no" if counts[0].value == 0 else "yes"
+    if counts and existential:  # 「0件です」「３つ進行中」「支払い待ちのが２件」; 「ひとつもない」 is none
+        return "no" if counts[0].value == 0 or analysis.polarity == "no" else "yes"
     if existential and analysis.lemmas & ALL_WORDS and analysis.main_lemma not in EXISTENTIAL:
         return "no"  # 「全部終わってます」「それで全部です」 to 「…はありますか」
     relevant = analysis.main_lemma is None or analysis.main_lemma in EXISTENTIAL | asked
