@@ -12,6 +12,25 @@ TO_PAYOUT_WAITING = [
 LATER = "⏰"  # 「⏰22」: twenty-two days pass and the user starts the chat again
 
 JOURNEYS: dict[str, list[str]] = {
+    # Issue 20's silent misreadings, as a user types them: a number answers the ask-back shown, a bare 「1」
+    # at the money question is button 1, 「〜しないでください」 at the erase confirmation keeps everything, and a
+    # yes in words erases.
+    "typed_numbers_and_confirmations": [
+        "ランサーズ",
+        "もう使わない",
+        "はい",
+        "受注者です",
+        "ないです",
+        "ないです",
+        "ないです",
+        "たぶんしてないと思う",
+        "1",
+        "1",
+        "削除",
+        "削除はしないでください",
+        "削除",
+        "はい、削除してください",
+    ],
     # Done-means journey: a worker with an ongoing job and a proposal made 2 hours ago.
     "lancers_worker": [
         "1",
