@@ -222,3 +222,22 @@ def test_everyday_forms_are_read(engine: Engine, where: str, typed: str, expecte
 
 def test_a_past_report_is_not_a_command(engine: Engine) -> None:
     assert at("lancers:profile", engine).send("写真だけ消した、次").trace.choice != "@erase"
+
+
+# --- questions about the bot itself ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "asks"),
+    [
+        ("途中でやめても、あとで続きからできますか？", "続きから"),
+        ("削除したらランサーズのアカウントも消えちゃいますか？", "アカウント"),
+        ("お知らせってLINEで来るんですか？", "お知らせ"),
+    ],
+)
+def test_questions_about_the_bot_are_answered_mid_flow(engine: Engine, library: Library, typed: str, asks: str) -> None:
+    faq = next(f for f in library.flows["common"].faq if asks in f.asks)
+    chat = at("lancers:balance", engine)
+    turn = chat.send(typed)
+    assert turn.trace.outcome is TurnOutcome.FAQ and chat.where == "lancers:balance"
+    assert faq.say in [getattr(r, "text", "") for r in turn.replies]
