@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 FUNCTION = "deliver_reminder"
 JOB_TIMEOUT = 30  # seconds: a job whose worker died is re-run after this (plus the sweep interval)
-JOB_RETRIES = 5
+JOB_RETRIES = 5  # tries in all: a send refused (429, 5xx) is tried again after 5, 10, 20, 40 s, then "lost"
+RETRY_DELAY = 5.0  # seconds before the first retry; saq doubles it each time
+RETRY_BACKOFF = 300  # the most saq waits between two tries
 KEEP_SECONDS = 7 * 86_400  # our "sent" marks (keyed by a digest) are kept this long, then expire
 # A finished job is not kept at all (saq's ttl -1): its record holds the user id the worker needs, and after
 # 削除 nothing may name the user. Exactly-once rests on the digest-keyed marks, not on finished records.
@@ -36,17 +38,30 @@ class ReminderQueue:
     """Schedules and cancels reminder jobs; `counts` feed the metrics (scheduled / cancelled)."""
 
     def __init__(
-        self, queue: RedisQueue, keys: KeyBuilder, observer: Any = None, job_timeout: int = JOB_TIMEOUT
+        self,
+        queue: RedisQueue,
+        keys: KeyBuilder,
+        observer: Any = None,
+        job_timeout: int = JOB_TIMEOUT,
+        retry_delay: float = RETRY_DELAY,
     ) -> None:
         self.queue = queue
         self.keys = keys
+        self.retry_delay = retry_delay
         self.observer = observer
         self.job_timeout = job_timeout
 
     @classmethod
-    def on(cls, redis: Any, keys: KeyBuilder, observer: Any = None, job_timeout: int = JOB_TIMEOUT) -> ReminderQueue:
+    def on(
+        cls,
+        redis: Any,
+        keys: KeyBuilder,
+        observer: Any = None,
+        job_timeout: int = JOB_TIMEOUT,
+        retry_delay: float = RETRY_DELAY,
+    ) -> ReminderQueue:
         """On `redis` (the session store's client in the server), in the namespace of `keys`."""
-        return cls(RedisQueue(redis, name=keys.reminder_queue), keys, observer, job_timeout)
+        return cls(RedisQueue(redis, name=keys.reminder_queue), keys, observer, job_timeout, retry_delay)
 
     async def connect(self) -> None:
         await self.queue.connect()
@@ -82,8 +97,8 @@ class ReminderQueue:
             scheduled=reminder.due,
             timeout=self.job_timeout,
             retries=JOB_RETRIES,
-            retry_delay=5.0,
-            retry_backoff=300,
+            retry_delay=self.retry_delay,
+            retry_backoff=RETRY_BACKOFF,
             ttl=NOT_KEPT,
         )
         enqueued = await self.queue.enqueue(job)

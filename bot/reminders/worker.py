@@ -16,6 +16,7 @@ has no such key, so there a crash in that instant can show the question twice).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -38,6 +39,14 @@ Send = Callable[[SessionKey, Inbound, str, str], Awaitable[str]]
 """Runs one turn for a user (`inbound` with `event_id`) and sends its replies through the user's channel, with
 `retry_key` for the platform: the server's one delivery path (`bot.channels.reminders`). Returns delivered,
 dropped (nothing to send), duplicate (applied before), busy (store down: retry), failed or no_channel."""
+
+
+class SendFailed(RuntimeError):
+    """The platform did not take the reminder (429, 5xx, a timeout): saq runs the job again, with backoff."""
+
+
+class ClaimHeld(RuntimeError):
+    """Another attempt of this reminder holds the claim (it may still be sending): look again later."""
 
 
 class ReminderObserver(Protocol):
@@ -73,13 +82,29 @@ class ReminderDelivery:
     async def deliver_reminder(
         self, ctx: Any, *, channel: str, workspace: str, user: str, reminder_id: str, kind: str
     ) -> str:
-        outcome = await self._deliver(SessionKey(channel, workspace, user), reminder_id, kind)
-        if self.observer is not None:
-            self.observer.reminder(kind, outcome)
-        log.info("reminder %s", outcome, extra={"reminder_kind": kind, "channel": channel})
+        job = ctx.get("job") if isinstance(ctx, dict) else None
+        attempt = job.attempts if job is not None else 1
+        try:
+            outcome = await self._deliver(SessionKey(channel, workspace, user), reminder_id, kind, attempt)
+        except ClaimHeld:
+            if job is not None and job.retryable:
+                raise  # the other attempt sends it, or dies and leaves the claim to expire: look again later
+            outcome = "duplicate"
+        except SendFailed:
+            if job is not None and job.retryable:  # saq tries again after its backoff (5 s, doubling)
+                self._count(kind, "retried", channel)
+                raise
+            outcome = "lost"  # the last try failed too: counted, never silently
+        self._count(kind, outcome, channel)
         return outcome
 
-    async def _deliver(self, key: SessionKey, reminder_id: str, kind: str) -> str:
+    def _count(self, kind: str, outcome: str, channel: str) -> None:
+        if self.observer is not None:
+            self.observer.reminder(kind, outcome)
+        level = logging.WARNING if outcome == "lost" else logging.INFO
+        log.log(level, "reminder %s", outcome, extra={"reminder_kind": kind, "channel": channel})
+
+    async def _deliver(self, key: SessionKey, reminder_id: str, kind: str, attempt: int = 1) -> str:
         keys = self.queue.keys
         tag = keys.reminder_sent(key, reminder_id)
         if await self.redis.exists(tag):
@@ -100,12 +125,18 @@ class ReminderDelivery:
         # one attempt at a time: a job the queue handed out twice is not run twice at once (the claim lasts as
         # long as a job may run, so the re-run of a worker that died finds it gone)
         if not await self.redis.set(keys.reminder_claim(key, reminder_id), 1, nx=True, ex=self.queue.job_timeout):
-            return "duplicate"
-        outcome = await self._send(key, ReminderInput(reminder_id), f"reminder:{reminder_id}", reminder_id)
-        if outcome == "duplicate":
-            # applied by an attempt that died before marking it sent: show where the reminder led (the
-            # question it asked) with the same retry key, so a push that did go out is not repeated
-            outcome = await self._send(key, CommandInput("repeat"), f"reminder:{reminder_id}:again", reminder_id)
+            raise ClaimHeld(reminder_id)
+        try:
+            outcome = await self._send(key, ReminderInput(reminder_id), f"reminder:{reminder_id}", reminder_id)
+            if outcome == "duplicate":
+                # applied by an attempt that died or failed to send: show where the reminder led (the question
+                # it asked) with the same retry key, so a push that did go out is not repeated
+                again = f"reminder:{reminder_id}:again:{attempt}"  # each try's own: a failed one is not "done"
+                outcome = await self._send(key, CommandInput("repeat"), again, reminder_id)
+        except (SendFailed, RuntimeError):
+            with contextlib.suppress(Exception):  # the retry must be able to claim it (Redis may be down)
+                await self.redis.delete(keys.reminder_claim(key, reminder_id))
+            raise
         if outcome in ("dropped", "no_channel"):  # settled too: a re-run must not show the question again
             await self.redis.set(tag, 0, ex=KEEP_SECONDS)
             return "dropped"
@@ -122,6 +153,8 @@ class ReminderDelivery:
         outcome = await self.send(key, inbound, event_id, retry_key)
         if outcome == "busy":
             raise RuntimeError("store unavailable")  # saq runs the job again later
+        if outcome == "failed":
+            raise SendFailed(outcome)
         return outcome
 
     # --- the worker -------------------------------------------------------------------------------

@@ -22,10 +22,11 @@ from bot.core.dates import JST
 from bot.core.dialogue.engine import Engine
 from bot.core.messages import Reply, ScheduleReminder, StartInput, TextInput
 from bot.core.session import SessionKey
-from bot.reminders.queue import NIGHT, ReminderQueue
+from bot.reminders.queue import JOB_RETRIES, NIGHT, ReminderQueue
 from bot.reminders.worker import ReminderDelivery
 from bot.store.keys import KeyBuilder
 from bot.store.redis import RedisSessionStore
+from bot.telemetry.metrics import Metrics
 from tests.flows.journeys import TO_PAYOUT_WAITING
 from tests.redis_support import PREFIX, delete_prefix
 from tests.reminders.waits import GONE, finished
@@ -40,6 +41,8 @@ class Inbox:
     sent: list[tuple[SessionKey, tuple[Reply, ...], str]] = field(default_factory=list)
     hang_first: bool = False
     hung: asyncio.Event = field(default_factory=asyncio.Event)
+    refuse: int = 0  # sends refused before one is taken (a 429 spell of the platform)
+    refused: int = 0
 
 
 class InboxOutput(OutputChannel):
@@ -50,6 +53,9 @@ class InboxOutput(OutputChannel):
         if self.inbox.hang_first and not self.inbox.hung.is_set():
             self.inbox.hung.set()
             await asyncio.sleep(3600)  # this worker "dies" here, after the turn was saved
+        if self.inbox.refused < self.inbox.refuse:
+            self.inbox.refused += 1
+            return "failed"
         self.inbox.sent.append((self.key, tuple(replies), self.retry_key))
         return "pushed"
 
@@ -76,7 +82,9 @@ class Rig:
     workers: list[ReminderDelivery] = field(default_factory=list)
 
     async def worker(self, clock: float = NOON, per_week: int = 3) -> ReminderDelivery:
-        queue = ReminderQueue.on(Redis.from_url(self.redis_url), KeyBuilder(self.prefix), job_timeout=2)
+        queue = ReminderQueue.on(
+            Redis.from_url(self.redis_url), KeyBuilder(self.prefix), job_timeout=2, retry_delay=0.2
+        )
         await queue.connect()
         store = RedisSessionStore.from_url(self.redis_url, 3600, keys=KeyBuilder(self.prefix))
         conversation = Conversation(self.conversation.engine, store, scheduler=queue)
@@ -119,7 +127,7 @@ class Rig:
 async def rig(redis_url: str, engine: Engine) -> AsyncIterator[Rig]:
     prefix = f"{PREFIX}-r{uuid.uuid4().hex[:6]}"
     redis = Redis.from_url(redis_url)
-    queue = ReminderQueue.on(redis, KeyBuilder(prefix), job_timeout=2)
+    queue = ReminderQueue.on(redis, KeyBuilder(prefix), job_timeout=2, retry_delay=0.2)
     await queue.connect()
     store = RedisSessionStore.from_url(redis_url, 3600, keys=KeyBuilder(prefix))
     rig = Rig(
@@ -226,3 +234,29 @@ async def test_a_worker_killed_mid_delivery_neither_loses_nor_doubles(rig: Rig) 
     await until(lambda: len(rig.inbox.sent) >= 1, seconds=20)
     await asyncio.sleep(3)  # a negative (no second send): the cut-short attempt is re-run by saq meanwhile
     assert len(rig.inbox.sent) == 1 and rig.inbox.sent[0][0] == key
+
+
+async def test_a_refused_send_is_tried_again_until_it_arrives(rig: Rig) -> None:
+    """Issue 17: a 429 or 500 from the platform ended the job as "failed" and the reminder was lost."""
+    rig.inbox.refuse = 2
+    metrics = Metrics()
+    worker = await rig.worker()
+    worker.observer = metrics
+    key, reminder_id = await rig.waiting_user()
+    await until(lambda: len(rig.inbox.sent) >= 1, seconds=20)
+    assert rig.inbox.refused == 2 and [k for k, _, _ in rig.inbox.sent] == [key]
+    assert rig.inbox.sent[0][2] == reminder_id, "each try carries the same retry key"
+    text = metrics.render().decode()
+    assert 'outcome="retried"} 2.0' in text and 'outcome="delivered"} 1.0' in text
+
+
+async def test_a_reminder_refused_on_every_try_is_counted_lost(rig: Rig) -> None:
+    rig.inbox.refuse = 99
+    metrics = Metrics()
+    worker = await rig.worker()
+    worker.observer = metrics
+    key, reminder_id = await rig.waiting_user()
+    await rig.finished((key, reminder_id))
+    assert rig.inbox.sent == [] and rig.inbox.refused == JOB_RETRIES
+    text = metrics.render().decode()
+    assert f'outcome="retried"}} {JOB_RETRIES - 1}.0' in text and 'outcome="lost"} 1.0' in text
