@@ -3,6 +3,7 @@ delivered as a normal turn — or dropped when their reason is gone."""
 
 from __future__ import annotations
 
+from bot.core.dialogue.checklist import build_checklist
 from bot.core.dialogue.engine import Engine
 from bot.core.library.model import Library
 from bot.core.messages import CancelReminders, Checklist, ReminderInput, ScheduleReminder, StartInput
@@ -89,3 +90,19 @@ def test_the_terminal_s_next_start_delivers_what_fell_due(engine: Engine) -> Non
     chat.now += 3 * 86_400
     turn = chat.send(StartInput())
     assert turn.trace.outcome == "reminder" and chat.where == "lancers:remind_payout"
+
+
+def test_after_leaving_the_checklist_shows_no_reminder_for_that_platform(engine: Engine, library: Library) -> None:
+    """Issue 17: after 退会できた, 「状況」 still listed the payout reminder, which would never be sent."""
+    chat = Chat(engine)
+    chat.start()
+    for text in [*TO_PAYOUT_WAITING, "明日"]:
+        chat.send(text)
+    assert chat.session is not None and chat.session.reminders
+    shown = build_checklist(library, chat.session)
+    assert any(item.group == library.texts.reminders_group for item in shown.items)
+    for text in ("続きから", "振込が終わった", "退会できた"):
+        chat.send(text)
+    assert chat.session is not None
+    after = build_checklist(library, chat.session)
+    assert not any(item.group == library.texts.reminders_group for item in after.items)

@@ -119,11 +119,13 @@ def build_checklist(library: Library, session: Session) -> Checklist:
 
 
 def reminder_lines(library: Library, session: Session) -> list[ChecklistItem]:
-    """The reminders the user asked for, with when they will arrive (「お知らせを止める」 cancels them)."""
+    """The reminders the user asked for, with when they will arrive (「お知らせを止める」 cancels them); one
+    whose reason is gone (its `while:` no longer holds: the platform is left, the item done) is not shown, as
+    it will not be sent."""
     found = []
     for reminder in session.reminders:
         kind = library.flows[reminder.flow].reminders.get(reminder.kind) if reminder.flow in library.flows else None
-        if kind is not None:
+        if kind is not None and (kind.while_ is None or kind.while_(facts_for(library, session, reminder.flow))):
             label = f"{library.flows[reminder.flow].title}：{kind.label}（{shown(reminder.due)}）"
             group, word = library.texts.reminders_group, library.texts.reminder_word
             found.append(ChecklistItem(group, label, ItemStatus.WAITING, library.texts.reminder_mark, word))
