@@ -123,7 +123,28 @@ def configure_logging(level: str, json_lines: bool = True, stream: IO[str] | Non
     # default level that was most of the log, and cost a turn as much CPU as the engine's own work
     # (docs/benchmark.md). Its warnings still show; DEBUG shows all.
     logging.getLogger("transitions").setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
+    saq = logging.getLogger("saq")
+    saq.filters[:] = [f for f in saq.filters if not isinstance(f, ThrottleFilter)] + [ThrottleFilter()]
     return handler
+
+
+class ThrottleFilter(logging.Filter):
+    """For a library that logs the same error (with its traceback) every second while a dependency is down
+    (saq's upkeep during a Redis outage): a few lines a minute, the next one saying how many were left out."""
+
+    def __init__(self, limit: int = 2, window: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.throttle = Throttle(limit, window, clock)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        skipped = self.throttle.allow()
+        if skipped is None:
+            return False
+        if skipped:
+            record.msg, record.args = f"{record.getMessage()} ({skipped} similar lines left out)", None
+        return True
 
 
 class Throttle:
@@ -154,9 +175,17 @@ class Throttle:
 
 
 class TurnLog:
-    """Turn observer writing one line per turn: channel, hashed user, states, outcome, latency."""
+    """Turn observer writing one line per turn: channel, hashed user, states, outcome, latency. A store
+    outage is two lines, when it begins and when it ends (the failures in between are counted, and in
+    /metrics), not one error per turn."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._outage_since: float | None = None
+        self._failed = 0
 
     def turn_done(self, key: SessionKey, trace: TurnTrace, seconds: float) -> None:
+        self._store_answered()
         turn_log.info(
             "turn",
             extra={
@@ -170,6 +199,7 @@ class TurnLog:
         )
 
     def duplicate(self, key: SessionKey) -> None:
+        self._store_answered()
         turn_log.info("duplicate event ignored", extra=_who(key))
 
     def limited(self, key: SessionKey, verdict: str) -> None:
@@ -179,7 +209,16 @@ class TurnLog:
         turn_log.log(level, "rate limited", extra={**_who(key), "verdict": verdict})
 
     def store_failed(self, key: SessionKey, operation: str) -> None:
-        turn_log.error("session store unavailable", extra={**_who(key), "operation": operation})
+        self._failed += 1
+        if self._outage_since is None:
+            self._outage_since = self.clock()
+            turn_log.error("session store unavailable: outage began", extra={**_who(key), "operation": operation})
+
+    def _store_answered(self) -> None:
+        if self._outage_since is not None:
+            seconds = round(self.clock() - self._outage_since, 1)
+            turn_log.warning("session store back", extra={"failed_turns": self._failed, "outage_seconds": seconds})
+            self._outage_since, self._failed = None, 0
 
 
 def _who(key: SessionKey) -> dict[str, str]:
