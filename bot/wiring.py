@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import gc
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from starlette.applications import Starlette
 
@@ -23,6 +23,7 @@ from bot.core.session import SessionKey
 from bot.reminders.queue import ReminderQueue
 from bot.reminders.worker import ReminderDelivery
 from bot.store.base import SessionStore
+from bot.store.health import warn_if_evicting
 from bot.store.ratelimit import MemoryRateLimiter, RateLimit, RateLimiter
 from bot.telemetry.context import configure_user_hash, new_hash_key
 from bot.telemetry.logs import TurnLog, configure_logging
@@ -161,7 +162,9 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
     """The whole server. `store` may be injected (tests); otherwise it is built from settings."""
     configure_user_hash(settings.log_hash_key.get_secret_value() if settings.log_hash_key else None)
     store = store or build_store(settings)
-    shared_hash_key = [] if settings.log_hash_key else [functools.partial(use_shared_hash_key, store)]
+    on_start: list[Callable[[], Awaitable[None]]] = [functools.partial(warn_if_evicting, store.shared_redis())]
+    if not settings.log_hash_key:
+        on_start.append(functools.partial(use_shared_hash_key, store))
     engine = build_engine(settings, library)
     metrics = Metrics()
     queue = build_reminder_queue(settings, store, metrics)
@@ -169,7 +172,7 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
     services = Services(settings, library, store, conversation, TaskTracker(), metrics)
     channels = build_channels(services)
     worker = None if queue is None else build_reminder_worker(settings, queue, conversation, channels)
-    return web_app(services, channels, worker, on_start=shared_hash_key)
+    return web_app(services, channels, worker, on_start=on_start)
 
 
 async def use_shared_hash_key(store: SessionStore) -> None:

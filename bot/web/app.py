@@ -17,6 +17,7 @@ from bot.channels.base import WebChannel
 from bot.channels.limits import MAX_BODY_BYTES
 from bot.reminders.worker import ReminderDelivery
 from bot.store.base import SessionStore
+from bot.store.health import redis_health
 from bot.web.services import Services
 
 log = logging.getLogger(__name__)
@@ -58,15 +59,19 @@ async def healthz(request: Request) -> Response:
 async def readyz(services: Services, request: Request) -> Response:
     """Store reachable and flows loaded. `?store=optional` leaves the shared store out of the verdict:
     for a Kubernetes readiness probe, where a Redis outage must not take every pod out of the Service
-    (the webhooks must still answer, with a "busy" reply) — the body still reports the store."""
+    (the webhooks must still answer, with a "busy" reply) — the body still reports the store. A Redis that
+    is out of memory, or whose eviction policy may delete sessions and reminders, is not a healthy store."""
     redis_ok = await _ping(services.store)
+    store = "ok" if redis_ok else "unreachable"
+    body: dict[str, object] = {}
+    shared = services.store.shared_redis()
+    if redis_ok and shared is not None:
+        health = await redis_health(shared)
+        body["redis"] = {"maxmemory_policy": health.policy, "out_of_memory": health.out_of_memory}
+        store = "out_of_memory" if health.out_of_memory else "evicting" if health.evicts else store
     store_optional = request.query_params.get("store") == "optional"
-    ready = (redis_ok or store_optional) and not services.tasks.closing
-    body = {
-        "store": "ok" if redis_ok else "unreachable",
-        "flows": len(services.library.flows),
-        "closing": services.tasks.closing,
-    }
+    ready = (store == "ok" or store_optional) and not services.tasks.closing
+    body |= {"store": store, "flows": len(services.library.flows), "closing": services.tasks.closing}
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
