@@ -214,6 +214,8 @@ def test_not_yet_or_another_one_closes_nothing(engine: Engine, typed: str) -> No
         ("lancers:compe_cancel", "応募ゼロです", "none"),
         ("crowdworks:balance_payout", "申請済みです", "done"),
         ("crowdworks:external_password", "あとでやります", "later"),
+        ("crowdworks:balance_payout", "週末にやります", "later"),
+        ("crowdworks:escrow_fix", "まだです、あとでやります", "later"),
     ],
 )
 def test_everyday_forms_are_read(engine: Engine, where: str, typed: str, expected: str) -> None:

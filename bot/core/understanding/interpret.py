@@ -81,6 +81,8 @@ ALL_WORDS = frozenset({"全部", "全て", "すべて", "総て", "皆", "みん
 COUNTERS = frozenset({None, "件", "人", "つ", "個", "本", "社"})
 PARTIAL = frozenset({"一部", "半分", "一部分", "途中まで", "半分だけ"})  # 「一部だけ保存しました」: ask
 DOUBT = frozenset({"迷う", "悩む", "決める", "検討"})  # 「残すかどうか迷ってます」: not decided
+# 「あとで」「今度」「週末に」 with a plan (not past, not negated): the choice that says "later", if one does
+LATER = frozenset({"あと", "後", "今度", "週末", "後ほど", "後程", "そのうち", "これから", "此れから", "今から"})
 
 
 # Long: the whole order of certainty in one place, so it reads as docs/understanding.md states it.
@@ -125,6 +127,9 @@ def read(
         meaning = {c.id: c.means for c in offered}
         scored = [(c, score) for c, score in scored if meaning.get(c) in (None, polarity)]
     by_polarity = [c.id for c in offered if polarity and c.means == polarity]
+    later = _later(analysis, offered, phrases)
+    if later is not None:
+        return later
     if analysis.hedge or analysis.contrast or analysis.lemmas & PARTIAL or analysis.main_lemma in DOUBT:
         likely = [c for c, _ in scored] + [c for c in by_polarity if c not in {s for s, _ in scored}]
         likely += [c.id for c in offered if c.means and c.id not in likely]
@@ -146,6 +151,18 @@ def read(
     if len(scored) > 1:  # several half-matches: 「退会したいです」 at the menu
         return Reading(Meaning.ASK_BACK, others=(scored[0][0], scored[1][0]))
     return Reading(Meaning.NONE)
+
+
+def _later(
+    analysis: TextAnalysis, offered: Sequence[Choice], phrases: Callable[[Choice], tuple[Phrase, ...]]
+) -> Reading | None:
+    """「週末にやります」「まだです、あとでやります」: a plan for later picks the one choice about later."""
+    if analysis.hedge or analysis.tense == "past" or not (analysis.lemmas & LATER):
+        return None
+    if analysis.polarity == "no" and analysis.aspect != "not_yet":
+        return None  # 「あとではやらない」
+    found = [c.id for c in offered if c.means != "yes" and any(p.lemmas & LATER for p in phrases(c))]
+    return Reading(Meaning.CHOICE, found[0]) if len(found) == 1 else None
 
 
 def _polarity(analysis: TextAnalysis, asked: frozenset[str]) -> str | None:
