@@ -9,28 +9,25 @@ import functools
 import gc
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
-from starlette.applications import Starlette
-
-from bot.channels.base import WebChannel
-from bot.channels.reminders import ReminderSending
 from bot.channels.terminal import run_chat
 from bot.config import Settings
 from bot.conversation import Conversation, Scheduler, TurnObserver
 from bot.core.dialogue.engine import Engine
 from bot.core.library.model import Library
 from bot.core.session import SessionKey
-from bot.reminders.queue import ReminderQueue
-from bot.reminders.worker import ReminderDelivery
 from bot.store.base import SessionStore
-from bot.store.health import warn_if_evicting
 from bot.store.ratelimit import MemoryRateLimiter, RateLimit, RateLimiter
-from bot.telemetry.context import configure_user_hash, new_hash_key
-from bot.telemetry.logs import TurnLog, configure_logging
-from bot.telemetry.metrics import Metrics
-from bot.web.app import web_app
-from bot.web.services import Services
-from bot.web.tasks import TaskTracker
+
+if TYPE_CHECKING:  # the server's parts are imported where they are built: `taikai-bot chat` starts faster
+    from starlette.applications import Starlette
+
+    from bot.channels.base import WebChannel
+    from bot.reminders.queue import ReminderQueue
+    from bot.reminders.worker import ReminderDelivery
+    from bot.telemetry.metrics import Metrics
+    from bot.web.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +114,8 @@ def build_reminder_queue(settings: Settings, store: SessionStore, metrics: Metri
     if redis.cluster:
         log.warning("reminders off: the job queue (saq) does not support Redis Cluster")
         return None
+    from bot.reminders.queue import ReminderQueue
+
     return ReminderQueue.on(redis.client, redis.keys, observer=metrics)
 
 
@@ -126,6 +125,9 @@ def build_reminder_worker(
     """Runs inside every `serve` replica rather than as its own process: it needs the channels' clients (the
     LINE API, the Slack installations), which the server already opens, and the replicas share the queue
     through Redis, so there is nothing else to deploy or scale."""
+    from bot.channels.reminders import ReminderSending
+    from bot.reminders.worker import ReminderDelivery
+
     send = ReminderSending(conversation, channels)
     return ReminderDelivery(queue, send, per_week=settings.reminders_per_week, observer=queue.observer)
 
@@ -160,6 +162,14 @@ def build_channels(services: Services) -> list[WebChannel]:
 
 def create_app(settings: Settings, library: Library, store: SessionStore | None = None) -> Starlette:
     """The whole server. `store` may be injected (tests); otherwise it is built from settings."""
+    from bot.store.health import warn_if_evicting
+    from bot.telemetry.context import configure_user_hash
+    from bot.telemetry.logs import TurnLog
+    from bot.telemetry.metrics import Metrics
+    from bot.web.app import web_app
+    from bot.web.services import Services
+    from bot.web.tasks import TaskTracker
+
     configure_user_hash(settings.log_hash_key.get_secret_value() if settings.log_hash_key else None)
     store = store or build_store(settings)
     on_start: list[Callable[[], Awaitable[None]]] = [functools.partial(warn_if_evicting, store.shared_redis())]
@@ -179,6 +189,8 @@ async def use_shared_hash_key(store: SessionStore) -> None:
     """LOG_HASH_KEY unset: the deployment's own random key, made by the first replica to start and kept in
     Redis, so every replica writes the same pseudonym for a user (without Redis: random per process). Whoever
     can read Redis can read it; set LOG_HASH_KEY to keep the two apart."""
+    from bot.telemetry.context import configure_user_hash, new_hash_key
+
     redis = store.shared_redis()
     if redis is None:
         return
@@ -193,6 +205,8 @@ async def use_shared_hash_key(store: SessionStore) -> None:
 
 def server_app(settings: Settings, library: Library) -> Starlette:
     """The app as `serve` runs it (the benchmark builds it with this too): logs configured, start-up frozen."""
+    from bot.telemetry.logs import configure_logging
+
     configure_logging(settings.log_level, json_lines=settings.log_json)
     app = create_app(settings, library)
     # Everything built so far (the compiled flows, the SDK's models, every imported module) lives as long as

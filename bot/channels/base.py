@@ -11,16 +11,16 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from starlette.routing import BaseRoute
-
 from bot.config import Settings
 from bot.conversation import TurnResult, UserMessage
-
-if TYPE_CHECKING:
-    from bot.channels.delivery import OutputChannel
 from bot.core.library.model import Library
 from bot.core.session import Session, SessionKey
-from bot.telemetry.metrics import Metrics
+
+if TYPE_CHECKING:  # types only: the terminal chat imports this module and needs neither the web nor metrics
+    from starlette.routing import BaseRoute
+
+    from bot.channels.delivery import OutputChannel
+    from bot.telemetry.metrics import Metrics
 
 
 class Turns(Protocol):
