@@ -31,11 +31,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 from starlette.requests import ClientDisconnect, Request
@@ -47,6 +42,7 @@ from bot.channels.delivery import OutputChannel
 from bot.channels.slack.delivery import Place, SlackDelivery, SlackOutput
 from bot.channels.slack.guard import Refusal, bolt_request, verify
 from bot.channels.slack.listeners import SlackListeners
+from bot.channels.slack.retries import retry_handlers
 from bot.config import Settings
 from bot.core.session import SessionKey
 from bot.store.slack_installations import InstallationStore, OAuthStores
@@ -75,13 +71,10 @@ def api_client(settings: Settings, token: str | None = None) -> AsyncWebClient:
         base_url=base if base.endswith("/") else base + "/",
         logger=bolt_log,
         timeout=10,
-        # Bounded retries with backoff: a dropped connection, Slack's 429 (honouring Retry-After) and 5xx.
-        # Anything still failing is logged and counted by the caller, never raised into a crash.
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-        ],
+        # Bounded retries with backoff: a dropped connection, Slack's 429 (honouring Retry-After) and 5xx —
+        # but a post is retried only when it surely did not arrive (`SafeServerErrorRetryHandler`). Anything
+        # still failing is logged and counted by the caller, never raised into a crash.
+        retry_handlers=retry_handlers(),
     )
 
 

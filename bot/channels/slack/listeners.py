@@ -147,7 +147,11 @@ class SlackListeners:
         if text:
             user, channel = str(event["user"]), str(event["channel"])
             place = Place(channel, user, thread_ts=_str(event.get("thread_ts")), private=True)
-            key, event_id = self.key(context, user), _event_key(_str(body.get("event_id")))
+            # the message's own id (channel + ts), not the event's: one message delivered under two event ids
+            # (Slack does that) is one turn, and a retry of the same event is a duplicate too
+            ts = _str(event.get("ts"))
+            message_id = f"msg:{channel}:{ts}" if ts else _str(body.get("event_id"))
+            key, event_id = self.key(context, user), _event_key(message_id)
             self._spawn(context.client, UserMessage(key, TextInput(text), event_id, _event_time(body)), place)
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import zlib
 
 import redis.asyncio as aioredis
 
@@ -19,7 +20,9 @@ KEY = SessionKey("slack", "T1", "U1")
 
 
 def _message(text: str = "こんにちは") -> dict[str, object]:
-    return {"type": "message", "channel_type": "im", "channel": "DU1", "user": "U1", "text": text, "ts": "1.000001"}
+    """One message: its ts (Slack's id of the message, unique per channel) follows from its text here."""
+    ts = f"1.{zlib.crc32(text.encode()) % 1_000_000:06d}"
+    return {"type": "message", "channel_type": "im", "channel": "DU1", "user": "U1", "text": text, "ts": ts}
 
 
 async def _keys(redis_url: str, prefix: str) -> list[bytes]:
