@@ -243,3 +243,9 @@ def test_questions_about_the_bot_are_answered_mid_flow(engine: Engine, library: 
     turn = chat.send(typed)
     assert turn.trace.outcome is TurnOutcome.FAQ and chat.where == "lancers:balance"
     assert faq.say in [getattr(r, "text", "") for r in turn.replies]
+
+
+def test_everyday_synonyms_of_the_flows_words_are_understood(engine: Engine, library: Library) -> None:
+    """Lexicon `synonyms` (Rasa's entity synonyms): 「引き出す」 reads as 出金."""
+    assert "引き出す" in library.lexicon.synonyms["出金"]
+    assert at("lancers:balance_payout", engine).send("全部引き出します").trace.choice == "payout"

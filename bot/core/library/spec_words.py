@@ -6,7 +6,7 @@ from __future__ import annotations
 import string
 from typing import Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from bot.core.library.spec_base import Spec as _Spec
 from bot.core.library.spec_base import ok as _ok
@@ -152,6 +152,9 @@ class LexiconSpec(_Spec):
     # number is the button's number
     bare_number_units: tuple[str, ...] = ()
     next_words: tuple[str, ...] = ()  # consent typed at a screen with a lone 「次へ」: move on
+    # words people use for a word of the flows (Rasa's entity synonyms): a reply saying 「引き出す」 is read
+    # as if it said 「出金」 too; canonical word → its synonyms
+    synonyms: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     _texts = field_validator(
         *("yes", "no", "unsure", "greetings", "fill_suffixes", "undo", "skip_words", "bare_number_units", "next_words"),

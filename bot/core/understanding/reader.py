@@ -4,6 +4,7 @@ choice phrases, questions' lemmas, FAQ phrases and command words."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from bot.core.japanese.analysis import TextAnalysis
 from bot.core.japanese.normalize import normalize
@@ -20,13 +21,27 @@ class Reader:
         self._phrases: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[Phrase, ...]] = {}
         self._lemmas: dict[str, frozenset[str]] = {}
         self._commands: list[tuple[frozenset[str], str | None, bool, str]] | None = None
+        self._synonyms: dict[str, frozenset[str]] | None = None
 
     def analyze(self, text: str) -> TextAnalysis | None:
         return None if self.analyzer is None else self.analyzer(text)
 
     def read(self, analysis: TextAnalysis, offered: list[Choice], state: State | None = None) -> Reading:
         asked = self.lemmas(state.ask or "", keep_stop=True) if state is not None else frozenset()
-        return read(analysis, offered, self.phrases, asked)
+        return read(self.with_synonyms(analysis), offered, self.phrases, asked)
+
+    def with_synonyms(self, analysis: TextAnalysis) -> TextAnalysis:
+        """The analysis with the flows' word added for each synonym it contains (lexicon `synonyms`)."""
+        if self._synonyms is None:
+            self._synonyms = {}
+            if self.analyzer is not None:
+                for word, others in self.library.lexicon.synonyms.items():
+                    canonical = frozenset(self.analyzer(word).lemmas - STOP)
+                    for other in others:
+                        for lemma in self.analyzer(other).lemmas - STOP:
+                            self._synonyms[lemma] = self._synonyms.get(lemma, frozenset()) | canonical
+        added = frozenset().union(*(self._synonyms.get(lemma, frozenset()) for lemma in analysis.lemmas))
+        return analysis if added <= analysis.lemmas else replace(analysis, lemmas=analysis.lemmas | added)
 
     def phrases(self, choice: Choice) -> tuple[Phrase, ...]:
         key = (choice.label, choice.aliases, choice.examples)
