@@ -216,6 +216,7 @@ def test_not_yet_or_another_one_closes_nothing(engine: Engine, typed: str) -> No
         ("crowdworks:external_password", "あとでやります", "later"),
         ("crowdworks:balance_payout", "週末にやります", "later"),
         ("crowdworks:escrow_fix", "まだです、あとでやります", "later"),
+        ("lancers:balance_payout", "3000円でももったいないので出金します", "payout"),
     ],
 )
 def test_everyday_forms_are_read(engine: Engine, where: str, typed: str, expected: str) -> None:

@@ -212,6 +212,8 @@ def _walk_tail(tokens: tuple[Token, ...], tail: _Tail) -> int:
                 tail.resultative = True
             i -= 1
         elif token.kind == "形容詞" and token.base == "ない" and token.sub == "非自立可能":
+            if prev is not None and prev.surface in _NAI_WORDS:
+                return i - 1  # 「もったいない」「仕方ない」: one word, not a negation
             if prev is not None and prev.surface == "しか":
                 tail.shika = True
                 i -= 2
@@ -238,6 +240,7 @@ def _walk_tail(tokens: tuple[Token, ...], tail: _Tail) -> int:
     return -1
 
 
+_NAI_WORDS = frozenset({"もったい", "勿体", "仕方", "しょう", "申し訳", "しかた"})  # 〜ない adjectives
 _REQUEST_VERBS = frozenset({"くださる", "下さる", "欲しい", "ほしい", "くれる", "もらう", "貰う", "いただく", "頂く"})
 
 
