@@ -236,13 +236,19 @@ async def test_a_worker_killed_mid_delivery_neither_loses_nor_doubles(rig: Rig) 
     assert len(rig.inbox.sent) == 1 and rig.inbox.sent[0][0] == key
 
 
-async def test_a_refused_send_is_tried_again_until_it_arrives(rig: Rig) -> None:
-    """Issue 17: a 429 or 500 from the platform ended the job as "failed" and the reminder was lost."""
-    rig.inbox.refuse = 2
+async def refusing(rig: Rig, times: int) -> tuple[Metrics, SessionKey, str]:
+    """A worker whose channel refuses the first `times` sends (a 429 spell), counting into fresh metrics."""
+    rig.inbox.refuse = times
     metrics = Metrics()
     worker = await rig.worker()
     worker.observer = metrics
     key, reminder_id = await rig.waiting_user()
+    return metrics, key, reminder_id
+
+
+async def test_a_refused_send_is_tried_again_until_it_arrives(rig: Rig) -> None:
+    """Issue 17: a 429 or 500 from the platform ended the job as "failed" and the reminder was lost."""
+    metrics, key, reminder_id = await refusing(rig, 2)
     await until(lambda: len(rig.inbox.sent) >= 1, seconds=20)
     assert rig.inbox.refused == 2 and [k for k, _, _ in rig.inbox.sent] == [key]
     assert rig.inbox.sent[0][2] == reminder_id, "each try carries the same retry key"
@@ -251,11 +257,7 @@ async def test_a_refused_send_is_tried_again_until_it_arrives(rig: Rig) -> None:
 
 
 async def test_a_reminder_refused_on_every_try_is_counted_lost(rig: Rig) -> None:
-    rig.inbox.refuse = 99
-    metrics = Metrics()
-    worker = await rig.worker()
-    worker.observer = metrics
-    key, reminder_id = await rig.waiting_user()
+    metrics, key, reminder_id = await refusing(rig, 99)
     await rig.finished((key, reminder_id))
     assert rig.inbox.sent == [] and rig.inbox.refused == JOB_RETRIES
     text = metrics.render().decode()

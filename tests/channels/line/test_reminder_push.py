@@ -10,11 +10,11 @@ import pytest
 from saq.job import Status
 
 from bot.core.dates import JST
-from bot.core.session import SessionKey
+from bot.core.session import Reminder, SessionKey
 from bot.reminders.queue import FUNCTION
 from tests.channels.line import webhooks
 from tests.channels.line.chat import LineUser
-from tests.channels.line.conftest import StartApp
+from tests.channels.line.conftest import Running, StartApp
 from tests.flows.journeys import TO_PAYOUT_WAITING
 from tests.reminders.waits import finished
 
@@ -23,18 +23,23 @@ pytestmark = pytest.mark.redis
 NOON = dt.datetime(2026, 12, 1, 12, 0, tzinfo=JST).timestamp()
 
 
+async def waiting_with_a_reminder(run: Running) -> tuple[LineUser, Reminder]:
+    """A LINE user waiting for a payout who asked to be reminded tomorrow."""
+    user = LineUser(run)
+    await user.follow()
+    for text in [*TO_PAYOUT_WAITING, "明日"]:
+        await user.say(text)
+    session, _ = await run.session(user.id)
+    assert session is not None and len(session.reminders) == 1
+    return user, session.reminders[0]
+
+
 async def test_a_due_reminder_is_pushed_once(start_app: StartApp, redis_url: str) -> None:
     async with start_app(redis_url) as run:
         worker = run.app.state.reminders
         assert worker is not None, "reminders run in serve when the store is Redis"
         worker.clock = lambda: NOON  # daytime in Japan, whenever CI runs
-        user = LineUser(run)
-        await user.follow()
-        for text in [*TO_PAYOUT_WAITING, "明日"]:
-            await user.say(text)
-        session, _ = await run.session(user.id)
-        assert session is not None and len(session.reminders) == 1
-        reminder = session.reminders[0]
+        user, reminder = await waiting_with_a_reminder(run)
         # the user asked for tomorrow: the test brings it forward by enqueueing the same reminder now
         key = {"channel": "line", "workspace": webhooks.DESTINATION, "user": user.id}
         job = dict(key, reminder_id=reminder.id, kind=reminder.kind)
@@ -54,12 +59,7 @@ async def test_erase_leaves_nothing_in_redis_that_names_the_user(start_app: Star
     needs, for as long as its ttl) is deleted too, so nothing names the user but the rate bucket, which
     docs/security.md keeps on purpose until it has refilled (issue 17, item 5)."""
     async with start_app(redis_url) as run:
-        user = LineUser(run)
-        await user.follow()
-        for text in [*TO_PAYOUT_WAITING, "明日"]:
-            await user.say(text)
-        session, _ = await run.session(user.id)
-        assert session is not None and len(session.reminders) == 1
+        user, _ = await waiting_with_a_reminder(run)
         await user.say("削除")
         await user.say("はい、削除する")
         assert (await run.session(user.id))[0] is None
