@@ -84,12 +84,18 @@ class ReminderDelivery:
     ) -> str:
         job = ctx.get("job") if isinstance(ctx, dict) else None
         attempt = job.attempts if job is not None else 1
+        key = SessionKey(channel, workspace, user)
         try:
-            outcome = await self._deliver(SessionKey(channel, workspace, user), reminder_id, kind, attempt)
+            outcome = await self._deliver(key, reminder_id, kind, attempt)
         except ClaimHeld:
             if job is not None and job.retryable:
                 raise  # the other attempt sends it, or dies and leaves the claim to expire: look again later
-            outcome = "duplicate"
+            # the last try, and still claimed (an attempt saq cut short keeps it until it expires): unless it
+            # was sent meanwhile, count it lost rather than let it vanish
+            sent = await self.redis.exists(
+                self.queue.keys.reminder_sent(SessionKey(channel, workspace, user), reminder_id)
+            )
+            outcome = "duplicate" if sent else "lost"
         except SendFailed:
             if job is not None and job.retryable:  # saq tries again after its backoff (5 s, doubling)
                 self._count(kind, "retried", channel)
