@@ -139,7 +139,7 @@ class ReminderDelivery:
                 # it asked) with the same retry key, so a push that did go out is not repeated
                 again = f"reminder:{reminder_id}:again:{attempt}"  # each try's own: a failed one is not "done"
                 outcome = await self._send(key, CommandInput("repeat"), again, reminder_id)
-        except (SendFailed, RuntimeError):
+        except BaseException:  # a refused send, a store error, saq's timeout cancelling the attempt
             with contextlib.suppress(Exception):  # the retry must be able to claim it (Redis may be down)
                 await self.redis.delete(keys.reminder_claim(key, reminder_id))
             raise

@@ -124,8 +124,29 @@ def configure_logging(level: str, json_lines: bool = True, stream: IO[str] | Non
     # (docs/benchmark.md). Its warnings still show; DEBUG shows all.
     logging.getLogger("transitions").setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
     saq = logging.getLogger("saq")
-    saq.filters[:] = [f for f in saq.filters if not isinstance(f, ThrottleFilter)] + [ThrottleFilter()]
+    own = (JobScrubFilter, ThrottleFilter)
+    saq.filters[:] = [f for f in saq.filters if not isinstance(f, own)] + [JobScrubFilter(), ThrottleFilter()]
     return handler
+
+
+class JobScrubFilter(logging.Filter):
+    """saq logs a job with its arguments (「Error processing job Job<… kwargs: {'user': 'U…'}>」): a reminder
+    job's arguments name the user, so a job in a log line is shown by its function only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and any(_is_job(arg) for arg in record.args):
+            record.args = tuple(
+                f"<{getattr(arg, 'function', '?')} job>" if _is_job(arg) else arg for arg in record.args
+            )
+        return True
+
+
+def _job_name(job: Any) -> str:
+    return f"<{getattr(job, 'function', '?')} job>"
+
+
+def _is_job(value: Any) -> bool:
+    return hasattr(value, "kwargs") and hasattr(value, "function") and hasattr(value, "queue")
 
 
 class ThrottleFilter(logging.Filter):

@@ -250,3 +250,28 @@ def test_everyday_synonyms_of_the_flows_words_are_understood(engine: Engine, lib
     """Lexicon `synonyms` (Rasa's entity synonyms): 「引き出す」 reads as 出金."""
     assert "引き出す" in library.lexicon.synonyms["出金"]
     assert at("lancers:balance_payout", engine).send("全部引き出します").trace.choice == "payout"
+
+
+# --- a command guessed from words is never a yes (review of this change) ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "typed"),
+    [
+        ("common:restart_confirm", "リセットしないで"),
+        ("common:erase_confirm", "削除はまた今度"),
+        ("common:erase_confirm", "あとで消します"),
+        ("lancers:balance", "お知らせを止めないで"),
+        ("lancers:balance", "リマインドは停止しないで"),
+    ],
+)
+def test_a_negated_or_deferred_command_does_nothing_destructive(engine: Engine, where: str, typed: str) -> None:
+    turn = at(where, engine).send(typed)
+    assert turn.session is not None and turn.trace.outcome is not TurnOutcome.ERASED
+    assert turn.trace.choice not in ("restart", "erase", "@stop_reminders"), "at most the confirmation again"
+
+
+def test_a_month_in_kana_is_not_a_count() -> None:
+    from bot.core.japanese.quantities import parse_quantities
+
+    assert parse_quantities("ひとつき前に出した") == ()

@@ -47,3 +47,21 @@ def test_a_library_repeating_an_error_every_second_is_throttled() -> None:
     line = record("Error in upkeep")
     assert throttle.filter(line) and line.getMessage() == "Error in upkeep (28 similar lines left out)"
     assert throttle.filter(record("Sweeping job", logging.INFO)), "lines below ERROR pass"
+
+
+def test_a_reminder_job_in_saq_s_log_lines_does_not_name_the_user() -> None:
+    """saq logs a failing job with its arguments, and a reminder job's arguments hold the user id."""
+    import io
+
+    from saq import Job
+
+    from bot.telemetry.logs import configure_logging
+
+    out = io.StringIO()
+    handler = configure_logging("INFO", json_lines=True, stream=out)
+    try:
+        job = Job(function="deliver_reminder", kwargs={"channel": "line", "user": "Uabcdef1234567890"})
+        logging.getLogger("saq").error("Error processing job %s", job)
+        assert "deliver_reminder job" in out.getvalue() and "Uabcdef1234567890" not in out.getvalue()
+    finally:
+        logging.getLogger().removeHandler(handler)

@@ -3,6 +3,7 @@ a bounded number of times — and a call that posts a message only when it surel
 
 from __future__ import annotations
 
+import aiohttp
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -19,15 +20,20 @@ MAX_RETRIES = 2
 
 def retry_handlers() -> list[AsyncRetryHandler]:
     return [
-        AsyncConnectionErrorRetryHandler(max_retry_count=MAX_RETRIES),
+        SafeConnectionErrorRetryHandler(max_retry_count=MAX_RETRIES),
         AsyncRateLimitErrorRetryHandler(max_retry_count=MAX_RETRIES),
         SafeServerErrorRetryHandler(max_retry_count=MAX_RETRIES),
     ]
 
 
+def posts(request: HttpRequest) -> bool:
+    """The call posts a message: repeating it after it arrived shows the user the message twice."""
+    return request.url.rstrip("/").rsplit("/", 1)[-1] in POSTING
+
+
 class SafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
-    """slack_sdk's 5xx retries, except that a call that posts a message is retried after a 503 only: after a
-    500 (or 502, 504) the message may have been posted, and a retry showed the user the same message again."""
+    """slack_sdk's 5xx retries, except that a post is retried after a 503 only: after a 500 (or 502, 504) the
+    message may have been posted, and a retry showed the user the same message again."""
 
     async def _can_retry_async(
         self,
@@ -37,9 +43,23 @@ class SafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        if request.url.rstrip("/").rsplit("/", 1)[-1] in POSTING:
+        if posts(request):
             return response is not None and response.status_code == 503
         return await super()._can_retry_async(state=state, request=request, response=response, error=error)
 
 
-POSTING = frozenset({"chat.postMessage", "chat.postEphemeral", "chat.meMessage", "files.upload"})
+class SafeConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's retries of dropped connections, except that a post is retried only when the connection
+    could not be made at all: a connection dropped later may have carried the post to Slack."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if posts(request):
+            return isinstance(error, aiohttp.ClientConnectorError)
+        return await super()._can_retry_async(state=state, request=request, response=response, error=error)

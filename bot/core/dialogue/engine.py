@@ -146,6 +146,8 @@ class Engine:
                 return self._choose(session, state, choice, out)
             return self._understood(session, state, choice, out)
         if act is Act.COMMAND and decision.command is not None:
+            if decision.said and not decision.sure:  # 「削除はまた今度」: run (its confirmation again), not a yes
+                return self._command(session, decision.command, out)
             return self._command_or_yes(session, decision.command, out)
         if act is Act.ASK_BACK:
             return self._ask_back(session, state, choices, decision.others, out)

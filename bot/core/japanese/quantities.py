@@ -43,7 +43,7 @@ _RELATIVE: tuple[tuple[str, int | float, str], ...] = (
 )
 # Native counting words in kana (「ひとつ」「ふたつ」): a number of things (「一つ」 is read as 一 + つ below).
 _NATIVE = {"ひとつ": 1, "ふたつ": 2, "みっつ": 3, "よっつ": 4, "いつつ": 5}
-_NATIVE_WORD = re.compile("|".join(_NATIVE))
+_NATIVE_WORD = re.compile(f"(?:{'|'.join(_NATIVE)})(?![きめ])")  # not 「ひとつき」 (a month), 「ひとつめ」 (first)
 _HALF = re.compile(r"半(?P<unit>年|日|月)")
 _HALF_VALUES: dict[str, tuple[int | float, str]] = {"年": (6, "か月"), "日": (0.5, "日"), "月": (0.5, "か月")}
 

@@ -10,7 +10,7 @@
 6. the analyzer's reading (`interpret.read`): a choice (echoed, so a misreading shows), an ask-back, a
    question to the FAQ, 「わからない」; a command said in words (「ひとつ前に戻りたい」);
 7. an unsure word, the question's free-text fallback, or a re-ask.
-The engine acts on the decision (`Engine._act`); nothing here changes a session.
+The engine acts on the decision (`Engine._answer`); nothing here changes a session.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from enum import Enum
 from bot.core.japanese.analysis import TextAnalysis
 from bot.core.japanese.normalize import normalize
 from bot.core.library.model import Choice, Library, State
-from bot.core.understanding.interpret import Meaning, Reading
+from bot.core.understanding.interpret import LATER, Meaning, Reading
 from bot.core.understanding.matching import match_choice
 from bot.core.understanding.reader import Reader
 
@@ -49,6 +49,8 @@ class Decision:
     others: tuple[str, ...] = ()
     command: str | None = None
     lemmas: frozenset[str] = frozenset()
+    said: bool = False  # COMMAND guessed from the reply's words: a yes to its confirmation only when `sure`
+    sure: bool = False  # said plainly, now: a yes, not hedged, contradicted or put off (「あとで消します」)
 
 
 class Understanding:
@@ -123,7 +125,12 @@ class Understanding:
         if reading.meaning is not Meaning.CHOICE and not analysis.is_question:
             command = self.reader.command_by_lemma(analysis)
             if command is not None:  # 「ひとつ前に戻りたいです」「状況教えて」
-                return Decision(Act.COMMAND, command=command)
+                sure = (
+                    analysis.polarity == "yes"
+                    and not (analysis.hedge or analysis.contrast)
+                    and not analysis.lemmas & LATER
+                )
+                return Decision(Act.COMMAND, command=command, said=True, sure=sure)
         if reading.meaning is Meaning.CHOICE:
             return Decision(Act.UNDERSTOOD, reading.choice)
         if reading.meaning is Meaning.ASK_BACK:

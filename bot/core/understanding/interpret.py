@@ -123,6 +123,10 @@ def read(
     # (はい、削除する: 消す) is a no to it (a positive one is read by `scored`, with its tense)
     said = frozenset().union(*(p.lemmas for c in offered if c.means for p in phrases(c)))
     polarity = _polarity(analysis, asked | said if analysis.polarity == "no" else asked)
+    if analysis.lemmas & LATER and analysis.tense != "past" and analysis.main_lemma:  # 「あとで消します」: not yet
+        yes = {c.id for c in offered if c.means == "yes"}
+        scored = [(c, score) for c, score in scored if c not in yes]
+        polarity = None if polarity == "yes" else polarity
     if polarity is not None and analysis.polarity is None:  # a count said it (「応募ゼロです」): no 「応募がある」
         meaning = {c.id: c.means for c in offered}
         scored = [(c, score) for c, score in scored if meaning.get(c) in (None, polarity)]

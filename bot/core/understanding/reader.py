@@ -20,7 +20,7 @@ class Reader:
         self.analyzer = analyzer  # None: labels, aliases and yes/no words only (no dictionary loaded)
         self._phrases: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[Phrase, ...]] = {}
         self._lemmas: dict[str, frozenset[str]] = {}
-        self._commands: list[tuple[frozenset[str], str | None, bool, str]] | None = None
+        self._commands: list[tuple[frozenset[str], str | None, bool, str | None, str]] | None = None
         self._synonyms: dict[str, frozenset[str]] | None = None
 
     def analyze(self, text: str) -> TextAnalysis | None:
@@ -91,13 +91,16 @@ class Reader:
                     # command is taken only from a reply that is not in the past tense
                     content = [t for t in said.tokens if t.kind in ("名詞", "動詞", "形容詞") and t.base not in STOP]
                     if not word.isascii() and found:
-                        self._commands.append((found, said.polarity, len(content) < 2, str(name)))
+                        self._commands.append((found, said.polarity, len(content) < 2, said.main_lemma, str(name)))
         past = analysis.tense == "past"
         hits = {
             name
-            for found, polarity, single, name in self._commands
+            for found, polarity, single, main, name in self._commands
             if found <= analysis.lemmas
-            and (polarity is None or polarity == analysis.polarity)
+            # a negative reply (「リセットしないで」「お知らせを止めないで」) takes only a negative command phrase
+            and (polarity == analysis.polarity if analysis.polarity == "no" else polarity in (None, analysis.polarity))
             and not (single and past)
+            # a negative one-word phrase (「お知らせはもういらない」) only with its own verb (not 「止めないで」)
+            and not (single and polarity == "no" and main != analysis.main_lemma)
         }
         return hits.pop() if len(hits) == 1 else None
