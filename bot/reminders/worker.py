@@ -117,14 +117,15 @@ class ReminderDelivery:
             return "duplicate"
         now = int(self.clock())
         if in_hours(now) != now:  # a retry drifted into the night: wait for the morning
-            await self.queue.queue.enqueue(
+            queued = await self.queue.queue.enqueue(
                 FUNCTION,
                 kwargs={"channel": key.channel, "workspace": key.workspace, "user": key.user,
                         "reminder_id": reminder_id, "kind": kind},
                 key=f"{keys.reminder_job(key, reminder_id)}:{NIGHT}",
                 scheduled=in_hours(now), ttl=NOT_KEPT,
             )  # fmt: skip
-            return "postponed"
+            # None: this job is that postponement itself, retried into the night again (rare): counted, not silent
+            return "postponed" if queued is not None else "lost"
         week = keys.reminder_week(key, _week(now))
         if int(await self.redis.get(week) or 0) >= self.per_week:
             return "over_limit"

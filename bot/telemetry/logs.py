@@ -226,6 +226,7 @@ class TurnLog:
     def limited(self, key: SessionKey, verdict: str) -> None:
         # The first message over the limit is worth a warning; the rest of a flood only at DEBUG (counted in
         # /metrics), or the flood would be copied line for line into the log.
+        self._store_answered()
         level = logging.WARNING if verdict == "notice" else logging.DEBUG
         turn_log.log(level, "rate limited", extra={**_who(key), "verdict": verdict})
 

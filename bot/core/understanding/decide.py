@@ -114,9 +114,9 @@ class Understanding:
             return Decision(Act.CHOOSE, by_index)
         analysis = self.reader.analyze(text)
         counted = self.reader.read(analysis, list(numbered)) if analysis is not None else None
-        if counted is None or counted.meaning is not Meaning.CHOICE or counted.choice == by_index:
+        if counted is None or counted.meaning is not Meaning.CHOICE or counted.choice in (None, by_index):
             return Decision(Act.CHOOSE, by_index)
-        return Decision(Act.ASK_BACK, others=(by_index, str(counted.choice)))
+        return Decision(Act.ASK_BACK, others=(by_index, counted.choice))
 
     def _read(self, state: State, choices: Sequence[Choice], analysis: TextAnalysis, norm: str) -> Decision | None:
         reading: Reading = self.reader.read(analysis, list(choices), state)
