@@ -200,7 +200,8 @@ async def use_shared_hash_key(store: SessionStore) -> None:
     except Exception as exc:  # a Redis that is down at start: pseudonyms stay per process until a restart
         log.warning("log pseudonym key not read from Redis (%s): pseudonyms are per process", type(exc).__name__)
         return
-    configure_user_hash(found.decode() if isinstance(found, bytes) else str(found))
+    if found:  # (gone again already: a flushed Redis; stay per process)
+        configure_user_hash(found.decode() if isinstance(found, bytes) else str(found))
 
 
 def server_app(settings: Settings, library: Library) -> Starlette:
