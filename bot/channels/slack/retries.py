@@ -31,9 +31,12 @@ def posts(request: HttpRequest) -> bool:
     return request.url.rstrip("/").rsplit("/", 1)[-1] in POSTING
 
 
-class SafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
-    """slack_sdk's 5xx retries, except that a post is retried after a 503 only: after a 500 (or 502, 504) the
-    message may have been posted, and a retry showed the user the same message again."""
+class _PostGuard(AsyncRetryHandler):
+    """slack_sdk's rule for every call but a post, which is retried only when `post_retryable` says it surely
+    did not arrive."""
+
+    def post_retryable(self, response: HttpResponse | None, error: Exception | None) -> bool:
+        raise NotImplementedError
 
     async def _can_retry_async(
         self,
@@ -44,22 +47,21 @@ class SafeServerErrorRetryHandler(AsyncServerErrorRetryHandler):
         error: Exception | None = None,
     ) -> bool:
         if posts(request):
-            return response is not None and response.status_code == 503
+            return self.post_retryable(response, error)
         return await super()._can_retry_async(state=state, request=request, response=response, error=error)
 
 
-class SafeConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
-    """slack_sdk's retries of dropped connections, except that a post is retried only when the connection
-    could not be made at all: a connection dropped later may have carried the post to Slack."""
+class SafeServerErrorRetryHandler(_PostGuard, AsyncServerErrorRetryHandler):
+    """5xx retries; a post only after a 503: after a 500 (or 502, 504) it may have been posted, and a retry
+    showed the user the same message again."""
 
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if posts(request):
-            return isinstance(error, aiohttp.ClientConnectorError)
-        return await super()._can_retry_async(state=state, request=request, response=response, error=error)
+    def post_retryable(self, response: HttpResponse | None, error: Exception | None) -> bool:
+        return response is not None and response.status_code == 503
+
+
+class SafeConnectionErrorRetryHandler(_PostGuard, AsyncConnectionErrorRetryHandler):
+    """Retries of dropped connections; a post only when the connection could not be made at all: one dropped
+    later may have carried the post to Slack."""
+
+    def post_retryable(self, response: HttpResponse | None, error: Exception | None) -> bool:
+        return isinstance(error, aiohttp.ClientConnectorError)

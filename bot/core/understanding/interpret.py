@@ -18,6 +18,7 @@ from enum import Enum
 
 from bot.core.japanese.analysis import TextAnalysis
 from bot.core.japanese.normalize import normalize
+from bot.core.japanese.tokens import Token
 from bot.core.library.model import Choice, NumberRange
 
 Analyzer = Callable[[str], TextAnalysis]
@@ -114,15 +115,16 @@ def read(
     if len(offered) == 1 and offered[0].means == "yes" and analysis.polarity == "yes" and not analysis.hedge:
         # 「送りました」「確認しました」 under a lone 次へ: consent; a longer reply (「宛名がおかしいです。木村様に
         # したい」) says something else and must not move the flow on
-        content = [t for t in analysis.tokens if t.kind in ("名詞", "動詞", "形容詞") and t.base not in STOP]
-        if len(content) <= 2:
+        if len(content_words(analysis)) <= 2:
             return Reading(Meaning.CHOICE, offered[0].id)
         return Reading(Meaning.NONE)
     scored = _by_lemma(analysis, offered, phrases)
     # a negated word of a yes/no choice counts as the question's verb: 「消さないで」 at 「削除しますか？」
     # (はい、削除する: 消す) is a no to it (a positive one is read by `scored`, with its tense)
-    said = frozenset().union(*(p.lemmas for c in offered if c.means for p in phrases(c)))
-    polarity = _polarity(analysis, asked | said if analysis.polarity == "no" else asked)
+    if analysis.polarity == "no":
+        said = frozenset().union(*(p.lemmas for c in offered if c.means for p in phrases(c)))
+        asked = asked | said
+    polarity = _polarity(analysis, asked)
     if analysis.lemmas & LATER and analysis.tense != "past" and analysis.main_lemma:  # 「あとで消します」: not yet
         yes = {c.id for c in offered if c.means == "yes"}
         scored = [(c, score) for c, score in scored if c not in yes]
@@ -155,6 +157,11 @@ def read(
     if len(scored) > 1:  # several half-matches: 「退会したいです」 at the menu
         return Reading(Meaning.ASK_BACK, others=(scored[0][0], scored[1][0]))
     return Reading(Meaning.NONE)
+
+
+def content_words(analysis: TextAnalysis) -> list[Token]:
+    """The reply's nouns, verbs and adjectives that carry meaning (not する, ある, まだ…)."""
+    return [t for t in analysis.tokens if t.kind in ("名詞", "動詞", "形容詞") and t.base not in STOP]
 
 
 def _later(

@@ -4,14 +4,38 @@ choice phrases, questions' lemmas, FAQ phrases and command words."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from bot.core.japanese.analysis import TextAnalysis
 from bot.core.japanese.normalize import normalize
 from bot.core.library.model import COMMON, Choice, Faq, Library, State
-from bot.core.understanding.interpret import STOP, Analyzer, Phrase, Reading, phrases_of, read
+from bot.core.understanding.interpret import STOP, Analyzer, Phrase, Reading, content_words, phrases_of, read
 
 _PARTS = re.compile(r"[、。,.!?！？\s]+")
+
+
+@dataclass(frozen=True, slots=True)
+class CommandPhrase:
+    """A command word of the lexicon as lemmas, for commands said in a sentence (「ひとつ前に戻りたい」)."""
+
+    lemmas: frozenset[str]
+    polarity: str | None
+    single: bool  # one content word (「消して」): it also appears in reports (「写真だけ消した」)
+    main_lemma: str | None
+    name: str
+
+    def fits(self, reply: TextAnalysis) -> bool:
+        if not self.lemmas <= reply.lemmas:
+            return False
+        if reply.polarity == "no":  # 「リセットしないで」「お知らせを止めないで」: only a negative command phrase
+            if self.polarity != "no":
+                return False
+        elif self.polarity not in (None, reply.polarity):
+            return False
+        if self.single and reply.tense == "past":
+            return False  # 「写真だけ消した」 reports, it does not ask
+        # a negative one-word phrase (「お知らせはもういらない」) only with its own verb (not 「止めないで」)
+        return not (self.single and self.polarity == "no" and self.main_lemma != reply.main_lemma)
 
 
 class Reader:
@@ -20,7 +44,7 @@ class Reader:
         self.analyzer = analyzer  # None: labels, aliases and yes/no words only (no dictionary loaded)
         self._phrases: dict[tuple[str, tuple[str, ...], tuple[str, ...]], tuple[Phrase, ...]] = {}
         self._lemmas: dict[str, frozenset[str]] = {}
-        self._commands: list[tuple[frozenset[str], str | None, bool, str | None, str]] | None = None
+        self._commands: list[CommandPhrase] | None = None
         self._synonyms: dict[str, frozenset[str]] | None = None
 
     def analyze(self, text: str) -> TextAnalysis | None:
@@ -87,20 +111,8 @@ class Reader:
                 for word in words:
                     said = self.analyzer(word)
                     found = frozenset(said.lemmas - STOP)
-                    # one content word (「消して」→ 消す) also appears in reports (「写真だけ消した」): such a
-                    # command is taken only from a reply that is not in the past tense
-                    content = [t for t in said.tokens if t.kind in ("名詞", "動詞", "形容詞") and t.base not in STOP]
                     if not word.isascii() and found:
-                        self._commands.append((found, said.polarity, len(content) < 2, said.main_lemma, str(name)))
-        past = analysis.tense == "past"
-        hits = {
-            name
-            for found, polarity, single, main, name in self._commands
-            if found <= analysis.lemmas
-            # a negative reply (「リセットしないで」「お知らせを止めないで」) takes only a negative command phrase
-            and (polarity == analysis.polarity if analysis.polarity == "no" else polarity in (None, analysis.polarity))
-            and not (single and past)
-            # a negative one-word phrase (「お知らせはもういらない」) only with its own verb (not 「止めないで」)
-            and not (single and polarity == "no" and main != analysis.main_lemma)
-        }
+                        single = len(content_words(said)) < 2
+                        self._commands.append(CommandPhrase(found, said.polarity, single, said.main_lemma, str(name)))
+        hits = {phrase.name for phrase in self._commands if phrase.fits(analysis)}
         return hits.pop() if len(hits) == 1 else None
