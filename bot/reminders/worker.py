@@ -92,9 +92,7 @@ class ReminderDelivery:
                 raise  # the other attempt sends it, or dies and leaves the claim to expire: look again later
             # the last try, and still claimed (an attempt saq cut short keeps it until it expires): unless it
             # was sent meanwhile, count it lost rather than let it vanish
-            sent = await self.redis.exists(
-                self.queue.keys.reminder_sent(SessionKey(channel, workspace, user), reminder_id)
-            )
+            sent = await self.redis.exists(self.queue.keys.reminder_sent(key, reminder_id))
             outcome = "duplicate" if sent else "lost"
         except SendFailed:
             if job is not None and job.retryable:  # saq tries again after its backoff (5 s, doubling)
