@@ -27,7 +27,7 @@ _ESCAPES = str.maketrans({char: f"%{ord(char):02X}" for char in _ESCAPED})
 
 SESSION = "session"
 SEEN = "seen"  # sorted set of processed event ids (dedupe)
-RATE = "rate"  # the user's rate-limit bucket
+RATE = "bucket"  # the user's rate-limit bucket (a string; "rate" held the hash of an earlier release)
 
 
 def escape(part: str) -> str:

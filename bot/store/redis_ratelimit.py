@@ -15,25 +15,31 @@ from bot.store.ratelimit import RateLimit, Verdict
 # A Lua function shared by this limiter's script and the session store's load script (which takes the
 # token in the same round trip as the load, see `RedisSessionStore.load`): take one token from the bucket
 # at `key` as of `now` (server time, ms, so replicas agree); returns 'allow', 'notice' or 'drop'.
+#
+# The bucket is kept as one integer (GCRA, the "generic cell rate algorithm"): the time, in ms, at which it
+# will be full again, negative once the user was told they are over the limit. The same token bucket as
+# `MemoryRateLimiter`'s (`burst` tokens, refilled at `per_ms`), in a string Redis stores as an integer: a
+# third of the memory of a hash of tokens, time and flag (docs/benchmark.md). Times are rounded up to the
+# millisecond, which can only make the bucket a little stricter.
 TAKE_TOKEN = """
 local function take_token(key, burst, per_ms, expiry, now)
-  local b = redis.call('HMGET', key, 't', 'at', 'n')
-  local tokens = tonumber(b[1]) or burst
-  local at = tonumber(b[2]) or now
-  tokens = math.min(burst, tokens + math.max(0, now - at) * per_ms)
+  local stored = tonumber(redis.call('GET', key) or '0') or 0
+  local noticed = stored < 0
+  local full_at = math.max(math.abs(stored), now)
+  local interval = 1 / per_ms
   local verdict = 'allow'
-  local noticed = 0
-  if tokens >= 1 then
-    tokens = tokens - 1
-  elseif b[3] == '1' then
+  if full_at - now <= (burst - 1) * interval then
+    full_at = full_at + interval
+    noticed = false
+  elseif noticed then
     verdict = 'drop'
-    noticed = 1
   else
     verdict = 'notice'
-    noticed = 1
+    noticed = true
   end
-  redis.call('HSET', key, 't', tostring(tokens), 'at', now, 'n', noticed)
-  redis.call('PEXPIRE', key, expiry)
+  local value = math.ceil(full_at)
+  if noticed then value = -value end
+  redis.call('SET', key, string.format('%d', value), 'PX', expiry)
   return verdict
 end
 """

@@ -14,20 +14,22 @@ from bot.store.redis_ratelimit import TAKE_TOKEN
 # its id is in the set or, when the platform gave its time, when it is older than the window or not newer
 # than the floor — so evicting
 # old ids to keep the set small (a listpack) never lets a replay of an evicted event through.
-# Event ids are never empty (the channels derive one from the event when the platform sends none).
+# Members are 8-byte digests of the event ids (`redis.event_member`), never empty; `legacy` is the id in clear,
+# as sets written before digests held it: looked up too, until those sets have expired (one window).
 SEEN = """
 local function event_time(arg, now)
   local at = tonumber(arg) or 0
   if at <= 0 or at > now then return now end
   return at
 end
-local function seen_before(seen, event, at, since, timed)
+local function seen_before(seen, event, at, since, timed, legacy)
   if timed then
     if at <= since then return true end
     local floor = redis.call('ZSCORE', seen, '')
     if floor and at <= tonumber(floor) then return true end
   end
   local score = redis.call('ZSCORE', seen, event)
+  if not score and legacy then score = redis.call('ZSCORE', seen, legacy) end
   return score and tonumber(score) > since
 end
 local function server_now()
@@ -36,7 +38,7 @@ local function server_now()
 end
 """
 
-# KEYS: session, seen. ARGV: event id, dedupe window (ms), event time (ms, 0: unknown).
+# KEYS: session, seen. ARGV: event member, dedupe window (ms), event time (ms, 0: unknown), event id.
 # Returns {duplicate 0/1, value or nil}.
 LOAD = (
     SEEN
@@ -44,13 +46,15 @@ LOAD = (
 local now = server_now()
 local at = event_time(ARGV[3], now)
 local duplicate = 0
-if seen_before(KEYS[2], ARGV[1], at, now - tonumber(ARGV[2]), (tonumber(ARGV[3]) or 0) > 0) then duplicate = 1 end
+local timed = (tonumber(ARGV[3]) or 0) > 0
+if seen_before(KEYS[2], ARGV[1], at, now - tonumber(ARGV[2]), timed, ARGV[4]) then duplicate = 1 end
 return {duplicate, redis.call('GET', KEYS[1])}
 """
 )
 
 # The same, and the rate limit in the same round trip. KEYS: session, seen, rate (one slot).
-# ARGV: event id, dedupe window (ms), event time (ms, 0: unknown), burst, tokens per ms, bucket expiry (ms).
+# ARGV: event member, dedupe window (ms), event time (ms, 0: unknown), burst, tokens per ms, bucket expiry (ms),
+# event id.
 # Returns {duplicate 0/1, value or nil, verdict or nil}: a duplicate takes no token.
 LOAD_AND_TAKE = (
     TAKE_TOKEN
@@ -58,7 +62,7 @@ LOAD_AND_TAKE = (
     + """
 local now = server_now()
 local at = event_time(ARGV[3], now)
-if seen_before(KEYS[2], ARGV[1], at, now - tonumber(ARGV[2]), (tonumber(ARGV[3]) or 0) > 0) then
+if seen_before(KEYS[2], ARGV[1], at, now - tonumber(ARGV[2]), (tonumber(ARGV[3]) or 0) > 0, ARGV[7]) then
   return {1, redis.call('GET', KEYS[1]), false}
 end
 local verdict = take_token(KEYS[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], now)
@@ -67,8 +71,8 @@ return {0, redis.call('GET', KEYS[1]), verdict}
 )
 
 # KEYS: session, seen (one slot).
-# ARGV: op ('set' | 'del'), expected version, body, ttl (ms), dedupe window (ms), dedupe limit, [event id,
-# event time (ms, 0: unknown)].
+# ARGV: op ('set' | 'del'), expected version, body, ttl (ms), dedupe window (ms), dedupe limit, [event member,
+# event time (ms, 0: unknown), event id].
 # 'del' (削除) deletes the session and the dedupe set and records nothing: no key naming the user is left but
 # the rate-limit bucket, which is not touched (erasing must not refill it) and expires once refilled.
 SAVE = (
@@ -78,7 +82,7 @@ local now = server_now()
 local since = now - tonumber(ARGV[5])
 local event = ARGV[7]
 local at = event_time(ARGV[8], now)
-if event and seen_before(KEYS[2], event, at, since, (tonumber(ARGV[8]) or 0) > 0) then return 'duplicate' end
+if event and seen_before(KEYS[2], event, at, since, (tonumber(ARGV[8]) or 0) > 0, ARGV[9]) then return 'duplicate' end
 local version = 0
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -93,7 +97,7 @@ end
 redis.call('SET', KEYS[1], string.format('%d|', version + 1) .. ARGV[3], 'PX', ARGV[4])
 if event then
   -- Trim first, then add: a sorted set that ever holds more than zset-max-listpack-entries (128) members
-  -- becomes a skiplist for good, ~17 KB instead of ~5 KB for the same 128 ids (docs/benchmark.md).
+  -- becomes a skiplist for good, far bigger than the listpack of the same ids (docs/benchmark.md).
   -- Ids beyond the cap go oldest first, and the floor rises to the newest of them.
   local floor = tonumber(redis.call('ZSCORE', KEYS[2], '') or '0')
   redis.call('ZREM', KEYS[2], '')

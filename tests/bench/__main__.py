@@ -198,6 +198,7 @@ async def run(plan: Plan, log_level: str, pin: bool = True) -> dict[str, Any]:
         "session_bytes_short": short.session_bytes,
         "session_bytes_long": long_.session_bytes,
         "session_bytes_longer": longer.session_bytes,
+        "user_bytes_long": longer.user_bytes,
         "engine_turns_per_s": engine.turns_per_second,
         "first_prompt_s": startup.median,
         "two_over_one_worker": statistics.median(figures["ratios"]["two_over_one"]),

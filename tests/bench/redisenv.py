@@ -164,6 +164,12 @@ class SessionMemory:
     value_bytes: float  # the stored value itself (STRLEN: version + JSON or deflated JSON)
     seen_bytes: float  # the user's dedupe set of event ids
     rate_bytes: float  # the user's rate-limit bucket
+    reminder_bytes: float  # what a delivered reminder leaves for the week: its "sent" mark and the week's count
+
+    @property
+    def user_bytes(self) -> float:
+        """The whole per-user footprint: session, dedupe set, rate bucket and reminder marks."""
+        return self.session_bytes + self.seen_bytes + self.rate_bytes + self.reminder_bytes
 
 
 async def session_memory(
@@ -173,6 +179,7 @@ async def session_memory(
     with the Redis rate limiter and an event id per turn, as the LINE channel does), then MEMORY USAGE."""
     from bot.core.dialogue.engine import Engine
     from bot.core.session import SessionKey
+    from bot.reminders.queue import KEEP_SECONDS
     from bot.store.keys import KeyBuilder
     from bot.store.ratelimit import RateLimit
     from bot.store.redis import RedisSessionStore
@@ -192,6 +199,7 @@ async def session_memory(
         values: list[int] = []
         seen: list[int] = []
         rate: list[int] = []
+        marks: list[int] = []
         for index in range(users):
             path = paths[index % len(paths)]
             if len(path) < turns:
@@ -203,7 +211,14 @@ async def session_memory(
             values.append(int(client.strlen(keys.session(key))))
             seen.append(memory_usage(client, keys.seen(key)))
             rate.append(memory_usage(client, keys.rate(key)))
-        return SessionMemory(turns, users, mean(sizes), max(sizes), mean(values), mean(seen), mean(rate))
+            # the marks as `ReminderDelivery` writes them once a reminder was delivered (kept 7 and 8 days)
+            sent, week = keys.reminder_sent(key, "lancers:payout:1796652575"), keys.reminder_week(key, "2026w49")
+            client.set(sent, 1, ex=KEEP_SECONDS)
+            client.incr(week)
+            client.expire(week, 8 * 86_400)
+            marks.append(memory_usage(client, sent) + memory_usage(client, week))
+            client.delete(sent, week)
+        return SessionMemory(turns, users, mean(sizes), max(sizes), mean(values), mean(seen), mean(rate), mean(marks))
     finally:
         client.close()
         await store.close()

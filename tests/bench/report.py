@@ -16,6 +16,7 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "latency_p99_ms": ("p99 latency at the offered rate (ms)", "<=", 25.0),
     "redis_commands_per_turn": ("Redis commands per turn", "<=", 3.0),
     "session_bytes_long": ("bytes per session after the long conversation", "<=", 1024.0),
+    "user_bytes_long": ("bytes per user (session, dedupe, rate, reminder marks) after the longest run", "<=", 1536.0),
     "engine_turns_per_s": ("engine turns/s", ">=", 20_000.0),
     "first_prompt_s": ("first prompt of taikai-bot chat (s)", "<=", 1.0),
     "two_over_one_worker": ("two workers / one", ">=", 1.7),
@@ -97,6 +98,11 @@ def table(figures: dict[str, Any]) -> str:
             row(f"  bytes per session, {turns} turns", size, "≤ 1 KiB, flat", verdict)
             seen = " / ".join(f"{m['seen_bytes']:.0f}" for m in (short, long_, longer))
             row("  + the user's dedupe set, same", f"{seen} B (+ rate bucket {long_['rate_bytes']:.0f} B)")
+            if "reminder_bytes" in longer:
+                parts = ("session_bytes", "seen_bytes", "rate_bytes", "reminder_bytes")
+                marks = f"{sum(longer[p] for p in parts):,.0f} B (reminder marks {longer['reminder_bytes']:.0f} B)"
+                met = _mark(v["user_bytes_long"]["met"])
+                row(f"  bytes per user, {longer['turns']} turns", marks, "≤ 1.5 KiB", met)
     row(
         "5 engine alone",
         f"{num(eng.get('turns_per_s'), ',.0f')} turns/s",

@@ -96,7 +96,8 @@ async def test_dedupe_and_concurrency_on_the_cluster(store: RedisSessionStore, e
     results = await asyncio.gather(*(conversation.turn(key, TextInput("1"), event_id=f"c{i}") for i in range(20)))
     assert not any(r.duplicate for r in results)
     assert (await store.load(key)).version == 21
-    again = await asyncio.gather(*(conversation.turn(key, TextInput("1"), event_id="c3") for _ in range(5)))
+    # untimed ids (no platform time): the last ones are remembered (the cap), the turns ran in arrival order
+    again = await asyncio.gather(*(conversation.turn(key, TextInput("1"), event_id="c19") for _ in range(5)))
     assert all(r.duplicate for r in again)
     assert (await store.load(key)).version == 21
 

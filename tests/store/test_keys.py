@@ -34,7 +34,7 @@ def test_layout() -> None:
     key = SessionKey("line", "U123", "Uabc")
     assert KEYS.session(key) == "taikai:{line:U123:Uabc}:session"
     assert KEYS.seen(key) == "taikai:{line:U123:Uabc}:seen"
-    assert KEYS.rate(key) == "taikai:{line:U123:Uabc}:rate"
+    assert KEYS.rate(key) == "taikai:{line:U123:Uabc}:bucket"
     assert KeyBuilder("other").session(key) == "other:{line:U123:Uabc}:session"
 
 
@@ -51,7 +51,7 @@ def test_crafted_parts_are_neutralised(crafted: str) -> None:
     for built in user_keys(key):
         assert built.count("{") == 1 and built.count("}") == 1
         assert hash_tag(built) == ":".join([escape(crafted)] * 3)
-        assert built.startswith("taikai:{") and built.rsplit(":", 1)[1] in ("session", "seen", "rate")
+        assert built.startswith("taikai:{") and built.rsplit(":", 1)[1] in ("session", "seen", "bucket")
     assert len({key_slot(k.encode()) for k in user_keys(key)}) == 1
 
 

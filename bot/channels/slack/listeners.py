@@ -80,11 +80,22 @@ def _event_key(value: str | None) -> str | None:
     return value if len(value) <= 200 else "h:" + hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
-def _event_time(body: dict[str, Any]) -> int | None:
+def _event_time(body: dict[str, Any], event: dict[str, Any] | None = None) -> int | None:
     """The event's own time (unix ms) from an Events API body: Slack's retries keep it, so a retry of an
-    event older than the dedupe window, or than the ids the dedupe set let go, is refused."""
+    event older than the dedupe window, or than the ids the dedupe set let go, is refused.
+
+    `event_time` is in whole seconds; a message's own `ts` (signed with it) has microseconds, so it is used
+    when it agrees: two messages of one person in the same second must not look equally old to the dedupe set.
+    """
     value = body.get("event_time")
-    return value * 1000 if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        return None
+    sent = value * 1000
+    try:
+        ts = int(float(str((event or {}).get("ts", ""))) * 1000)
+    except ValueError:
+        return sent
+    return ts if abs(ts - sent) <= 60_000 else sent
 
 
 def _is_user_dm(event: dict[str, Any]) -> bool:
@@ -152,7 +163,7 @@ class SlackListeners:
             ts = _str(event.get("ts"))
             message_id = f"msg:{channel}:{ts}" if ts else _str(body.get("event_id"))
             key, event_id = self.key(context, user), _event_key(message_id)
-            self._spawn(context.client, UserMessage(key, TextInput(text), event_id, _event_time(body)), place)
+            self._spawn(context.client, UserMessage(key, TextInput(text), event_id, _event_time(body, event)), place)
 
     async def on_mention(self, event: dict[str, Any], body: dict[str, Any], context: AsyncBoltContext) -> None:
         """A mention in a channel is answered in a thread; checklists there go ephemerally to the asker."""
@@ -164,7 +175,7 @@ class SlackListeners:
         thread = _str(event.get("thread_ts")) or _str(event.get("ts"))
         place = Place(channel, user, thread_ts=thread, private=False)
         key, event_id = self.key(context, user), _event_key(_str(body.get("event_id")))
-        self._spawn(context.client, UserMessage(key, inbound, event_id, _event_time(body)), place)
+        self._spawn(context.client, UserMessage(key, inbound, event_id, _event_time(body, event)), place)
 
     async def on_command(self, ack: AsyncAck, command: dict[str, Any], context: AsyncBoltContext) -> None:
         """Answers go ephemerally through the response URL: that works in any channel, member or not."""

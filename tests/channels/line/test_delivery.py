@@ -165,7 +165,7 @@ async def test_unfollow_erases_the_user(start_app: StartApp, redis_url: str) -> 
         # only the rate-limit bucket is left (an unfollow/follow loop must not refill it), and only until it
         # has refilled: it expires by itself
         left = [key for key in await run.stored_keys() if user.id.encode() in key]
-        assert [key.rsplit(b":", 1)[1] for key in left] == [b"rate"]
+        assert [key.rsplit(b":", 1)[1] for key in left] == [b"bucket"]
         assert run.redis is not None
         assert await run.redis.pttl(left[0]) > 0  # the refill time of the bucket
         assert (await run.session(other.id))[0] is not None, "only that user is erased"

@@ -58,11 +58,21 @@ def group_source(user: str | None = None, group: str = "C" + "a" * 32) -> dict[s
     return source
 
 
+_last_timestamp = [0]
+
+
+def timestamp() -> int:
+    """Now in ms, and never the same twice: one person's events never share a millisecond (the dedupe set
+    refuses an event no newer than one it let go)."""
+    _last_timestamp[0] = max(int(time.time() * 1000), _last_timestamp[0] + 1)
+    return _last_timestamp[0]
+
+
 def event(kind: str, source: dict[str, Any], token: bool = True, redelivery: bool = False, **extra: Any) -> dict:
     found: dict[str, Any] = {
         "type": kind,
         "mode": "active",
-        "timestamp": int(time.time() * 1000),
+        "timestamp": timestamp(),
         "source": source,
         "webhookEventId": event_id(),
         "deliveryContext": {"isRedelivery": redelivery},
