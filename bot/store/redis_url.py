@@ -109,7 +109,7 @@ def _sentinel_master(url: str, opts: dict[str, Any]) -> tuple[Redis, Sentinel]:
     if len(path) == 2:
         options["db"] = int(path[1])
     # redis-py's asyncio Sentinel has no annotations on __init__.
-    sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_kwargs, **options)  # type: ignore[no-untyped-call]
+    sentinel = Sentinel(sentinels, sentinel_kwargs=sentinel_kwargs, **options)  # type: ignore[no-untyped-call,unused-ignore]
     return cast(Redis, sentinel.master_for(path[0], redis_class=Redis)), sentinel
 
 
