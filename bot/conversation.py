@@ -4,8 +4,10 @@ This is the only place that joins the pure engine to a store, so every channel g
 guarantees without code of its own:
 - inside one process, one user's turns run one at a time, in the order they arrived (a FIFO lock per user,
   forgotten when idle): a burst of N messages is applied in order, for any N, without retries;
-- across replicas, a concurrent save makes `save` report a conflict (the atomic version check), and the
-  turn runs again on the fresh session: no answer is lost, no lock is left behind in the store;
+- across replicas, one user's turns run in the order they reached the store: each takes a ticket in its
+  load and waits (polling) until the turns before it have ended, and a concurrent save still makes `save`
+  report a conflict (the atomic version check) so the turn runs again on the fresh session: no answer is
+  lost, and a ticket held by a replica that died stops holding up the next turn after a few seconds;
 - a redelivered event (same event id) is dropped atomically with the save: never two replies;
 - when the store is down, the user gets a short "busy" reply and nothing is half-written;
 - a user flooding messages gets one notice, then nothing until the rate limit lets them through;
@@ -15,6 +17,7 @@ guarantees without code of its own:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -32,6 +35,8 @@ from bot.store.ratelimit import RateLimiter, Verdict
 from bot.telemetry.context import new_turn_id, turn_id
 
 log = logging.getLogger(__name__)
+
+ORDER_POLL = 0.005  # seconds between two looks at whether an earlier turn of the user has ended
 
 
 class TurnConflict(RuntimeError):
@@ -173,35 +178,51 @@ class Conversation:
     async def _turn(
         self, key: SessionKey, inbound: Inbound, event_id: str | None, event_at: int | None, started: float
     ) -> TurnResult:
-        limit_checked = self.limiter is None
-        for attempt in range(self.max_attempts):
-            # the first load takes the user's token too when the store keeps the buckets (Redis built with a
-            # rate limit): one round trip fewer per turn
-            loaded = await self.store.load(key, event_id, event_at, take_token=not limit_checked)
-            if loaded.duplicate:  # before the rate limit: a redelivery must not use up the user's allowance
-                return self._duplicate(key)
-            if not limit_checked and self.limiter is not None:
-                limit_checked = True
-                verdict = loaded.verdict or await self.limiter.hit(key)
-                if verdict is not Verdict.ALLOW:
+        ticket = 0  # this turn's place in the user's order across replicas, until a save or release ends it
+        try:
+            limit_checked = self.limiter is None
+            for attempt in range(self.max_attempts):
+                # the first load takes the user's token too when the store keeps the buckets (Redis built with a
+                # rate limit): one round trip fewer per turn
+                loaded = await self.store.load(key, event_id, event_at, take_token=not limit_checked, ticket=ticket)
+                ticket = loaded.ticket
+                if loaded.duplicate:  # before the rate limit: a redelivery must not use up the user's allowance
+                    ticket = 0  # given back by the load
+                    return self._duplicate(key)
+                if not limit_checked and self.limiter is not None:
+                    limit_checked = True
+                    verdict = loaded.verdict or await self.limiter.hit(key)
+                    if verdict is not Verdict.ALLOW:
+                        for observer in self.observers:
+                            observer.limited(key, verdict.value)
+                        words = self.engine.library.lexicon.texts
+                        notice = (Text(words.rate_limited),) if verdict is Verdict.NOTICE else ()
+                        return TurnResult(TurnStatus.LIMITED, notice)
+                while not loaded.ready:  # an earlier turn of this user runs on another replica: after it
+                    await asyncio.sleep(ORDER_POLL)
+                    loaded = await self.store.load(key, event_id, event_at, ticket=ticket)
+                    if loaded.duplicate:
+                        ticket = 0
+                        return self._duplicate(key)
+                turn = self.engine.handle(loaded.session, inbound, int(self.clock()))
+                outcome = await self.store.save(key, turn.session, loaded.version, event_id, event_at, ticket)
+                if outcome is SaveOutcome.SAVED:
+                    ticket = 0
+                    await self._apply(key, turn.effects)
+                    seconds = time.perf_counter() - started
                     for observer in self.observers:
-                        observer.limited(key, verdict.value)
-                    words = self.engine.library.lexicon.texts
-                    notice = (Text(words.rate_limited),) if verdict is Verdict.NOTICE else ()
-                    return TurnResult(TurnStatus.LIMITED, notice)
-            turn = self.engine.handle(loaded.session, inbound, int(self.clock()))
-            outcome = await self.store.save(key, turn.session, loaded.version, event_id, event_at)
-            if outcome is SaveOutcome.SAVED:
-                await self._apply(key, turn.effects)
-                seconds = time.perf_counter() - started
-                for observer in self.observers:
-                    observer.turn_done(key, turn.trace, seconds)
-                return TurnResult(TurnStatus.ANSWERED, turn.replies, turn.trace, turn.session, turn.effects)
-            if outcome is SaveOutcome.DUPLICATE:
-                return self._duplicate(key)
-            # jittered, growing back-off so turns racing for the same user spread out instead of colliding again
-            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-        raise TurnConflict(f"gave up after {self.max_attempts} conflicting saves")
+                        observer.turn_done(key, turn.trace, seconds)
+                    return TurnResult(TurnStatus.ANSWERED, turn.replies, turn.trace, turn.session, turn.effects)
+                if outcome is SaveOutcome.DUPLICATE:
+                    ticket = 0
+                    return self._duplicate(key)
+                # jittered, growing back-off so turns racing for the same user spread out instead of colliding again
+                await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+            raise TurnConflict(f"gave up after {self.max_attempts} conflicting saves")
+        finally:
+            if ticket:  # limited, failed, cancelled: the user's next turn must not wait for this one
+                with contextlib.suppress(Exception):
+                    await self.store.release(key, ticket)
 
     async def _apply(self, key: SessionKey, effects: Sequence[Effect]) -> None:
         """Schedule or cancel reminders after the save. A queue failure never fails the user's turn: a

@@ -30,6 +30,8 @@ class Loaded:
     version: int  # 0 when nothing is stored; pass it back to `save`
     duplicate: bool = False  # the event id given to `load` was already processed
     verdict: Verdict | None = None  # the rate limit, when `load` took the user's token (`take_token`)
+    ticket: int = 0  # this turn's place in the user's order (0: none); give it back to `save` or `release`
+    ready: bool = True  # no earlier turn of this user is still running: run now (else wait and load again)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +63,14 @@ class SessionStore(Protocol):
         event_at: int | None = None,
         *,
         take_token: bool = False,
+        ticket: int = 0,
     ) -> Loaded:
         """Read the session and, when `event_id` is given, whether that event was already processed.
+
+        Order: with `event_id`, a store shared by replicas gives the turn a ticket (`Loaded.ticket`, arrival
+        order) and says whether its turn has come (`Loaded.ready`); while it has not, the caller waits and
+        loads again with its `ticket`, and ends the turn by `save` or `release` with it. A store of one
+        process leaves the order to the caller (`ticket` stays 0).
 
         `event_at` is the event's own time (unix ms) when the platform gives one: an event older than the
         dedupe window, or than the newest id the dedupe set had to forget, counts as processed (a replay).
@@ -80,13 +88,19 @@ class SessionStore(Protocol):
         version: int,
         event_id: str | None = None,
         event_at: int | None = None,
+        ticket: int = 0,
     ) -> SaveOutcome:
-        """Write `session` (refreshing its TTL) if the stored version is still `version`.
+        """Write `session` (refreshing its TTL) if the stored version is still `version`; SAVED and DUPLICATE
+        give `ticket` back (a CONFLICT keeps it for the retry).
 
         `event_id`, when given, is marked as processed (at `event_at`) in the same atomic step.
         `session=None` (削除) erases the session and the dedupe set instead and records nothing, so no key
         naming the user is left but the rate-limit bucket (kept until it refills: erasing must not reset it).
         """
+        ...
+
+    async def release(self, key: SessionKey, ticket: int) -> None:
+        """Give back the ticket of a turn that ends without a save (limited, failed), so later turns run."""
         ...
 
     async def erase(self, key: SessionKey) -> None:

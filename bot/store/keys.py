@@ -27,6 +27,7 @@ _ESCAPES = str.maketrans({char: f"%{ord(char):02X}" for char in _ESCAPED})
 
 SESSION = "session"
 SEEN = "seen"  # sorted set of processed event ids (dedupe)
+ORDER = "order"  # tickets of the user's turns in flight (a hash, deleted when none is)
 RATE = "bucket"  # the user's rate-limit bucket (a string; "rate" held the hash of an earlier release)
 
 
@@ -69,6 +70,9 @@ class KeyBuilder:
 
     def seen(self, key: SessionKey) -> str:
         return self._build(key, SEEN)
+
+    def order(self, key: SessionKey) -> str:
+        return self._build(key, ORDER)
 
     def rate(self, key: SessionKey) -> str:
         return self._build(key, RATE)

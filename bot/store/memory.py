@@ -91,10 +91,12 @@ class MemorySessionStore:
         event_at: int | None = None,
         *,
         take_token: bool = False,
+        ticket: int = 0,
     ) -> Loaded:
         """The stored session (None when absent or expired) and whether `event_id` was processed.
 
-        No rate buckets live here: `take_token` is ignored (the conversation asks its limiter)."""
+        No rate buckets live here: `take_token` is ignored (the conversation asks its limiter); one process
+        needs no tickets (the conversation's per-user queue keeps the order)."""
         now = self._clock()
         duplicate = event_id is not None and self._is_duplicate(key, event_id, event_at, now)
         entry = self._live(key, now)
@@ -109,6 +111,7 @@ class MemorySessionStore:
         version: int,
         event_id: str | None = None,
         event_at: int | None = None,
+        ticket: int = 0,
     ) -> SaveOutcome:
         """Write `session` with a fresh TTL if the stored version is still `version` (see `SessionStore`)."""
         now = self._clock()
@@ -129,6 +132,9 @@ class MemorySessionStore:
             seen.add(event_id, at, now - self._dedupe_seconds, self._dedupe_limit)
         self._count_save(now)
         return SaveOutcome.SAVED
+
+    async def release(self, key: SessionKey, ticket: int) -> None:
+        """No tickets in one process."""
 
     async def erase(self, key: SessionKey) -> None:
         self._sessions.pop(key, None)

@@ -30,10 +30,11 @@ from bot.store import codec
 from bot.store.base import DEFAULT_DEDUPE_LIMIT, Loaded, SaveOutcome, SharedRedis, StoreUnavailable
 from bot.store.keys import KeyBuilder
 from bot.store.ratelimit import RateLimit, Verdict
-from bot.store.redis_scripts import LOAD, LOAD_AND_TAKE, SAVE
+from bot.store.redis_scripts import LOAD, LOAD_AND_TAKE, RELEASE, SAVE
 from bot.store.redis_url import connect
 
 DEFAULT_KEYS = KeyBuilder()
+TAKEOVER_MS = 3000  # a turn that has not ended after this long (its replica died) no longer holds up the next
 
 
 class RedisSessionStore:
@@ -69,6 +70,7 @@ class RedisSessionStore:
         self._load_script = client.register_script(LOAD)
         self._load_and_take_script = client.register_script(LOAD_AND_TAKE)
         self._save_script = client.register_script(SAVE)
+        self._release_script = client.register_script(RELEASE)
 
     @classmethod
     def from_url(
@@ -101,6 +103,7 @@ class RedisSessionStore:
         event_at: int | None = None,
         *,
         take_token: bool = False,
+        ticket: int = 0,
     ) -> Loaded:
         """One GET, or with `event_id` one EVALSHA that also reports whether the event was processed
         (or is older than the window or the floor: `event_at` is the event's own time in ms, if known).
@@ -108,29 +111,33 @@ class RedisSessionStore:
         With `take_token` on a store built with a `rate_limit`, that EVALSHA also takes the user's token
         (unless the event is a duplicate): a turn costs two round trips, not three.
         """
-        duplicate, verdict = False, None
         _check_event(event_id)
+        verdict, taken, ready = None, 0, True
         with _unavailable("load"):
             if event_id is None:
                 value = await self._client.get(self._keys.session(key))
-            elif take_token and self._rate_limit is not None:
-                bucket = self._rate_limit.bucket_args()
-                reply = await self._load_and_take_script(
-                    keys=[self._keys.session(key), self._keys.seen(key), self._keys.rate(key)],
-                    args=[event_member(event_id), self._dedupe_ms, event_at or 0, *bucket, event_id],
-                )
-                duplicate, value = bool(reply[0]), reply[1]
-                verdict = None if reply[2] is None else Verdict(cast(bytes, reply[2]).decode())
+                duplicate = False
             else:
-                reply = await self._load_script(
-                    keys=[self._keys.session(key), self._keys.seen(key)],
-                    args=[event_member(event_id), self._dedupe_ms, event_at or 0, event_id],
-                )
-                duplicate, value = bool(reply[0]), reply[1]
+                keys = [self._keys.session(key), self._keys.seen(key), self._keys.order(key)]
+                args: list[bytes | str | int | float] = [
+                    event_member(event_id),
+                    self._dedupe_ms,
+                    event_at or 0,
+                    event_id,
+                    ticket,
+                    TAKEOVER_MS,
+                ]
+                if take_token and self._rate_limit is not None and not ticket:
+                    keys.append(self._keys.rate(key))
+                    reply = await self._load_and_take_script(keys=keys, args=[*args, *self._rate_limit.bucket_args()])
+                    verdict = None if reply[4] is None else Verdict(cast(bytes, reply[4]).decode())
+                else:
+                    reply = await self._load_script(keys=keys, args=args)
+                duplicate, value, taken, ready = bool(reply[0]), reply[1], int(reply[2]), bool(reply[3])
         if value is None:
-            return Loaded(None, 0, duplicate, verdict)
+            return Loaded(None, 0, duplicate, verdict, taken, ready)
         version, session = codec.unpack(cast(bytes, value))
-        return Loaded(session, version, duplicate, verdict)
+        return Loaded(session, version, duplicate, verdict, taken, ready)
 
     async def save(
         self,
@@ -139,16 +146,24 @@ class RedisSessionStore:
         version: int,
         event_id: str | None = None,
         event_at: int | None = None,
+        ticket: int = 0,
     ) -> SaveOutcome:
         """One EVALSHA: DUPLICATE, CONFLICT, or write + record the event id (or erase), then SAVED."""
         _check_event(event_id)
         op, body = ("del", b"") if session is None else ("set", codec.encode(session))
-        args: list[str | int | bytes] = [op, version, body, self._ttl_ms, self._dedupe_ms, self._dedupe_limit]
+        args: list[str | int | bytes] = [op, version, body, self._ttl_ms, self._dedupe_ms, self._dedupe_limit, ticket]
         if event_id is not None:
             args.extend((event_member(event_id), event_at or 0, event_id))
+        keys = [self._keys.session(key), self._keys.seen(key), self._keys.order(key)]
         with _unavailable("save"):
-            reply = await self._save_script(keys=[self._keys.session(key), self._keys.seen(key)], args=args)
+            reply = await self._save_script(keys=keys, args=args)
         return SaveOutcome(cast(bytes, reply).decode())
+
+    async def release(self, key: SessionKey, ticket: int) -> None:
+        """One EVALSHA, for a turn that ends unsaved: the ticket back, so the user's later turns run."""
+        if ticket:
+            with _unavailable("release"):
+                await self._release_script(keys=[self._keys.order(key)], args=[ticket])
 
     async def erase(self, key: SessionKey) -> None:
         """One DEL of the user's session and dedupe set (one hash slot, so this holds on Cluster too).
@@ -156,7 +171,7 @@ class RedisSessionStore:
         The rate-limit bucket stays until it has refilled and expires by itself: an unfollow/follow or
         削除 loop must not hand a flooding user a fresh allowance."""
         with _unavailable("erase"):
-            await self._client.delete(self._keys.session(key), self._keys.seen(key))
+            await self._client.delete(self._keys.session(key), self._keys.seen(key), self._keys.order(key))
 
     async def erase_workspace(self, channel: str, workspace: str) -> int:
         """SCAN the workspace's keys (every primary on a cluster) and delete them user by user.

@@ -38,51 +38,112 @@ local function server_now()
 end
 """
 
-# KEYS: session, seen. ARGV: event member, dedupe window (ms), event time (ms, 0: unknown), event id.
-# Returns {duplicate 0/1, value or nil}.
+# Per-user order across replicas: a ticket per turn, taken in the load script (arrival order at Redis) and
+# given back by the save script, in the user's `order` hash: n (the last ticket), s (the last ticket done),
+# at (when s last moved), and x<ticket> for tickets given back out of turn (a duplicate, a flood's silence, a
+# failure), which `s` skips when it gets there. A turn runs when s = its ticket - 1; a ticket whose turn is
+# stuck for `takeover` ms (its replica died) is skipped. The hash is deleted once every ticket is back, so a
+# user at rest keeps nothing (docs/architecture.md).
+ORDER = """
+local function take_ticket(order, held, now)
+  if held > 0 then return held end
+  local n = redis.call('HINCRBY', order, 'n', 1)
+  if n == 1 then redis.call('HSET', order, 's', 0, 'at', now) end
+  redis.call('PEXPIRE', order, 60000)
+  return n
+end
+local function turn_ready(order, ticket, now, takeover)
+  local s = tonumber(redis.call('HGET', order, 's') or '0')
+  if s >= ticket - 1 then return 1 end
+  local at = tonumber(redis.call('HGET', order, 'at') or '0')
+  if now - at <= takeover then return 0 end
+  redis.call('HSET', order, 's', ticket - 1, 'at', now)
+  return 1
+end
+local function give_back(order, ticket, now)
+  if ticket <= 0 then return end
+  local s = tonumber(redis.call('HGET', order, 's') or '0')
+  if s ~= ticket - 1 then
+    if s < ticket then redis.call('HSET', order, 'x' .. ticket, 1) end
+    return
+  end
+  s = ticket
+  while redis.call('HDEL', order, 'x' .. (s + 1)) == 1 do s = s + 1 end
+  if s >= tonumber(redis.call('HGET', order, 'n') or '0') then
+    redis.call('DEL', order)
+  else
+    redis.call('HSET', order, 's', s, 'at', now)
+  end
+end
+"""
+
+# KEYS: session, seen, order. ARGV: event member, dedupe window (ms), event time (ms, 0: unknown), event id,
+# ticket held (0: take one), takeover (ms).
+# Returns {duplicate 0/1, value or nil, ticket (0 for a duplicate), ready 0/1}.
 LOAD = (
     SEEN
+    + ORDER
     + """
 local now = server_now()
 local at = event_time(ARGV[3], now)
-local duplicate = 0
 local timed = (tonumber(ARGV[3]) or 0) > 0
-if seen_before(KEYS[2], ARGV[1], at, now - tonumber(ARGV[2]), timed, ARGV[4]) then duplicate = 1 end
-return {duplicate, redis.call('GET', KEYS[1])}
+if seen_before(KEYS[2], ARGV[1], at, now - tonumber(ARGV[2]), timed, ARGV[4]) then
+  give_back(KEYS[3], tonumber(ARGV[5]), now)
+  return {1, redis.call('GET', KEYS[1]), 0, 1}
+end
+local ticket = take_ticket(KEYS[3], tonumber(ARGV[5]), now)
+return {0, redis.call('GET', KEYS[1]), ticket, turn_ready(KEYS[3], ticket, now, tonumber(ARGV[6]))}
 """
 )
 
-# The same, and the rate limit in the same round trip. KEYS: session, seen, rate (one slot).
-# ARGV: event member, dedupe window (ms), event time (ms, 0: unknown), burst, tokens per ms, bucket expiry (ms),
-# event id.
-# Returns {duplicate 0/1, value or nil, verdict or nil}: a duplicate takes no token.
+# The same, and the rate limit in the same round trip (a first load only: the ticket is taken then).
+# KEYS: session, seen, order, rate (one slot). ARGV: as LOAD's, then burst, tokens per ms, bucket expiry (ms).
+# Returns {duplicate 0/1, value or nil, ticket, ready 0/1, verdict or nil}: a duplicate takes no token.
 LOAD_AND_TAKE = (
     TAKE_TOKEN
     + SEEN
+    + ORDER
     + """
 local now = server_now()
 local at = event_time(ARGV[3], now)
-if seen_before(KEYS[2], ARGV[1], at, now - tonumber(ARGV[2]), (tonumber(ARGV[3]) or 0) > 0, ARGV[7]) then
-  return {1, redis.call('GET', KEYS[1]), false}
+if seen_before(KEYS[2], ARGV[1], at, now - tonumber(ARGV[2]), (tonumber(ARGV[3]) or 0) > 0, ARGV[4]) then
+  return {1, redis.call('GET', KEYS[1]), 0, 1, false}
 end
-local verdict = take_token(KEYS[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], now)
-return {0, redis.call('GET', KEYS[1]), verdict}
+local verdict = take_token(KEYS[4], tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9], now)
+local ticket = take_ticket(KEYS[3], 0, now)
+local ready = turn_ready(KEYS[3], ticket, now, tonumber(ARGV[6]))
+return {0, redis.call('GET', KEYS[1]), ticket, ready, verdict}
 """
 )
 
-# KEYS: session, seen (one slot).
-# ARGV: op ('set' | 'del'), expected version, body, ttl (ms), dedupe window (ms), dedupe limit, [event member,
-# event time (ms, 0: unknown), event id].
+# KEYS: order. ARGV: ticket. A turn that ends without a save gives its ticket back.
+RELEASE = (
+    SEEN
+    + ORDER
+    + """
+give_back(KEYS[1], tonumber(ARGV[1]), server_now())
+return 1
+"""
+)
+
+# KEYS: session, seen, order (one slot).
+# ARGV: op ('set' | 'del'), expected version, body, ttl (ms), dedupe window (ms), dedupe limit, ticket (0: none),
+# [event member, event time (ms, 0: unknown), event id]. A save or a duplicate gives the ticket back.
 # 'del' (削除) deletes the session and the dedupe set and records nothing: no key naming the user is left but
 # the rate-limit bucket, which is not touched (erasing must not refill it) and expires once refilled.
 SAVE = (
     SEEN
+    + ORDER
     + """
 local now = server_now()
 local since = now - tonumber(ARGV[5])
-local event = ARGV[7]
-local at = event_time(ARGV[8], now)
-if event and seen_before(KEYS[2], event, at, since, (tonumber(ARGV[8]) or 0) > 0, ARGV[9]) then return 'duplicate' end
+local ticket = tonumber(ARGV[7])
+local event = ARGV[8]
+local at = event_time(ARGV[9], now)
+if event and seen_before(KEYS[2], event, at, since, (tonumber(ARGV[9]) or 0) > 0, ARGV[10]) then
+  give_back(KEYS[3], ticket, now)
+  return 'duplicate'
+end
 local version = 0
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -91,9 +152,10 @@ if current then
 end
 if version ~= tonumber(ARGV[2]) then return 'conflict' end
 if ARGV[1] == 'del' then
-  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
   return 'saved'
 end
+give_back(KEYS[3], ticket, now)
 redis.call('SET', KEYS[1], string.format('%d|', version + 1) .. ARGV[3], 'PX', ARGV[4])
 if event then
   -- Trim first, then add: a sorted set that ever holds more than zset-max-listpack-entries (128) members

@@ -94,9 +94,14 @@ async def test_two_hundred_concurrent_turns_of_one_user_all_apply_in_order(
     original_save = store.save
 
     async def save(
-        key: SessionKey, session: Session | None, version: int, event_id: str | None = None, event_at: int | None = None
+        key: SessionKey,
+        session: Session | None,
+        version: int,
+        event_id: str | None = None,
+        event_at: int | None = None,
+        ticket: int = 0,
     ) -> Any:
-        outcome = await original_save(key, session, version, event_id, event_at)
+        outcome = await original_save(key, session, version, event_id, event_at, ticket)
         if outcome.value == "saved" and event_id is not None:
             applied_order.append(event_id)
         return outcome

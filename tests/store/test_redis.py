@@ -22,7 +22,7 @@ from redis.exceptions import ResponseError
 
 from bot.core.session import Session, SessionKey
 from bot.store import codec
-from bot.store.base import DEFAULT_DEDUPE_LIMIT, Loaded, SaveOutcome, SessionStore
+from bot.store.base import DEFAULT_DEDUPE_LIMIT, SaveOutcome, SessionStore
 from bot.store.keys import KeyBuilder
 from bot.store.redis import RedisSessionStore, event_member
 from tests.store.conftest import PREFIX, TTL
@@ -116,6 +116,7 @@ async def test_erase_workspace_removes_only_that_workspace(store: SessionStore) 
     for key in team_a:
         loaded = await store.load(key, "e1")
         assert (loaded.session, loaded.duplicate) == (None, False)
+        await store.release(key, loaded.ticket)  # a turn ends with a save or a release: nothing is left
     assert (await store.load(team_b)).session == SESSION
     assert (await store.load(line_same_id)).session == SESSION
     assert await store.erase_workspace("slack", "T_A") == 0
@@ -440,7 +441,10 @@ async def exercise(store: RedisSessionStore, user: SessionKey) -> None:
     assert (await store.load(user)).session is None
     assert await store.save(user, SESSION, 0) is SaveOutcome.SAVED
     await store.erase(user)
-    assert (await store.load(user, "e2")) == Loaded(None, 0, False)
+    loaded = await store.load(user, "e2")
+    assert (loaded.session, loaded.version, loaded.duplicate) == (None, 0, False)
+    assert loaded.ticket == 1 and loaded.ready, "the first turn in flight for this user"
+    await store.release(user, loaded.ticket)
 
 
 async def test_cluster(cluster_url: str, keys: KeyBuilder) -> None:
