@@ -48,6 +48,10 @@ class Scheduler(Protocol):
 
     async def apply(self, key: SessionKey, effects: Sequence[Effect]) -> None: ...
 
+    async def forget(self, key: SessionKey) -> None:
+        """削除: drop what is queued for the user besides reminders (replies kept to send later)."""
+        ...
+
 
 class TurnObserver(Protocol):
     def turn_done(self, key: SessionKey, trace: TurnTrace, seconds: float) -> None: ...
@@ -208,7 +212,7 @@ class Conversation:
                 outcome = await self.store.save(key, turn.session, loaded.version, event_id, event_at, ticket)
                 if outcome is SaveOutcome.SAVED:
                     ticket = 0
-                    await self._apply(key, turn.effects)
+                    await self._apply(key, turn.effects, erased=turn.session is None)
                     seconds = time.perf_counter() - started
                     for observer in self.observers:
                         observer.turn_done(key, turn.trace, seconds)
@@ -224,13 +228,17 @@ class Conversation:
                 with contextlib.suppress(Exception):
                     await self.store.release(key, ticket)
 
-    async def _apply(self, key: SessionKey, effects: Sequence[Effect]) -> None:
-        """Schedule or cancel reminders after the save. A queue failure never fails the user's turn: a
-        reminder not scheduled is simply not sent, one not cancelled is dropped when it falls due."""
-        if not effects or self.scheduler is None:
+    async def _apply(self, key: SessionKey, effects: Sequence[Effect], erased: bool = False) -> None:
+        """Schedule or cancel reminders after the save (and after 削除, forget the user's queued replies). A
+        queue failure never fails the user's turn: a reminder not scheduled is simply not sent, one not
+        cancelled is dropped when it falls due (no session), as is a kept reply."""
+        if self.scheduler is None or not (effects or erased):
             return
         try:
-            await self.scheduler.apply(key, effects)
+            if effects:
+                await self.scheduler.apply(key, effects)
+            if erased:
+                await self.scheduler.forget(key)
         except Exception:
             log.warning("reminder effects not applied", exc_info=True)
 
@@ -254,8 +262,8 @@ class Conversation:
         async with self.queue.turn_of(key):
             stored = (await self.store.load(key)).session if self.scheduler is not None else None
             await self.store.erase(key)
-            if stored is not None and stored.reminders:
-                await self._apply(key, (CancelReminders(tuple(r.id for r in stored.reminders)),))
+            reminders = stored.reminders if stored is not None else ()
+            await self._apply(key, (CancelReminders(tuple(r.id for r in reminders)),) if reminders else (), erased=True)
 
     async def erase_workspace(self, channel: str, workspace: str) -> int:
         """Forget every user of a workspace (Slack uninstall); returns how many. Raises StoreUnavailable.

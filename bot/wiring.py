@@ -125,11 +125,12 @@ def build_reminder_worker(
     """Runs inside every `serve` replica rather than as its own process: it needs the channels' clients (the
     LINE API, the Slack installations), which the server already opens, and the replicas share the queue
     through Redis, so there is nothing else to deploy or scale."""
-    from bot.channels.reminders import ReminderSending
+    from bot.channels.reminders import LaterSending, ReminderSending
     from bot.reminders.worker import ReminderDelivery
 
-    send = ReminderSending(conversation, channels)
-    return ReminderDelivery(queue, send, per_week=settings.reminders_per_week, observer=queue.observer)
+    send, later = ReminderSending(conversation, channels), LaterSending(conversation, channels)
+    per_week = settings.reminders_per_week
+    return ReminderDelivery(queue, send, per_week=per_week, observer=queue.observer, send_later=later)
 
 
 # --- the server ---------------------------------------------------------------------------------
@@ -162,6 +163,7 @@ def build_channels(services: Services) -> list[WebChannel]:
 
 def create_app(settings: Settings, library: Library, store: SessionStore | None = None) -> Starlette:
     """The whole server. `store` may be injected (tests); otherwise it is built from settings."""
+    from bot.reminders.outbox import ReplyOutbox
     from bot.store.health import warn_if_evicting
     from bot.telemetry.context import configure_user_hash
     from bot.telemetry.logs import TurnLog
@@ -179,7 +181,8 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
     metrics = Metrics()
     queue = build_reminder_queue(settings, store, metrics)
     conversation = build_conversation(settings, engine, store, observers=(metrics, TurnLog()), scheduler=queue)
-    services = Services(settings, library, store, conversation, TaskTracker(), metrics)
+    outbox = None if queue is None else ReplyOutbox(queue)  # replies that fail are sent later by the worker
+    services = Services(settings, library, store, conversation, TaskTracker(), metrics, outbox)
     channels = build_channels(services)
     worker = None if queue is None else build_reminder_worker(settings, queue, conversation, channels)
     return web_app(services, channels, worker, on_start=on_start)

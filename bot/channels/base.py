@@ -37,6 +37,15 @@ class Turns(Protocol):
     async def erase_workspace(self, channel: str, workspace: str) -> int: ...
 
 
+class Outbox(Protocol):
+    """Where a channel keeps what it could not send, to be sent later and once (`bot.reminders.outbox`):
+    `payload` is the channel's own (JSON), with the units still to send under ``"units"``."""
+
+    async def keep(self, key: SessionKey, payload: dict[str, Any]) -> bool:
+        """True when kept (it will be tried again); False when it cannot be (no queue, queue down)."""
+        ...
+
+
 class Spawner(Protocol):
     """Runs work after the webhook has been answered, tracked so that shutdown can wait for it."""
 
@@ -52,6 +61,7 @@ class ChannelContext:
     conversation: Turns
     tasks: Spawner
     metrics: Metrics
+    outbox: Outbox | None = None  # None: replies that fail are lost (no job queue: memory store, Cluster)
 
 
 class WebChannel(Protocol):
@@ -67,4 +77,9 @@ class WebChannel(Protocol):
 
     async def reminder_output(self, key: SessionKey, retry_key: str) -> OutputChannel | None:
         """Where a reminder to this user goes (a LINE push, a Slack DM); None: it cannot be sent now."""
+        ...
+
+    async def send_later(self, key: SessionKey, payload: dict[str, Any], done: int) -> int:
+        """Send what `keep` was given, from unit `done` on, in order, stopping at the first failure; returns
+        how many units are now sent. -1: it can no longer be sent (the app was uninstalled): drop it."""
         ...

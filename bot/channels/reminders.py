@@ -4,6 +4,7 @@ push or a Slack DM: the `bot.reminders.worker.Send` of the server (`bot.wiring` 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bot.channels.base import WebChannel
 from bot.channels.delivery import deliver
@@ -12,6 +13,21 @@ from bot.core.messages import Inbound
 from bot.core.session import SessionKey
 
 NOT_SENT = frozenset({"-", "nothing", "failed", "not_sent"})
+
+
+class LaterSending:
+    """A kept reply (`bot.reminders.outbox`) through the user's channel: the server's `SendLater`. Nothing
+    goes to a user who has erased everything since (their session is gone)."""
+
+    def __init__(self, conversation: Conversation, channels: Sequence[WebChannel]) -> None:
+        self.conversation = conversation
+        self.channels = {channel.name: channel for channel in channels}
+
+    async def __call__(self, key: SessionKey, payload: dict[str, Any], done: int) -> int:
+        channel = self.channels.get(key.channel)
+        if channel is None or await self.conversation.session(key) is None:
+            return -1
+        return await channel.send_later(key, payload, done)
 
 
 class ReminderSending:

@@ -111,15 +111,30 @@ class ReminderQueue:
             self.keys.reminder_job(key, reminder_id),
             f"{self.keys.reminder_job(key, reminder_id)}:{NIGHT}",
         ):
-            job = await self.queue.job(job_key)
-            if job is None or job.status in (Status.COMPLETE, Status.FAILED, Status.ABORTED):
-                continue
-            await self.queue.abort(job, error="cancelled")
-            if job.status != Status.ACTIVE:  # a scheduled job must also be finished, or it stays "aborting"
-                job.ttl = NOT_KEPT  # and deleted: its record names the user
-                await self.queue.finish(job, Status.ABORTED, error="cancelled")
-            if self.observer is not None:
+            job = await self.drop_job(job_key)
+            if job is not None and self.observer is not None:
                 self.observer.reminder(str(job.kwargs.get("kind", "?")) if job.kwargs else "?", "cancelled")
+
+    async def forget(self, key: SessionKey) -> None:
+        """削除: the user's replies kept for later (`bot.reminders.outbox`), aborted and deleted with their
+        records and marks. (Reminders are cancelled by the turn's own `CancelReminders`.)"""
+        index = self.keys.outbox_index(key)
+        for raw in await self.queue.redis.smembers(index):
+            job_key = raw.decode() if isinstance(raw, bytes) else str(raw)
+            await self.drop_job(job_key)
+            await self.queue.redis.delete(self.keys.outbox_done(job_key))
+        await self.queue.redis.delete(index)
+
+    async def drop_job(self, job_key: str) -> Job | None:
+        """A pending job aborted and its record deleted (it names the user); the job, or None if none was."""
+        job = await self.queue.job(job_key)
+        if job is None or job.status in (Status.COMPLETE, Status.FAILED, Status.ABORTED):
+            return None
+        await self.queue.abort(job, error="cancelled")
+        if job.status != Status.ACTIVE:  # a scheduled job must also be finished, or it stays "aborting"
+            job.ttl = NOT_KEPT  # and deleted: its record names the user
+            await self.queue.finish(job, Status.ABORTED, error="cancelled")
+        return job
 
     async def pending(self, key: SessionKey, reminder_id: str) -> bool:
         job = await self.queue.job(self.keys.reminder_job(key, reminder_id))

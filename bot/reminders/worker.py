@@ -28,6 +28,7 @@ from saq.types import PartialTimersDict
 from bot.core.dates import JST, in_hours
 from bot.core.messages import CommandInput, Inbound, ReminderInput
 from bot.core.session import SessionKey
+from bot.reminders.outbox import LATER_FUNCTION
 from bot.reminders.queue import FUNCTION, KEEP_SECONDS, NIGHT, NOT_KEPT, ReminderQueue
 from bot.reminders.saq_embedded import EmbeddedWorker, embedded_worker
 
@@ -41,6 +42,11 @@ Send = Callable[[SessionKey, Inbound, str, str], Awaitable[str]]
 dropped (nothing to send), duplicate (applied before), busy (store down: retry), failed or no_channel."""
 
 
+SendLater = Callable[[SessionKey, dict[str, Any], int], Awaitable[int]]
+"""Sends a kept reply (`bot.reminders.outbox`) from unit `done` on through the user's channel; returns how
+many units are sent, -1 when it can no longer be sent (the user erased, the app uninstalled)."""
+
+
 class SendFailed(RuntimeError):
     """The platform did not take the reminder (429, 5xx, a timeout): saq runs the job again, with backoff."""
 
@@ -51,6 +57,8 @@ class ClaimHeld(RuntimeError):
 
 class ReminderObserver(Protocol):
     def reminder(self, kind: str, outcome: str) -> None: ...
+
+    def later(self, channel: str, outcome: str) -> None: ...
 
 
 class ReminderDelivery:
@@ -65,7 +73,9 @@ class ReminderDelivery:
         observer: ReminderObserver | None = None,
         sweep_seconds: int = 5,
         concurrency: int = 10,
+        send_later: SendLater | None = None,
     ) -> None:
+        self.send_later = send_later
         self.sweep_seconds = sweep_seconds
         self.concurrency = concurrency
         self.queue = queue
@@ -101,6 +111,37 @@ class ReminderDelivery:
             outcome = "lost"  # the last try failed too: counted, never silently
         self._count(kind, outcome, channel)
         return outcome
+
+    async def deliver_later(self, ctx: Any, *, channel: str, workspace: str, user: str, payload: dict[str, Any]) -> str:
+        """A reply kept in the outbox: its units from where the last try stopped; retried like a reminder."""
+        job = ctx.get("job") if isinstance(ctx, dict) else None
+        key = SessionKey(channel, workspace, user)
+        units = payload.get("units") if isinstance(payload, dict) else None
+        total = len(units) if isinstance(units, list) else 0
+        done_key = self.queue.keys.outbox_done(job.key) if job is not None else None
+        done = int(await self.redis.get(done_key) or 0) if done_key else 0
+        sent = await self.send_later(key, payload, done) if self.send_later is not None and total else -1
+        if 0 <= sent < total:
+            if done_key:
+                await self.redis.set(done_key, sent, ex=KEEP_SECONDS)
+            if job is not None and job.retryable:
+                self._count_later(channel, "retried")
+                raise SendFailed("kept reply not sent")
+        outcome = "dropped" if sent < 0 else "delivered" if sent >= total else "lost"
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if done_key:
+                pipe.delete(done_key)
+            if job is not None:
+                pipe.srem(self.queue.keys.outbox_index(key), job.key)
+            await pipe.execute()
+        self._count_later(channel, outcome)
+        return outcome
+
+    def _count_later(self, channel: str, outcome: str) -> None:
+        if self.observer is not None:
+            self.observer.later(channel, outcome)
+        level = logging.WARNING if outcome == "lost" else logging.INFO
+        log.log(level, "kept reply %s", outcome, extra={"channel": channel})
 
     def _count(self, kind: str, outcome: str, channel: str) -> None:
         if self.observer is not None:
@@ -166,7 +207,8 @@ class ReminderDelivery:
 
     def worker(self) -> EmbeddedWorker:
         timers: PartialTimersDict = {"schedule": 1, "worker_info": 10, "sweep": self.sweep_seconds, "abort": 1}
-        return embedded_worker(self.queue.queue, [(FUNCTION, self.deliver_reminder)], self.concurrency, timers)
+        functions: list[tuple[str, Any]] = [(FUNCTION, self.deliver_reminder), (LATER_FUNCTION, self.deliver_later)]
+        return embedded_worker(self.queue.queue, functions, self.concurrency, timers)
 
     async def start(self) -> None:
         """Run the worker inside this event loop (`serve`): it leaves the process's signals to uvicorn."""

@@ -112,6 +112,20 @@ class KeyBuilder:
         """How many reminders the user was sent in one ISO week (``2026w49``)."""
         return f"{self.prefix}:reminder-week:{user_digest(key)}:{week}"
 
+    # --- the outbox (bot.reminders.outbox): replies that could not be sent, sent later -----------------------
+
+    def outbox_job(self, key: SessionKey, payload_id: str) -> str:
+        """The saq job key of one kept reply (`payload_id`: a digest of what it holds)."""
+        return f"{self.prefix}:later:{user_digest(key)}:{payload_id}"
+
+    def outbox_index(self, key: SessionKey) -> str:
+        """The user's kept replies' job keys, so that 削除 can find and delete them."""
+        return f"{self.prefix}:later-index:{user_digest(key)}"
+
+    def outbox_done(self, job_key: str) -> str:
+        """How many units of a kept reply were sent: a re-run goes on from there."""
+        return f"{job_key}:done"
+
     def _build(self, key: SessionKey, kind: str) -> str:
         return f"{self.prefix}:{self.tag(key)}:{kind}"
 

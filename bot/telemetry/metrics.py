@@ -43,6 +43,12 @@ class Metrics:
             ["kind", "outcome"],
             registry=r,
         )
+        self.replies_later = Counter(
+            "taikai_replies_later",
+            "Replies that could not be sent at once, by outcome (kept, delivered, retried, lost, dropped)",
+            ["channel", "outcome"],
+            registry=r,
+        )
         self.templates = Counter("taikai_templates", "Client-message templates produced", ["template"], registry=r)
         self.dedupe_hits = Counter("taikai_dedupe_hits", "Duplicate events ignored", ["channel"], registry=r)
         self.rate_limited = Counter(
@@ -84,6 +90,9 @@ class Metrics:
 
     def reminder(self, kind: str, outcome: str) -> None:
         self.reminders.labels(kind, outcome).inc()
+
+    def later(self, channel: str, outcome: str) -> None:
+        self.replies_later.labels(channel, outcome).inc()
 
     def duplicate(self, key: SessionKey) -> None:
         self.dedupe_hits.labels(key.channel).inc()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.channels.base import ChannelContext
+from bot.channels.base import ChannelContext, Outbox
 from bot.config import Settings
 from bot.conversation import Conversation
 from bot.core.library.model import Library
@@ -22,6 +22,7 @@ class Services:
     conversation: Conversation
     tasks: TaskTracker
     metrics: Metrics
+    outbox: Outbox | None = None
 
     def channel_context(self) -> ChannelContext:
-        return ChannelContext(self.settings, self.library, self.conversation, self.tasks, self.metrics)
+        return ChannelContext(self.settings, self.library, self.conversation, self.tasks, self.metrics, self.outbox)

@@ -24,15 +24,16 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from starlette.routing import BaseRoute
 
-from bot.channels.base import ChannelContext, WebChannel
+from bot.channels.base import ChannelContext, Outbox, WebChannel
 from bot.channels.delivery import OutputChannel, deliver
-from bot.channels.line.api import api_configuration
+from bot.channels.line.api import api_configuration, to_json
 from bot.channels.line.events import Erase, GroupNotice, Ignore, Incoming, Repeat, Turn
-from bot.channels.line.render import LineWords, question_place, render
+from bot.channels.line.render import LineWords, Message, question_place, render
 from bot.channels.line.send import LineSender
 from bot.channels.line.webhook import LineWebhook
 from bot.conversation import TurnResult, TurnStatus, UserMessage
@@ -50,21 +51,39 @@ T = TypeVar("T")
 
 class LineOutput(OutputChannel):
     """Replies to one LINE event, sent by reply token (else push). For a `Repeat`, an answered turn gets the
-    `preface` line first and, when it still shows the question that 「もっと見る」 was tapped on, that page."""
+    `preface` line first and, when it still shows the question that 「もっと見る」 was tapped on, that page.
+
+    What could not be sent (LINE answered 429 or 5xx to every try) goes to the `outbox`, when there is one and
+    pushes are allowed: pushed later with retry keys from the event id, so it arrives once (`+later`)."""
 
     def __init__(
-        self, sender: LineSender, words: LineWords, event: Incoming, repeat: Repeat | None = None, preface: str = ""
+        self,
+        sender: LineSender,
+        words: LineWords,
+        event: Incoming,
+        repeat: Repeat | None = None,
+        preface: str = "",
+        outbox: Later | None = None,
     ) -> None:
         self.sender, self.words, self.event, self.repeat, self.preface = sender, words, event, repeat, preface
+        self.outbox = outbox
 
     async def send(self, replies: Sequence[Reply], page: int = 0) -> str:
         if not replies:
             return "nothing"
         event = self.event
         messages = render(replies, self.words, page)
-        return await self.sender.deliver(event.chat.id, event.reply_token, messages, event.event_id or "-")
+        unsent: list[list[Message]] = []
+        key = event.event_id or "-"
+        outcome = await self.sender.deliver(event.chat.id, event.reply_token, messages, key, unsent)
+        if unsent and self.outbox is not None and event.chat.user is not None and event.event_id:
+            payload = {"to": event.chat.user, "key": key, "units": [to_json(batch) for batch in unsent]}
+            outcome += "+later" if await self.outbox.keep(payload) else "+lost"
+        return outcome
 
     async def answer(self, result: TurnResult) -> str:
+        if result.session is None:  # 削除 done: nothing that names the user is kept, not even this answer
+            self.outbox = None
         more = self.repeat.page if self.repeat is not None else None
         page = 0
         if more is not None and result.replies and isinstance(last := result.replies[-1], Question):
@@ -86,6 +105,17 @@ class LinePush(OutputChannel):
             return "nothing"
         key = f"reminder:{self.user}:{self.retry_key}"  # hashed into a UUID by the sender: no id goes out in clear
         return await self.sender.push_all(self.user, render(replies, self.words, 0), key)
+
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """The outbox, for one user's chat (a bound `Outbox.keep`)."""
+
+    outbox: Outbox
+    key: SessionKey
+
+    async def keep(self, payload: dict[str, Any]) -> bool:
+        return await self.outbox.keep(self.key, payload)
 
 
 class LineChannel:
@@ -127,6 +157,13 @@ class LineChannel:
 
     async def reminder_output(self, key: SessionKey, retry_key: str) -> OutputChannel | None:
         return LinePush(self.sender, self.words, key.user, retry_key) if self._sender is not None else None
+
+    async def send_later(self, key: SessionKey, payload: dict[str, Any], done: int) -> int:
+        """Push what a failed reply left in the outbox (`LineOutput`), with its own retry keys."""
+        units, to, retry = payload.get("units"), payload.get("to"), payload.get("key")
+        if not isinstance(units, list) or not isinstance(to, str) or not isinstance(retry, str) or to != key.user:
+            return -1  # not ours (a payload from another release?): dropped, counted
+        return await self.sender.push_later(to, units, f"{retry}:{key.user}", done)
 
     @property
     def sender(self) -> LineSender:
@@ -175,11 +212,20 @@ class LineChannel:
                 self._log(event, "erased")
             case Turn(inbound=inbound):
                 result = await self._with_loading(event, self._turn(self._message(workspace, event, inbound)))
-                await self._deliver(event, result, LineOutput(self.sender, self.words, event))
+                later = self._later(workspace, event)
+                await self._deliver(event, result, LineOutput(self.sender, self.words, event, outbox=later))
             case Repeat(preface=preface) as repeat:
                 result = await self._with_loading(event, self._repeat(workspace, event))
                 words = preface.line(self.context.library.texts) if preface is not None else ""
-                await self._deliver(event, result, LineOutput(self.sender, self.words, event, repeat, words))
+                output = LineOutput(self.sender, self.words, event, repeat, words, self._later(workspace, event))
+                await self._deliver(event, result, output)
+
+    def _later(self, workspace: str, event: Incoming) -> Later | None:
+        """The outbox for this user's failed replies: only when pushes are allowed (it delivers by push)."""
+        outbox = self.context.outbox
+        if outbox is None or not self.context.settings.line_push_fallback or event.chat.user is None:
+            return None
+        return Later(outbox, self._key(workspace, event))
 
     def _key(self, workspace: str, event: Incoming) -> SessionKey:
         assert event.chat.user is not None  # classify() turns user-less events into Ignore

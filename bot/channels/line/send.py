@@ -115,20 +115,41 @@ class LineSender:
             log.warning("line loading animation failed: %s", type(exc).__name__)
         return False
 
-    async def deliver(self, to: str | None, reply_token: str | None, messages: Sequence[Message], key: str) -> str:
+    async def deliver(
+        self,
+        to: str | None,
+        reply_token: str | None,
+        messages: Sequence[Message],
+        key: str,
+        unsent: list[list[Message]] | None = None,
+    ) -> str:
         """Send `messages`: the first 5 as a reply (or push), the rest, if any, by push.
 
         `to` is the user, group or room id (for a push); `key` makes the push retry keys. Returns the
         outcome for the log: replied | pushed | not_sent | failed (with `+pushed`/`+dropped` for extras).
+        The batches that failed are added to `unsent`, in order (after a failed first batch, all of them).
         """
         if not messages:
             return "nothing"
         batches = [list(messages[i : i + MAX_MESSAGES]) for i in range(0, len(messages), MAX_MESSAGES)]
         outcome = await self._first(to, reply_token, batches[0], key)
+        failed = outcome == "failed"
         for index, batch in enumerate(batches[1:], 1):
-            pushed = outcome != "failed" and await self._push(to, batch, f"{key}:{index}")
+            pushed = not failed and await self._push(to, batch, f"{key}:{index}")
+            failed = failed or not pushed  # what follows a lost batch would be out of context
             outcome += "+pushed" if pushed else "+dropped"
+        if unsent is not None:
+            lost = [i for i, part in enumerate(outcome.split("+")) if part in ("failed", "dropped")]
+            unsent.extend(batches[lost[0] :] if lost else [])
         return outcome
+
+    async def push_later(self, to: str, batches: Sequence[list[dict[str, Any]]], key: str, done: int) -> int:
+        """Push kept batches (`to_json` of messages) from `done` on, each with its own retry key, stopping at the
+        first failure; returns how many are sent. LINE drops a batch it accepted before (409): sent."""
+        for index in range(done, len(batches)):
+            if not await self._push(to, batches[index], f"{key}:later:{index}", always=True):
+                return index
+        return len(batches)
 
     async def push_all(self, to: str, messages: Sequence[Message], key: str) -> str:
         """Push `messages` (a reminder: no reply token), 5 at a time, each batch with its own retry key."""
@@ -159,12 +180,16 @@ class LineSender:
             return "not_sent"
         return "pushed" if await self._push(to, batch, key) else "failed"
 
-    async def _push(self, to: str | None, batch: list[Message], key: str, always: bool = False) -> bool:
+    async def _push(
+        self, to: str | None, batch: list[Message] | list[dict[str, Any]], key: str, always: bool = False
+    ) -> bool:
         if not (self.push_fallback or always) or to is None:
             return False
         retry_key = str(uuid.uuid5(_RETRY_NAMESPACE, key))
         try:
-            request = PushMessageRequest(to=to, messages=batch)
+            # kept batches are JSON already (`LineApi.post` sends a dict as it is)
+            kept = bool(batch) and isinstance(batch[0], dict)
+            request: Any = {"to": to, "messages": batch} if kept else PushMessageRequest(to=to, messages=batch)
             await self._post("/v2/bot/message/push", request, {"X-Line-Retry-Key": retry_key})
             self.on_push()
             return True

@@ -22,6 +22,7 @@ import logging
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 from slack_bolt import BoltResponse
@@ -39,7 +40,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import ChannelContext
 from bot.channels.delivery import OutputChannel
-from bot.channels.slack.delivery import Place, SlackDelivery, SlackOutput
+from bot.channels.slack.delivery import Place, SlackDelivery, SlackOutput, later_place
 from bot.channels.slack.guard import Refusal, bolt_request, verify
 from bot.channels.slack.listeners import SlackListeners
 from bot.channels.slack.retries import retry_handlers
@@ -211,15 +212,30 @@ class SlackChannel:
 
     async def reminder_output(self, key: SessionKey, retry_key: str) -> OutputChannel | None:
         """A reminder to one user: the app's DM with them, with the workspace's token (none when the app
-        was uninstalled there: the reminder is dropped)."""
+        was uninstalled there: the reminder is dropped). A failed post is the reminder job's to retry."""
+        client = await self._client_for(key.workspace)
+        if client is None:
+            return None
+        return SlackOutput(self.delivery, client, key, Place(channel=key.user, user=key.user), None, later=False)
+
+    async def send_later(self, key: SessionKey, payload: dict[str, Any], done: int) -> int:
+        """Post what a failed answer left in the outbox (`SlackOutput`), from message `done` on."""
+        found = later_place(payload)
+        client = await self._client_for(key.workspace)
+        if found is None or client is None or found[0].user != key.user:
+            return -1
+        place, messages = found
+        posted = await self.delivery.send(client, place, messages[done:])
+        # a post that may have arrived counts as sent: posting it again could show it twice
+        return done + posted.sent + (0 if posted.refused or done + posted.sent == len(messages) else 1)
+
+    async def _client_for(self, workspace: str) -> AsyncWebClient | None:
+        """A Web API client with the workspace's bot token; None when the app is not installed there."""
         token = _secret(self.context.settings.slack_bot_token)
         if self.installations is not None:
-            found = await self.installations.async_find_installation(enterprise_id=None, team_id=key.workspace)
+            found = await self.installations.async_find_installation(enterprise_id=None, team_id=workspace)
             token = found.bot_token if found is not None else None
-        if not token:
-            return None
-        client = api_client(self.context.settings, token)
-        return SlackOutput(self.delivery, client, key, Place(channel=key.user, user=key.user), None)
+        return api_client(self.context.settings, token) if token else None
 
     async def shutdown(self) -> None:
         if self.socket_mode is not None:

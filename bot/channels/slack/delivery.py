@@ -71,6 +71,15 @@ class Place:
 
 
 @dataclass(frozen=True, slots=True)
+class Posted:
+    """How many messages went; `refused`: the first that did not surely never reached Slack (429, 503, no
+    connection), so posting it again cannot show it twice."""
+
+    sent: int
+    refused: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Tap:
     """The question message a button was pressed on, so its buttons can be replaced by the answer."""
 
@@ -85,18 +94,38 @@ class Tap:
 
 class SlackOutput(OutputChannel):
     """One turn's answers to one place. An answered turn first replaces the tapped question's buttons with the
-    chosen answer, then posts the replies, then refreshes the user's Home tab."""
+    chosen answer, then posts the replies, then refreshes the user's Home tab.
+
+    What could not be posted goes to the outbox (`later`), when there is one: posted later, to the same
+    channel and thread (a response URL's answer to the user's DM), each message once (`sent+later`)."""
 
     def __init__(
-        self, delivery: SlackDelivery, client: AsyncWebClient, key: SessionKey, place: Place, tap: Tap | None
+        self,
+        delivery: SlackDelivery,
+        client: AsyncWebClient,
+        key: SessionKey,
+        place: Place,
+        tap: Tap | None,
+        later: bool = True,
     ) -> None:
         self.delivery, self.client, self.key, self.place, self.tap = delivery, client, key, place, tap
+        self.later = later
 
     async def send(self, replies: Sequence[Reply]) -> str:
-        sent = await self.delivery.send(self.client, self.place, render(replies, self.key.user))
-        return "sent" if sent else "failed"
+        messages = render(replies, self.key.user)
+        posted = await self.delivery.send(self.client, self.place, messages)
+        sent = posted.sent
+        if sent == len(messages):
+            return "sent"
+        outbox = self.delivery.context.outbox
+        if not self.later or outbox is None or not posted.refused:
+            return "failed"  # a post that may have arrived (a 500, a dropped connection) is not posted again
+        kept = await outbox.keep(self.key, later_payload(self.place, messages[sent:]))
+        return "failed+later" if kept else "failed+lost"
 
     async def answer(self, result: TurnResult) -> str:
+        if result.session is None:  # 削除 done: nothing that names the user is kept, not even this answer
+            self.later = False
         if self.tap is not None and result.trace is not None:
             await self.delivery.mark_answered(self.client, self.tap, applied=result.trace.outcome != "stale")
         sent = await self.send(result.replies)
@@ -119,9 +148,9 @@ class SlackDelivery:
         else:
             log.debug("slack turn: %s", delivery.describe())
 
-    async def send(self, client: AsyncWebClient, place: Place, messages: Sequence[SlackMessage]) -> bool:
-        """Post in order; stop at the first failure (the rest would be out of context). True if all went."""
-        for message in messages:
+    async def send(self, client: AsyncWebClient, place: Place, messages: Sequence[SlackMessage]) -> Posted:
+        """Post in order; stop at the first failure (the rest would be out of context). How many went."""
+        for index, message in enumerate(messages):
             try:
                 if place.response_url:
                     await self._webhook(place.response_url, message.text, message.blocks, replace=False)
@@ -143,8 +172,8 @@ class SlackDelivery:
             except _SEND_ERRORS as exc:
                 log.warning("slack send failed: %s", _error_code(exc))
                 self.context.metrics.platform_error("slack", _error_code(exc))
-                return False
-        return True
+                return Posted(index, _refused(exc))
+        return Posted(len(messages), False)
 
     async def mark_answered(self, client: AsyncWebClient, tap: Tap, applied: bool) -> None:
         """Replace the question's buttons with the chosen answer (or just remove them when the tap was stale)."""
@@ -198,12 +227,43 @@ class SlackDelivery:
             raise WebhookFailed(str(response.status_code))
 
 
+def later_payload(place: Place, messages: Sequence[SlackMessage]) -> dict[str, Any]:
+    """What the outbox keeps of messages not posted: JSON, and never a response URL (a credential for 30
+    minutes): an ephemeral answer goes to the user's DM instead."""
+    channel = place.user if place.response_url else place.channel
+    thread = None if place.response_url else place.thread_ts
+    private = place.private or bool(place.response_url)
+    units = [{"text": m.text, "blocks": list(m.blocks), "personal": m.personal} for m in messages]
+    return {"channel": channel, "user": place.user, "thread_ts": thread, "private": private, "units": units}
+
+
+def later_place(payload: dict[str, Any]) -> tuple[Place, list[SlackMessage]] | None:
+    """The place and messages of a kept payload; None when it is not one (another release's, a bad edit)."""
+    units, channel, user = payload.get("units"), payload.get("channel"), payload.get("user")
+    if not isinstance(units, list) or not isinstance(channel, str) or not isinstance(user, str):
+        return None
+    thread = payload.get("thread_ts") if isinstance(payload.get("thread_ts"), str) else None
+    place = Place(channel, user, thread_ts=thread, private=bool(payload.get("private", True)))
+    try:
+        messages = [SlackMessage(str(u["text"]), tuple(u["blocks"]), bool(u.get("personal"))) for u in units]
+    except (KeyError, TypeError):
+        return None
+    return place, messages
+
+
 class WebhookFailed(Exception):
     """A response URL refused the message (expired after 30 minutes, or used more than 5 times)."""
 
 
 # What a post can fail with: Slack's refusal, a refused response URL, the network, or a timeout.
 _SEND_ERRORS = (SlackApiError, WebhookFailed, aiohttp.ClientError, TimeoutError)
+
+
+def _refused(exc: Exception) -> bool:
+    """Slack surely did not post it: rate limited or unavailable (what `retries` retries a post after)."""
+    if isinstance(exc, SlackApiError):
+        return exc.response.status_code in (429, 503)
+    return isinstance(exc, aiohttp.ClientConnectorError)
 
 
 def _error_code(exc: Exception) -> str:

@@ -63,6 +63,8 @@ async def _run(
     try:
         async with contextlib.AsyncExitStack() as stack:
             running = [await stack.enter_async_context(replica(library, fake, store)) for store in stores]
+            for _, client in running:  # connections open first: the messages must reach the servers in order
+                assert (await client.get("/healthz")).status_code == 200
             posts = []
             for index, event in enumerate(events):
                 raw = webhooks.body(event)
@@ -92,7 +94,7 @@ async def test_back_to_back_messages_on_two_replicas_apply_in_arrival_order(
     library: Library, fake: FakeLineApi, redis_url: str
 ) -> None:
     sequential, expected = await _run(library, fake, redis_url, servers=1, gap=0.1)
-    concurrent, final = await _run(library, fake, redis_url, servers=2, gap=0.005)
+    concurrent, final = await _run(library, fake, redis_url, servers=2, gap=0.01)
     differing = [i for i, (a, b) in enumerate(zip(sequential, concurrent, strict=True)) if a != b]
     assert differing == [], f"{len(differing)} of {len(MESSAGES)} replies differ from a sequential run"
     assert final is not None and expected is not None

@@ -1,0 +1,111 @@
+"""Issue 17, item 3: a reply LINE refused on every try (500, 429) is not lost: it is kept in Redis and pushed
+later by the worker embedded in `serve`, once (retry keys, which the fake enforces), and 削除 deletes it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bot.core.session import SessionKey
+from tests.channels.line import webhooks
+from tests.channels.line.chat import LineUser
+from tests.channels.line.conftest import Running, StartApp
+
+pytestmark = pytest.mark.redis
+
+REPLY, PUSH = "/v2/bot/message/reply", "/v2/bot/message/push"
+
+
+def _later(run: Running, outcome: str) -> float:
+    metrics = run.app.state.services.metrics
+    return metrics.replies_later.labels("line", outcome)._value.get()  # type: ignore[no-any-return]
+
+
+async def _until(check: object, within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "not within the time"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_reply_line_refused_is_pushed_later_once(start_app: StartApp, redis_url: str) -> None:
+    async with start_app(redis_url) as run:
+        user = LineUser(run)
+        await user.follow()
+        await user.say("ランサーズ")
+        expected = [m.get("text") for m in user.last]  # what this question looks like when it goes through
+        await user.say("戻る")
+        run.fake.faults[REPLY] = [500, 500, 500]  # every try of the next reply: a server error
+        assert await user.say("ランサーズ") == [], "the reply itself was not taken"
+        await _until(lambda: _later(run, "delivered") == 1)
+        pushes = [p for p in run.fake.pushes if p.status == 200]
+        assert len(pushes) == 1 and pushes[0].json["to"] == user.id
+        assert [m.get("text") for m in pushes[0].json["messages"]] == expected, "the same messages, later"
+        assert any(k.lower() == "x-line-retry-key" for k in pushes[0].headers)
+        assert _later(run, "kept") == 1 and _later(run, "lost") == 0
+        await asyncio.sleep(0.5)
+        assert len([p for p in run.fake.pushes if p.status == 200]) == 1, "once"
+        assert run.keys is not None and run.redis is not None
+        left = [k async for k in run.redis.scan_iter(match=f"{run.keys.prefix}:later*")]
+        assert left == [], "nothing of the kept reply is left once it was sent"
+
+
+async def test_pushes_refused_for_a_while_are_retried_until_they_go(start_app: StartApp, redis_url: str) -> None:
+    """A 429 spell longer than the send's own retries: the job is tried again after its backoff."""
+    async with start_app(redis_url) as run:
+        worker = run.app.state.reminders
+        assert worker is not None
+        worker.queue.retry_delay = 0.2
+        user = LineUser(run)
+        await user.follow()
+        run.fake.faults[REPLY] = [429, 429, 429]
+        run.fake.faults[PUSH] = [429] * 4  # the first try's three pushes and one more
+        await user.say("ランサーズ")
+        await _until(lambda: _later(run, "delivered") == 1)
+        assert _later(run, "retried") >= 1 and _later(run, "lost") == 0
+        assert len([p for p in run.fake.pushes if p.status == 200]) == 1
+
+
+async def test_a_push_that_went_out_before_a_crash_is_not_shown_twice(start_app: StartApp, redis_url: str) -> None:
+    """LINE took the push but its answer was lost (-500): the retry of the job meets 409 and stops there."""
+    async with start_app(redis_url) as run:
+        worker = run.app.state.reminders
+        assert worker is not None
+        worker.queue.retry_delay = 0.2
+        user = LineUser(run)
+        await user.follow()
+        run.fake.faults[REPLY] = [500, 500, 500]
+        run.fake.faults[PUSH] = [-500, 500, 500]  # processed, then a server error; the retries refused
+        await user.say("ランサーズ")
+        await _until(lambda: _later(run, "delivered") == 1)
+        assert len([p for p in run.fake.pushes if p.status == 200]) == 0
+        assert [p.status for p in run.fake.pushes][-1] == 409, "LINE already had it: counted as sent"
+        assert len(run.fake.retry_keys) == 1, "one push reached the user"
+
+
+async def test_erase_deletes_the_replies_kept_for_later(start_app: StartApp, redis_url: str) -> None:
+    async with start_app(redis_url) as run:
+        worker = run.app.state.reminders
+        assert worker is not None
+        worker.queue.retry_delay = 60.0  # the kept reply waits for its retry while the user erases
+        user = LineUser(run)
+        await user.follow()
+        run.fake.faults[REPLY] = [500, 500, 500]
+        run.fake.faults[PUSH] = [500] * 3
+        await user.say("ランサーズ")
+        await _until(lambda: _later(run, "retried") == 1)
+        await user.say("削除")
+        await user.say("はい、削除する")
+        assert (await run.session(user.id))[0] is None
+        assert run.redis is not None and run.keys is not None
+        naming = []
+        async for name in run.redis.scan_iter(match="*", count=1000):
+            kind = await run.redis.type(name)
+            value = await run.redis.get(name) if kind == b"string" else b""
+            if user.id.encode() in name or user.id.encode() in (value or b""):
+                naming.append(name)
+        key = SessionKey("line", webhooks.DESTINATION, user.id)
+        assert naming == [run.keys.rate(key).encode()], "the kept reply is gone with everything else"
+        assert [k async for k in run.redis.scan_iter(match=f"{run.keys.prefix}:later*")] == []
