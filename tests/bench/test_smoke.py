@@ -57,3 +57,18 @@ def test_smoke_run_produces_sane_figures(redis_url: str, tmp_path: Path) -> None
     assert 0 < f["startup"]["median_s"] < 30
     assert f["sink"]["reply"] >= f["full"]["events_in_window"] + f["echo"]["events_in_window"]
     assert set(f["targets"]) >= {"full_over_echo", "latency_p99_ms", "redis_commands_per_turn", "first_prompt_s"}
+
+
+@pytest.mark.slow
+def test_reminder_fault_run_loses_and_doubles_nothing(redis_url: str) -> None:
+    """`python -m tests.bench.reminder_faults`, small: a 429 spell, refused and answer-lost pushes."""
+    env = {**os.environ, "REDIS_URL": redis_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.reminder_faults", "--count", "60", "--spell", "0.5", "--refuse-every",
+         "7", "--lose-every", "5"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    figures = dict(line.split(None, 1) for line in done.stdout.splitlines() if line.strip())
+    assert figures["users_reached"] == "60" and figures["lost_users"] == "0" and figures["duplicate_users"] == "0"
+    assert "409" in figures["push_statuses"], "a push whose answer was lost met its retry key"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,7 @@ class Recorded:
     headers: dict[str, str]
     body: bytes
     status: int
+    accepted: bool = False  # the messages reached the user (even when the answer was an injected error)
 
     @property
     def json(self) -> Any:
@@ -53,6 +55,11 @@ class FakeLineApi:
     # path -> statuses to answer first: N refuses with N; -N processes the call, then answers N (a lost
     # answer: the reply went out but the bot saw a server error)
     faults: dict[str, list[int]] = field(default_factory=dict)
+    # path -> (until, status): every call answers `status` until `time.monotonic()` passes `until` (a 429 spell)
+    spells: dict[str, tuple[float, int]] = field(default_factory=dict)
+    # path -> [(n, status)]: every n-th call answers `status` (negative: processed first, as in `faults`)
+    every: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    _counts: dict[str, int] = field(default_factory=dict)
     url: str = ""
     _runner: web.AppRunner | None = None
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
@@ -106,17 +113,26 @@ class FakeLineApi:
 
     async def _dispatch(self, request: web.Request) -> web.Response:
         body = await request.read()
+        accepted = False
         fault = self.faults[request.path].pop(0) if self.faults.get(request.path) else None
+        count = self._counts[request.path] = self._counts.get(request.path, 0) + 1
+        spell = self.spells.get(request.path)
+        if fault is None and spell is not None and time.monotonic() < spell[0]:
+            fault = spell[1]
+        for period, status in self.every.get(request.path, ()):
+            if fault is None and count % period == 0:
+                fault = status
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             status, answer = 401, {"message": "Authentication failed"}
         elif fault is not None and fault > 0:
             status, answer = fault, {"message": "injected fault"}
         else:
             status, answer = self._answer(request, body)
+            accepted = status == 200
             if fault is not None:
                 status, answer = -fault, {"message": "injected fault after processing"}
         headers = {k: v for k, v in request.headers.items()}
-        self.requests.append(Recorded(request.method, request.path, headers, body, status))
+        self.requests.append(Recorded(request.method, request.path, headers, body, status, accepted))
         async with self._changed:
             self._changed.notify_all()
         return web.json_response(answer, status=status, headers={"Retry-After": "0"} if status == 429 else None)
