@@ -5,11 +5,16 @@ BIN := $(VENV)/bin
 
 .PHONY: install chat serve test lint typecheck layers flows-check bench clean
 
-$(BIN)/.installed: pyproject.toml
+# The runtime dependencies exactly as the image gets them (requirements.lock: versions and hashes), then the
+# project without dependencies, then the development tools (which leave the locked versions alone).
+$(BIN)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip check
 	touch $@
 
 install: $(BIN)/.installed

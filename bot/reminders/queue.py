@@ -27,9 +27,9 @@ JOB_TIMEOUT = 30  # seconds: a job whose worker died is re-run after this (plus 
 JOB_RETRIES = 5  # tries in all: a send refused (429, 5xx) is tried again after 5, 10, 20, 40 s, then "lost"
 RETRY_DELAY = 5.0  # seconds before the first retry; saq doubles it each time
 RETRY_BACKOFF = 300  # the most saq waits between two tries
-KEEP_SECONDS = 7 * 86_400  # our "sent" marks (keyed by a digest) are kept this long, then expire
 # A finished job is not kept at all (saq's ttl -1): its record holds the user id the worker needs, and after
-# 削除 nothing may name the user. Exactly-once rests on the digest-keyed marks, not on finished records.
+# 削除 nothing may name the user. Exactly-once rests on the digest-keyed marks (`ReminderDelivery`), not on
+# finished records.
 NOT_KEPT = -1
 NIGHT = "night"  # the suffix of a reminder's job postponed to the morning (one at a time per reminder)
 

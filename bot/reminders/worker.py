@@ -28,11 +28,12 @@ from saq.types import PartialTimersDict
 from bot.core.dates import JST, in_hours
 from bot.core.messages import CommandInput, Inbound, ReminderInput
 from bot.core.session import SessionKey
-from bot.reminders.outbox import LATER_FUNCTION
-from bot.reminders.queue import FUNCTION, KEEP_SECONDS, NIGHT, NOT_KEPT, ReminderQueue
+from bot.reminders.outbox import INDEX_SECONDS, LATER_FUNCTION
+from bot.reminders.queue import FUNCTION, NIGHT, NOT_KEPT, ReminderQueue
 from bot.reminders.saq_embedded import EmbeddedWorker, embedded_worker
 
 log = logging.getLogger(__name__)
+MARKS_SECONDS = 8 * 86_400  # a week's marks outlive the week by a day (a re-run looks at last week's too)
 STOP_GRACE = 1.5  # seconds a stopping worker gives the jobs in flight (a server stops within 2 s)
 
 
@@ -102,7 +103,7 @@ class ReminderDelivery:
                 raise  # the other attempt sends it, or dies and leaves the claim to expire: look again later
             # the last try, and still claimed (an attempt saq cut short keeps it until it expires): unless it
             # was sent meanwhile, count it lost rather than let it vanish
-            sent = await self.redis.exists(self.queue.keys.reminder_sent(key, reminder_id))
+            sent = await self._settled(key, reminder_id, int(self.clock()))
             outcome = "duplicate" if sent else "lost"
         except SendFailed:
             if job is not None and job.retryable:  # saq tries again after its backoff (5 s, doubling)
@@ -123,7 +124,7 @@ class ReminderDelivery:
         sent = await self.send_later(key, payload, done) if self.send_later is not None and total else -1
         if 0 <= sent < total:
             if done_key:
-                await self.redis.set(done_key, sent, ex=KEEP_SECONDS)
+                await self.redis.set(done_key, sent, ex=INDEX_SECONDS)
             if job is not None and job.retryable:
                 self._count_later(channel, "retried")
                 raise SendFailed("kept reply not sent")
@@ -151,10 +152,9 @@ class ReminderDelivery:
 
     async def _deliver(self, key: SessionKey, reminder_id: str, kind: str, attempt: int = 1) -> str:
         keys = self.queue.keys
-        tag = keys.reminder_sent(key, reminder_id)
-        if await self.redis.exists(tag):
-            return "duplicate"
         now = int(self.clock())
+        if await self._settled(key, reminder_id, now):
+            return "duplicate"
         if in_hours(now) != now:  # a retry drifted into the night: wait for the morning
             queued = await self.queue.queue.enqueue(
                 FUNCTION,
@@ -165,8 +165,8 @@ class ReminderDelivery:
             )  # fmt: skip
             # None: this job is that postponement itself, retried into the night again (rare): counted, not silent
             return "postponed" if queued is not None else "lost"
-        week = keys.reminder_week(key, _week(now))
-        if int(await self.redis.get(week) or 0) >= self.per_week:
+        marks = keys.reminder_marks(key, _week(now))
+        if int(await self.redis.hget(marks, "n") or 0) >= self.per_week:
             return "over_limit"
         # one attempt at a time: a job the queue handed out twice is not run twice at once (the claim lasts as
         # long as a job may run, so the re-run of a worker that died finds it gone)
@@ -183,17 +183,27 @@ class ReminderDelivery:
             with contextlib.suppress(Exception):  # the retry must be able to claim it (Redis may be down)
                 await self.redis.delete(keys.reminder_claim(key, reminder_id))
             raise
-        if outcome in ("dropped", "no_channel"):  # settled too: a re-run must not show the question again
-            await self.redis.set(tag, 0, ex=KEEP_SECONDS)
+        settled = outcome in ("dropped", "no_channel", "delivered")  # a re-run must not show the question again
+        if settled:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.hset(marks, reminder_id, 1 if outcome == "delivered" else 0)
+                if outcome == "delivered":
+                    pipe.hincrby(marks, "n", 1)
+                pipe.expire(marks, MARKS_SECONDS)
+                pipe.delete(keys.reminder_claim(key, reminder_id))  # the mark stops a re-run from here on
+                await pipe.execute()
+        if outcome == "no_channel":
             return "dropped"
-        if outcome != "delivered":
-            return outcome
+        return outcome
+
+    async def _settled(self, key: SessionKey, reminder_id: str, now: int) -> bool:
+        """Sent or found moot this week or last (a re-run may cross the week's end)."""
+        keys = self.queue.keys
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.set(tag, 1, ex=KEEP_SECONDS)
-            pipe.incr(week)
-            pipe.expire(week, 8 * 86_400)
-            await pipe.execute()
-        return "delivered"
+            pipe.hexists(keys.reminder_marks(key, _week(now)), reminder_id)
+            pipe.hexists(keys.reminder_marks(key, _week(now - 7 * 86_400)), reminder_id)
+            this_week, last_week = await pipe.execute()
+        return bool(this_week or last_week)
 
     async def _send(self, key: SessionKey, inbound: Inbound, event_id: str, retry_key: str) -> str:
         outcome = await self.send(key, inbound, event_id, retry_key)

@@ -179,7 +179,7 @@ async def session_memory(
     with the Redis rate limiter and an event id per turn, as the LINE channel does), then MEMORY USAGE."""
     from bot.core.dialogue.engine import Engine
     from bot.core.session import SessionKey
-    from bot.reminders.queue import KEEP_SECONDS
+    from bot.reminders.worker import MARKS_SECONDS
     from bot.store.keys import KeyBuilder
     from bot.store.ratelimit import RateLimit
     from bot.store.redis import RedisSessionStore
@@ -211,13 +211,13 @@ async def session_memory(
             values.append(int(client.strlen(keys.session(key))))
             seen.append(memory_usage(client, keys.seen(key)))
             rate.append(memory_usage(client, keys.rate(key)))
-            # the marks as `ReminderDelivery` writes them once a reminder was delivered (kept 7 and 8 days)
-            sent, week = keys.reminder_sent(key, "lancers:payout:1796652575"), keys.reminder_week(key, "2026w49")
-            client.set(sent, 1, ex=KEEP_SECONDS)
-            client.incr(week)
-            client.expire(week, 8 * 86_400)
-            marks.append(memory_usage(client, sent) + memory_usage(client, week))
-            client.delete(sent, week)
+            # the marks as `ReminderDelivery` writes them once a reminder was delivered (kept 8 days)
+            week = keys.reminder_marks(key, "2026w49")
+            client.hset(week, "lancers.payout.6b16c893", 1)
+            client.hincrby(week, "n", 1)
+            client.expire(week, MARKS_SECONDS)
+            marks.append(memory_usage(client, week))
+            client.delete(week)
         return SessionMemory(turns, users, mean(sizes), max(sizes), mean(values), mean(seen), mean(rate), mean(marks))
     finally:
         client.close()

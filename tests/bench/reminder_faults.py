@@ -99,7 +99,7 @@ async def run(
                 return sum(
                     m.reminders.labels(reminder.kind, outcome)._value.get()
                     for m in metrics
-                    for outcome in ("delivered", "lost", "dropped", "duplicate", "over_limit")
+                    for outcome in ("delivered", "lost", "dropped", "over_limit")  # once per reminder
                 )
 
             most = None  # when 99 % were settled: the tail is jobs saq's sweep took back (docs/reminders.md)

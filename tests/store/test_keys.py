@@ -113,9 +113,8 @@ def test_reminder_keys_name_no_user_in_clear() -> None:
     key = SessionKey("slack", "T024BE7LD", "U0G9QF9C6")
     built = (
         KEYS.reminder_job(key, "r1"),
-        KEYS.reminder_sent(key, "r1"),
         KEYS.reminder_claim(key, "r1"),
-        KEYS.reminder_week(key, "2026w49"),
+        KEYS.reminder_marks(key, "2026w49"),
     )
     assert all(k.startswith("taikai:reminder") and user_digest(key) in k for k in built)
     assert not any("U0G9QF9C6" in k or "T024BE7LD" in k for k in (*built, KEYS.reminder_queue))
