@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Poll `condition`: what it waits for happens in other tasks (the server's, the client's)."""
+    for _ in range(int(seconds / 0.005)):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("not reached in time")
 
 
 @contextlib.asynccontextmanager

@@ -7,16 +7,16 @@ views.publish, oauth.v2.access, apps.connections.open); any other method answers
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
+
+from tests.fakes.server import eventually
 
 
 @dataclass(frozen=True)
@@ -230,15 +230,6 @@ class FakeSlackApi:
         finally:
             self._sockets.remove(ws)
         return ws
-
-
-async def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    """Poll `condition`: what it waits for happens in other tasks (the server's, the client's)."""
-    for _ in range(int(seconds / 0.005)):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("not reached in time")
 
 
 async def _params(request: web.Request) -> dict[str, Any]:

@@ -97,6 +97,16 @@ class Running:
             loaded = await self.app.state.services.store.load(key)
         return loaded.session, loaded.version
 
+    async def naming(self, user: str) -> list[bytes]:
+        """Every key whose name, or string value, holds `user`'s id in clear (after 削除: the rate bucket only)."""
+        assert self.redis is not None
+        found = []
+        async for name in self.redis.scan_iter(match="*", count=1000):
+            value = await self.redis.get(name) if await self.redis.type(name) == b"string" else b""
+            if user.encode() in name or user.encode() in (value or b""):
+                found.append(name)
+        return found
+
     async def stored_keys(self) -> list[bytes]:
         """Every key this deployment holds but its own log pseudonym key (which names no user)."""
         assert self.redis is not None and self.keys is not None

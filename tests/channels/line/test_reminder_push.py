@@ -64,12 +64,7 @@ async def test_erase_leaves_nothing_in_redis_that_names_the_user(start_app: Star
         await user.say("はい、削除する")
         assert (await run.session(user.id))[0] is None
         assert run.redis is not None
-        naming = []
-        async for name in run.redis.scan_iter(match="*", count=1000):
-            kind = await run.redis.type(name)
-            value = await run.redis.get(name) if kind == b"string" else b""
-            if user.id.encode() in name or user.id.encode() in (value or b""):
-                naming.append(name)
+        naming = await run.naming(user.id)
         assert run.keys is not None
         key = SessionKey("line", webhooks.DESTINATION, user.id)
         assert naming == [run.keys.rate(key).encode()]

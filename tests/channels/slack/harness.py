@@ -22,8 +22,8 @@ from bot.core.library.model import Library
 from bot.store.base import SessionStore
 from bot.web.services import Services
 from bot.wiring import create_app
-from tests.fakes.server import serve
-from tests.fakes.slack_api import Call, FakeSlackApi, eventually
+from tests.fakes.server import eventually, serve
+from tests.fakes.slack_api import Call, FakeSlackApi
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 _seq = itertools.count(1)

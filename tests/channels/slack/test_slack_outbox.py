@@ -4,7 +4,6 @@ later by the worker embedded in `serve`, once, in the same DM; one that may have
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -16,6 +15,7 @@ from bot.store.keys import KeyBuilder
 from bot.store.redis import RedisSessionStore
 from tests.channels.lexicon import ask
 from tests.channels.slack.harness import SlackHarness, running, settings_for
+from tests.fakes.server import eventually
 from tests.fakes.slack_api import FakeSlackApi
 
 pytestmark = pytest.mark.redis
@@ -43,18 +43,11 @@ def _later(slack: SlackHarness, outcome: str) -> float:
     return slack.services.metrics.replies_later.labels("slack", outcome)._value.get()  # type: ignore[no-any-return]
 
 
-async def _until(check: object, within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "not within the time"
-        await asyncio.sleep(0.05)
-
-
 async def test_an_answer_slack_refused_is_posted_later_once(slack: SlackHarness, slack_api: FakeSlackApi) -> None:
     slack_api.http_failures["chat.postMessage"] = [503] * 3  # the try and its two retries
     assert (await slack.dm(USER, "こんにちは")).status_code == 200
     await slack.settle()
-    await _until(lambda: _later(slack, "delivered") == 1)
+    await eventually(lambda: _later(slack, "delivered") == 1)
     posted = [c for c in slack_api.posts(DM) if ask("common:menu") in c.text()]
     assert len(posted) == 4, "three refused tries, then the post from the outbox"
     await asyncio.sleep(0.5)

@@ -9,7 +9,8 @@ import pytest
 from bot.core.library.model import Library
 from tests.channels.lexicon import ask
 from tests.channels.slack.harness import SIGNING_SECRET, running, settings_for
-from tests.fakes.slack_api import FakeSlackApi, eventually
+from tests.fakes.server import eventually
+from tests.fakes.slack_api import FakeSlackApi
 
 APP_TOKEN = "xapp-1-A0TAIKAI-1-secret"
 
