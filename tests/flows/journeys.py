@@ -29,6 +29,7 @@ JOURNEYS: dict[str, list[str]] = {
         "削除",
         "削除はしないでください",
         "削除",
+        "消すかどうか迷ってます",
         "はい、削除してください",
     ],
     # Done-means journey: a worker with an ongoing job and a proposal made 2 hours ago.

@@ -88,7 +88,15 @@ def test_a_yes_in_words_at_the_erase_confirmation_erases(engine: Engine, typed: 
 
 
 @pytest.mark.parametrize(
-    "typed", ["削除はしないでください", "消さないで", "いや、消さないでください", "やっぱりやめておきます"]
+    "typed",
+    [
+        "削除はしないでください",
+        "消さないで",
+        "いや、消さないでください",
+        "やっぱりやめておきます",
+        "消すかどうか迷ってます",  # erased everything before (found 2026-12-07, not from the held-out set)
+        "全部消していいのかな",
+    ],
 )
 def test_a_no_in_words_at_the_erase_confirmation_erases_nothing(engine: Engine, typed: str) -> None:
     turn = at("common:erase_confirm", engine).send(typed)

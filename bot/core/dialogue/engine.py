@@ -125,7 +125,7 @@ class Engine:
             return self._go(session, self.start, out) if fresh else self._show(session, out)
         command = self.library.vocabulary.command(norm)
         if command is not None:
-            return self._command_or_yes(session, command, out)
+            return self._command_or_yes(session, command, out, text)
         if session.filling:
             return self._fill(session, None, text, norm, out)
         state = self._state(session)
@@ -148,7 +148,7 @@ class Engine:
         if act is Act.COMMAND and decision.command is not None:
             if decision.said and not decision.sure:  # 「削除はまた今度」: run (its confirmation again), not a yes
                 return self._command(session, decision.command, out)
-            return self._command_or_yes(session, decision.command, out)
+            return self._command_or_yes(session, decision.command, out, text)
         if act is Act.ASK_BACK:
             return self._ask_back(session, state, choices, decision.others, out)
         if act is Act.QUESTION:
@@ -294,15 +294,18 @@ class Engine:
         # "repeat" (a sticker, a tap on an old menu): the current question again, as after help and status
         return self._show(session, out)
 
-    def _command_or_yes(self, session: Session, name: str, out: Out) -> Session | None:
+    def _command_or_yes(self, session: Session, name: str, out: Out, text: str = "") -> Session | None:
         """「削除してください」 typed at 「削除しますか？」 means yes to it, not the command again (one reply is
-        handled once: answered, never re-asked)."""
+        handled once: answered, never re-asked) — unless it hesitates (「消すかどうか迷ってます」): then which."""
         confirms = {"erase": self.library.lexicon.erase_target, "restart": self.library.lexicon.restart_target}
         if session.filling is None and self._current(session) is not None:
             state = self._state(session)
             offered = self._offered(session, state)
             if confirms.get(name) == f"{session.flow}:{session.state}":
                 yes = next((c for c in offered if c.means == "yes"), None)
+                if yes is not None and self.understanding.hesitant(offered, yes.id, text):
+                    no = [c.id for c in offered if c.means == "no"]
+                    return self._ask_back(session, state, offered, (yes.id, *no[:1]), out)
                 if yes is not None:
                     return self._choose(session, state, yes, out)
             # 「記録を削除して」 at a menu that offers 削除 itself: that choice (its action or its id is the command)

@@ -23,7 +23,7 @@ from enum import Enum
 from bot.core.japanese.analysis import TextAnalysis
 from bot.core.japanese.normalize import normalize
 from bot.core.library.model import Choice, Library, State
-from bot.core.understanding.interpret import LATER, Meaning, Reading
+from bot.core.understanding.interpret import DOUBT, LATER, Meaning, Reading
 from bot.core.understanding.matching import match_choice
 from bot.core.understanding.reader import Reader
 
@@ -85,7 +85,7 @@ class Understanding:
                 return Decision(Act.UNDERSTOOD, counted.choice)
         exact_only = self.reader.analyzer is not None  # the analyzer reads anything else
         chosen = match_choice(norm, [c.candidate for c in choices], self.vocabulary, exact_only)
-        if chosen is not None:
+        if chosen is not None and not self.hesitant(choices, chosen, text):
             return Decision(Act.CHOOSE, chosen)
         if fresh:
             return Decision(Act.GREET)
@@ -105,6 +105,17 @@ class Understanding:
         if fallback is not None and norm:
             return Decision(Act.CHOOSE, fallback.id)
         return Decision(Act.REASK)
+
+    def hesitant(self, choices: Sequence[Choice], chosen: str, text: str) -> bool:
+        """A reply naming a choice that cannot be undone (削除, やり直す) but that hesitates (「消すかどうか迷って
+        ます」「消していいのかな」) or asks: read as a whole below, which asks back, instead of erasing."""
+        choice = next((c for c in choices if c.id == chosen), None)
+        if choice is None or choice.action is None:
+            return False
+        analysis = self.reader.analyze(text)
+        if analysis is None:
+            return False
+        return analysis.hedge or analysis.is_question or analysis.main_lemma in DOUBT
 
     def _bare_number(self, choices: Sequence[Choice], numbered: Sequence[Choice], text: str, number: int) -> Decision:
         """「1」 at a question whose choices state ranges: the button's number, unless it may also be an amount
