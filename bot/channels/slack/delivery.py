@@ -27,6 +27,7 @@ from bot.channels.base import ChannelContext
 from bot.channels.delivery import OutputChannel, deliver
 from bot.channels.slack.home import publish_home
 from bot.channels.slack.render import SlackMessage, answered_blocks, render
+from bot.channels.slack.retries import REFUSED, never_reached
 from bot.conversation import TurnResult, TurnStatus, UserMessage
 from bot.core.messages import Reply, StartInput
 from bot.core.session import SessionKey
@@ -260,10 +261,10 @@ _SEND_ERRORS = (SlackApiError, WebhookFailed, aiohttp.ClientError, TimeoutError)
 
 
 def _refused(exc: Exception) -> bool:
-    """Slack surely did not post it: rate limited or unavailable (what `retries` retries a post after)."""
+    """Slack surely did not post it: the same rule as `retries` retries a post by."""
     if isinstance(exc, SlackApiError):
-        return exc.response.status_code in (429, 503)
-    return isinstance(exc, aiohttp.ClientConnectorError)
+        return exc.response.status_code in REFUSED
+    return never_reached(exc)
 
 
 def _error_code(exc: Exception) -> str:

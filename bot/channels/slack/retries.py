@@ -31,6 +31,14 @@ def posts(request: HttpRequest) -> bool:
     return request.url.rstrip("/").rsplit("/", 1)[-1] in POSTING
 
 
+REFUSED = frozenset({429, 503})  # statuses after which Slack surely did not post (a 500 may have posted)
+
+
+def never_reached(error: Exception | None) -> bool:
+    """The connection could not be made at all: a dropped one may have carried the post to Slack."""
+    return isinstance(error, aiohttp.ClientConnectorError)
+
+
 class _PostGuard(AsyncRetryHandler):
     """slack_sdk's rule for every call but a post, which is retried only when `post_retryable` says it surely
     did not arrive."""
@@ -56,7 +64,7 @@ class SafeServerErrorRetryHandler(_PostGuard, AsyncServerErrorRetryHandler):
     showed the user the same message again."""
 
     def post_retryable(self, response: HttpResponse | None, error: Exception | None) -> bool:
-        return response is not None and response.status_code == 503
+        return response is not None and response.status_code == 503  # 429 is the rate-limit handler's
 
 
 class SafeConnectionErrorRetryHandler(_PostGuard, AsyncConnectionErrorRetryHandler):
@@ -64,4 +72,4 @@ class SafeConnectionErrorRetryHandler(_PostGuard, AsyncConnectionErrorRetryHandl
     later may have carried the post to Slack."""
 
     def post_retryable(self, response: HttpResponse | None, error: Exception | None) -> bool:
-        return isinstance(error, aiohttp.ClientConnectorError)
+        return never_reached(error)
