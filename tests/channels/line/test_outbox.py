@@ -23,6 +23,17 @@ def _later(run: Running, outcome: str) -> float:
     return metrics.replies_later.labels("line", outcome)._value.get()  # type: ignore[no-any-return]
 
 
+async def _refused_user(run: Running, replies: list[int], pushes: list[int], retry_delay: float) -> LineUser:
+    """A LINE user, then the fake answers the next replies and pushes with these statuses (see `faults`)."""
+    worker = run.app.state.reminders
+    assert worker is not None
+    worker.queue.retry_delay = retry_delay
+    user = LineUser(run)
+    await user.follow()
+    run.fake.faults[REPLY], run.fake.faults[PUSH] = replies, pushes
+    return user
+
+
 async def test_a_reply_line_refused_is_pushed_later_once(start_app: StartApp, redis_url: str) -> None:
     async with start_app(redis_url) as run:
         user = LineUser(run)
@@ -48,13 +59,8 @@ async def test_a_reply_line_refused_is_pushed_later_once(start_app: StartApp, re
 async def test_pushes_refused_for_a_while_are_retried_until_they_go(start_app: StartApp, redis_url: str) -> None:
     """A 429 spell longer than the send's own retries: the job is tried again after its backoff."""
     async with start_app(redis_url) as run:
-        worker = run.app.state.reminders
-        assert worker is not None
-        worker.queue.retry_delay = 0.2
-        user = LineUser(run)
-        await user.follow()
-        run.fake.faults[REPLY] = [429, 429, 429]
-        run.fake.faults[PUSH] = [429] * 4  # the first try's three pushes and one more
+        # pushes: the first try's three and one more
+        user = await _refused_user(run, [429, 429, 429], [429] * 4, retry_delay=0.2)
         await user.say("ランサーズ")
         await eventually(lambda: _later(run, "delivered") == 1)
         assert _later(run, "retried") >= 1 and _later(run, "lost") == 0
@@ -64,13 +70,8 @@ async def test_pushes_refused_for_a_while_are_retried_until_they_go(start_app: S
 async def test_a_push_that_went_out_before_a_crash_is_not_shown_twice(start_app: StartApp, redis_url: str) -> None:
     """LINE took the push but its answer was lost (-500): the retry of the job meets 409 and stops there."""
     async with start_app(redis_url) as run:
-        worker = run.app.state.reminders
-        assert worker is not None
-        worker.queue.retry_delay = 0.2
-        user = LineUser(run)
-        await user.follow()
-        run.fake.faults[REPLY] = [500, 500, 500]
-        run.fake.faults[PUSH] = [-500, 500, 500]  # processed, then a server error; the retries refused
+        # the first push processed, then answered 500; its retries refused
+        user = await _refused_user(run, [500, 500, 500], [-500, 500, 500], retry_delay=0.2)
         await user.say("ランサーズ")
         await eventually(lambda: _later(run, "delivered") == 1)
         assert len([p for p in run.fake.pushes if p.status == 200]) == 0
@@ -80,13 +81,8 @@ async def test_a_push_that_went_out_before_a_crash_is_not_shown_twice(start_app:
 
 async def test_erase_deletes_the_replies_kept_for_later(start_app: StartApp, redis_url: str) -> None:
     async with start_app(redis_url) as run:
-        worker = run.app.state.reminders
-        assert worker is not None
-        worker.queue.retry_delay = 60.0  # the kept reply waits for its retry while the user erases
-        user = LineUser(run)
-        await user.follow()
-        run.fake.faults[REPLY] = [500, 500, 500]
-        run.fake.faults[PUSH] = [500] * 3
+        # the kept reply waits for its retry while the user erases
+        user = await _refused_user(run, [500, 500, 500], [500] * 3, retry_delay=60.0)
         await user.say("ランサーズ")
         await eventually(lambda: _later(run, "retried") == 1)
         await user.say("削除")
