@@ -13,7 +13,7 @@ import pytest
 from bot.conversation import Conversation
 from bot.core.dialogue.engine import Engine
 from bot.core.messages import StartInput, TextInput
-from bot.core.session import Session, SessionKey
+from bot.core.session import SessionKey
 from bot.store.keys import KeyBuilder
 from bot.store.ratelimit import RateLimit
 from bot.store.redis import RedisSessionStore
@@ -93,15 +93,9 @@ async def test_two_hundred_concurrent_turns_of_one_user_all_apply_in_order(
     applied_order: list[str] = []
     original_save = store.save
 
-    async def save(
-        key: SessionKey,
-        session: Session | None,
-        version: int,
-        event_id: str | None = None,
-        event_at: int | None = None,
-        ticket: int = 0,
-    ) -> Any:
-        outcome = await original_save(key, session, version, event_id, event_at, ticket)
+    async def save(*args: Any, **kwargs: Any) -> Any:
+        outcome = await original_save(*args, **kwargs)
+        event_id = args[3] if len(args) > 3 else kwargs.get("event_id")  # as `Conversation` passes it
         if outcome.value == "saved" and event_id is not None:
             applied_order.append(event_id)
         return outcome
