@@ -133,14 +133,13 @@ class LineSender:
             return "nothing"
         batches = [list(messages[i : i + MAX_MESSAGES]) for i in range(0, len(messages), MAX_MESSAGES)]
         outcome = await self._first(to, reply_token, batches[0], key)
-        failed = outcome == "failed"
+        lost = 0 if outcome == "failed" else None  # the first batch not sent: the rest would be out of context
         for index, batch in enumerate(batches[1:], 1):
-            pushed = not failed and await self._push(to, batch, f"{key}:{index}")
-            failed = failed or not pushed  # what follows a lost batch would be out of context
+            pushed = lost is None and await self._push(to, batch, f"{key}:{index}")
+            lost = index if lost is None and not pushed else lost
             outcome += "+pushed" if pushed else "+dropped"
-        if unsent is not None:
-            lost = [i for i, part in enumerate(outcome.split("+")) if part in ("failed", "dropped")]
-            unsent.extend(batches[lost[0] :] if lost else [])
+        if unsent is not None and lost is not None:
+            unsent.extend(batches[lost:])
         return outcome
 
     async def push_later(self, to: str, batches: Sequence[list[dict[str, Any]]], key: str, done: int) -> int:
