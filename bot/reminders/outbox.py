@@ -65,5 +65,5 @@ class ReplyOutbox:
 
     def _count(self, channel: str, outcome: str) -> None:
         observer = self.queue.observer
-        if observer is not None and hasattr(observer, "later"):
+        if observer is not None:
             observer.later(channel, outcome)
