@@ -78,6 +78,7 @@ class SessionChanges(TypedDict, total=False):
     echoed: bool
     reminders: tuple[Reminder, ...]
     menu: tuple[str, ...]
+    heard: Mapping[str, str]
 
 
 @dataclass(frozen=True)  # no slots: `but` copies its __dict__ in one step
@@ -95,6 +96,7 @@ class Session:
     echoed: bool = False  # the last turn said what it understood (「〜ですね」): 「違う」 undoes it
     reminders: tuple[Reminder, ...] = ()
     menu: tuple[str, ...] = ()  # choice ids of the ask-back just shown, in its order: a typed number answers it
+    heard: Mapping[str, str] = field(default_factory=dict)  # answers said before they were asked (slots.py)
 
     def but(self, **changes: Unpack[SessionChanges]) -> Session:
         """A copy with `changes`: `dataclasses.replace` without its per-call introspection (sessions are
@@ -201,6 +203,8 @@ class Session:
             data["r"] = [[r.id, r.flow, r.kind, r.due] for r in self.reminders]
         if self.menu:
             data["m"] = list(self.menu)
+        if self.heard:
+            data["k"] = dict(self.heard)
         return data
 
     @classmethod
@@ -225,6 +229,7 @@ class Session:
                 echoed=bool(data.get("e")),
                 reminders=tuple(Reminder(str(i), str(f), str(k), int(d)) for i, f, k, d in data.get("r", ())),
                 menu=tuple(str(m) for m in data.get("m", ())),
+                heard={str(k): str(v) for k, v in data.get("k", {}).items()},
             )
         except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"malformed session: {exc}") from exc

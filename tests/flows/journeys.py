@@ -205,14 +205,12 @@ JOURNEYS: dict[str, list[str]] = {
         "まだ終わってない案件が1件あります",
         "キャンセルせずに最後までやります",
         "わかりました",
-        "まだです",
-        "ないです",
+        "まだです",  # 「1件あります」 said before: 「ほかにも…ありますか？」 is not asked
         "1件あります",
         "2時間くらい前に提案しました",
         "戻る",  # the echo says undo with 「戻る」: the next question offers a no, so 「違う」 would answer it
         "30分前",
         "撤回しました",
-        "ないです",
         "納品待ちのものはありません",
         "関連サービスって何ですか？",
         "していません",

@@ -13,7 +13,7 @@ fill-ins (fillins.py), showing (present.py), offered choices (offers.py).
 
 from __future__ import annotations
 
-from bot.core.dialogue import items, reminding
+from bot.core.dialogue import items, reminding, slots
 from bot.core.dialogue.checklist import build_checklist, facts_for
 from bot.core.dialogue.fillins import KEEP, RENAME, SKIP, FillIns, FillStep
 from bot.core.dialogue.offers import offered, trigger_of
@@ -64,6 +64,7 @@ class Engine:
         self.book = TemplateBook(library.templates)
         self.fills = FillIns(library, self.book)
         self.present = Presenter(library, self.book, self.fills)
+        self.slots = slots.Slots(library, self.reader)
         common = library.flows[COMMON]
         self.start = f"{COMMON}:{common.initial}"
         self.after_all = f"{COMMON}:{common.after_all}"
@@ -142,9 +143,11 @@ class Engine:
         act = decision.act
         if act is Act.CHOOSE or act is Act.UNDERSTOOD:
             choice = next(c for c in choices if c.id == decision.choice)
+            heard = self.slots.hear(session, state, choice, text)  # what else the reply said (slots.py)
+            mark = slots.undo_mark(session.heard) if heard.heard != session.heard else None
             if act is Act.CHOOSE:  # a label, a number, a yes/no word: certain, nothing to echo
-                return self._choose(session, state, choice, out)
-            return self._understood(session, state, choice, out)
+                return self._choose(heard, state, choice, out, mark)
+            return self._understood(heard, state, choice, out, mark)
         if act is Act.COMMAND and decision.command is not None:
             if decision.said and not decision.sure:  # 「削除はまた今度」: run (its confirmation again), not a yes
                 return self._command(session, decision.command, out)
@@ -163,11 +166,13 @@ class Engine:
             return self._show(session, out)
         return self._reask(session, out)
 
-    def _understood(self, session: Session, state: State, choice: Choice, out: Out) -> Session | None:
+    def _understood(
+        self, session: Session, state: State, choice: Choice, out: Out, heard: items.Mark | None = None
+    ) -> Session | None:
         """Take the choice, first saying in a few words what was understood, so a misreading shows. 「違う」
         next undoes it, unless the next question offers a no: there 「違う」 is that answer, and 「戻る」 undoes."""
         at = len(out.replies)
-        result = self._choose(session, state, choice, out)
+        result = self._choose(session, state, choice, out, heard)
         current = None if result is None else self._current(result)
         negatable = (
             result is not None and current is not None and any(c.means == "no" for c in self._offered(result, current))
@@ -232,7 +237,10 @@ class Engine:
         out.say(self.library.texts.stale_choice)
         return self._show(session, out)
 
-    def _choose(self, session: Session, state: State, choice: Choice, out: Out) -> Session | None:
+    def _choose(
+        self, session: Session, state: State, choice: Choice, out: Out, heard: items.Mark | None = None
+    ) -> Session | None:
+        """Take `choice` at `state`; `heard`: how to undo what the reply also said (slots.py)."""
         out.choice = trigger_of(choice.id)
         if choice.action == "erase":
             reminding.cancel_all(session, out)
@@ -247,10 +255,14 @@ class Engine:
         if destination is None:  # offered a moment ago, refused now by the machine: an old button
             return self._stale(session, out)
         if choice.reset:  # confirmed beforehand; not undoable (戻る returns to the confirmation)
-            session = items.reset(session, state.flow)
+            session = slots.Slots.forget(items.reset(session, state.flow), state.flow)
         moved, undo = items.moved(self.library, session, state, choice, out)
         if moved is None:  # no room for another item of that kind: say so and ask again
             return self._show(session, out)
+        if choice.add is not None:
+            moved = self.slots.name_added(moved, state.flow, choice.add)
+        if heard is not None:
+            undo += (heard,)
         undo += tuple((key, moved.answer(state.flow, key)) for key, _ in choice.set)
         # the queue may change in this step (a choice sets it, or @next pops it): keep it for 戻る
         step = Step(state.flow, state.name, undo, session.queue if choice.queue is not None or session.queue else None)
@@ -395,6 +407,13 @@ class Engine:
             out.entered.append(where)
             session = session.but(flow=state.flow, state=state.name, filling=None)
             if state.routes is None:
+                known = None if state.template else self.slots.known(session, state)
+                if known is not None:  # said before it was asked: confirmed in one line, not asked again
+                    out.say(known.line)
+                    taken = self._choose(known.session, state, known.choice, out)
+                    return taken if taken is not None else self._show(known.session, out, full=True)
+                if state.template:
+                    session = self.fills.from_item(session, state)
                 wanted = self.book.fields_to_ask(state.template, session.fields) if state.template else []
                 if wanted:
                     out.say(self.library.texts.fill_intro)

@@ -80,6 +80,21 @@ class FillIns:
             return filled.but(filling=later[0]), FillStep.MORE
         return filled.but(filling=None), FillStep.DONE
 
+    def from_item(self, session: Session, state: State) -> Session:
+        """The client and the work the user named for this item (「山田さんのLP記事」) become the fill-ins'
+        values, so their questions offer them as one tap (「山田のまま」) instead of asking blind."""
+        item = session.current_item()
+        if item is None or item.flow != state.flow or not state.template:
+            return session
+        used = self.book.placeholders[state.template]
+        fields = dict(session.fields)
+        for name in used:
+            spec = self.library.templates.fields[name]
+            said = item.values.get("what" if spec.item else "who") if not spec.remember else None
+            if said and (spec.item or spec.honorific):
+                fields[name] = said
+        return session.but(fields=fields) if fields != session.fields else session
+
     def plausible(self, field: str, value: str) -> bool:
         """A name or a title, not a sentence or a number: 「山田」「株式会社ABC」「LP制作」 pass;
         「名前は言いたくないです。」「12345」 do not."""

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from bot.core.dialogue.slots import HEARD
+from bot.core.dialogue.slots import restore as restore_heard
 from bot.core.library.model import Choice, Library, State
 from bot.core.library.templates import TemplateBook
 from bot.core.messages import TurnOutcome
 from bot.core.session import ADDED, CURRENT, ITEM_PREFIX, Session, Step
 from bot.core.turn import Out
 
-Undo = tuple[tuple[str, str | None], ...]
+Mark = tuple[str, str | None]  # one undo entry: (key, previous value)
+Undo = tuple[Mark, ...]
 KEEP_ON_RESET = ("decision", "reason", "withdrawn")
 
 
@@ -41,6 +44,8 @@ def undo(session: Session, step: Step) -> Session:
     plain = {k: v for k, v in step.undo if not k.startswith("#")}
     restored = session.with_answers(step.flow, plain) if plain else session
     marks = dict(step.undo)
+    if HEARD in marks:
+        restored = restore_heard(restored, marks[HEARD])
     if ADDED in marks and restored.items:
         restored = restored.but(items=restored.items[:-1])
     if CURRENT in marks:

@@ -35,6 +35,7 @@ from bot.core.library.model import (
     NumberRange,
     ReminderKind,
     Route,
+    Slot,
     State,
 )
 from bot.core.library.spec import (
@@ -162,7 +163,7 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collecto
         )
         for item in spec.checklist
     )
-    kinds = {name: ItemKind(k.label, k.short, k.max) for name, k in spec.items.items()}
+    kinds = {name: ItemKind(k.label, k.short, k.max, k.more) for name, k in spec.items.items()}
     reminder_kinds = {
         name: ReminderKind(r.label, _condition(r.while_, conditions, file, None, out), canonical(spec.flow, r.due))
         for name, r in spec.reminders.items()
@@ -185,6 +186,7 @@ def _compile_flow(file: str, spec: FlowSpec, lexicon: LexiconSpec, out: Collecto
         items=kinds,
         faq=_faqs(spec.faq),
         reminders=reminder_kinds,
+        hears=tuple(Slot(f"{spec.flow}:{h.ask}", h.per, dict(h.words)) for h in spec.hears),
     )
     return flow.with_machine(build_machine(flow))
 

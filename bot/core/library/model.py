@@ -112,6 +112,16 @@ class ItemKind:
     label: str
     short: str
     max: int
+    more: str | None = None  # the state asking for another one (answered from a count said before)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A question of the flow a reply may answer before it is asked; `per`: one answer per item."""
+
+    ask: str  # "flow:state"
+    per: str | None = None
+    words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # heard only by these phrases
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +139,7 @@ class Flow:
     items: Mapping[str, ItemKind] = field(default_factory=dict)
     faq: tuple[Faq, ...] = ()
     reminders: Mapping[str, ReminderKind] = field(default_factory=dict)
+    hears: tuple[Slot, ...] = ()
 
     def with_machine(self, machine: Any) -> Flow:
         return replace(self, machine=machine)

@@ -179,6 +179,15 @@ class ItemKindSpec(_Spec):
     label: str  # 進行中の仕事 → 「進行中の仕事1「LP制作」（コンペ）」 in 「状況」
     short: str  # 進行中 → 「進行中1」 on buttons (LINE labels are 20 characters at most)
     max: int = Field(default=10, ge=1, le=20)
+    more: str | None = None  # the 「ほかにも…ありますか？」 state: answered from a count said before (「2件」)
+
+
+class HearSpec(_Spec):
+    """A question whose answer a reply may give before it is asked (a slot, as in Rasa forms)."""
+
+    ask: str  # a state of this flow
+    per: str | None = None  # an item kind: one answer per item, in the order they were said
+    words: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # only these phrases, per choice id
 
 
 class FlowSpec(_Spec):
@@ -193,6 +202,7 @@ class FlowSpec(_Spec):
     items: dict[str, ItemKindSpec] = Field(default_factory=dict)
     faq: tuple[FaqSpec, ...] = ()  # questions answered at any state of the flow
     reminders: dict[str, ReminderKindSpec] = Field(default_factory=dict)
+    hears: tuple[HearSpec, ...] = ()  # slots: questions a reply anywhere in the flow may already answer
     states: dict[str, StateSpec]
 
     @model_validator(mode="after")
@@ -216,6 +226,15 @@ class FlowSpec(_Spec):
             f"checklist '{r.key}': unknown item kind '{r.items}'"
             for r in self.checklist
             if r.items and r.items not in self.items
+        ]
+        problems += [f"hears: '{h.ask}' is not a state" for h in self.hears if h.ask not in self.states]
+        problems += [
+            f"hears '{h.ask}': unknown item kind '{h.per}'" for h in self.hears if h.per and h.per not in self.items
+        ]
+        problems += [
+            f"item kind '{k}': more state '{i.more}' is not a state"
+            for k, i in self.items.items()
+            if i.more is not None and i.more not in self.states
         ]
         problems += [
             f"reminder '{k}': due state '{r.due}' is not a state"

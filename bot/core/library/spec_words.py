@@ -48,6 +48,9 @@ TEXT_VALUES: dict[str, frozenset[str]] = {  # the values each line is formatted 
     "status_pending_count": frozenset({"pending", "unknown", "waiting"}),
     "understood": frozenset({"label"}),
     "understood_back": frozenset({"label"}),
+    "heard": frozenset({"label"}),
+    "heard_next": frozenset({"number", "label", "name"}),
+    "heard_all": frozenset({"label", "count"}),
 }
 
 
@@ -60,6 +63,9 @@ class TextsSpec(_Spec):
     reask_one: str
     understood: str
     understood_back: str
+    heard: str
+    heard_next: str
+    heard_all: str
     ask_back: str
     faq_unknown: str
     faq_help: str

@@ -118,7 +118,7 @@ def read(
         if len(content_words(analysis)) <= 2:
             return Reading(Meaning.CHOICE, offered[0].id)
         return Reading(Meaning.NONE)
-    scored = _by_lemma(analysis, offered, phrases)
+    scored = by_lemma(analysis, offered, phrases)
     # a negated word of a yes/no choice counts as the question's verb: 「消さないで」 at 「削除しますか？」
     # (はい、削除する: 消す) is a no to it (a positive one is read by `scored`, with its tense)
     if analysis.polarity == "no":
@@ -199,9 +199,9 @@ def _by_number(analysis: TextAnalysis, offered: Sequence[Choice]) -> Reading | N
         if quantity.approx and edges:  # 「ちょうど1時間くらい」「1000円あるかないか」: either side
             near = [c.id for c in ranged if c.id not in edges][:1]
             return Reading(Meaning.ASK_BACK, others=tuple(edges[:1] + near)) if near else None
-        fits = [c.id for c in ranged if c.number is not None and _fits(c.number, quantity.value, quantity.unit)]
-        if len(fits) == 1:
-            return Reading(Meaning.CHOICE, fits[0], certain=True)
+        fitting = [c.id for c in ranged if c.number is not None and fits(c.number, quantity.value, quantity.unit)]
+        if len(fitting) == 1:
+            return Reading(Meaning.CHOICE, fitting[0], certain=True)
     return None
 
 
@@ -213,7 +213,7 @@ def _on_edge(spec: NumberRange, value: float, unit: str | None) -> bool:
     return value in (spec.min, spec.below)
 
 
-def _fits(spec: NumberRange, value: float, unit: str | None) -> bool:
+def fits(spec: NumberRange, value: float, unit: str | None) -> bool:
     if spec.unit == "時間":
         if unit not in HOURS:
             return False
@@ -227,7 +227,7 @@ def _fits(spec: NumberRange, value: float, unit: str | None) -> bool:
     return spec.below is None or value < spec.below
 
 
-def _by_lemma(
+def by_lemma(
     analysis: TextAnalysis, offered: Sequence[Choice], phrases: Callable[[Choice], tuple[Phrase, ...]]
 ) -> list[tuple[str, float]]:
     """Choices whose phrases the reply contains (coverage ≥ ½), best first, one score per choice."""
