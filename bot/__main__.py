@@ -95,6 +95,13 @@ def _understand(settings: Settings, library: Library, args: argparse.Namespace) 
         graded = evaluate(engine, load_corpora(paths))
         print(f"## {name} ({len(graded)} replies)")
         print(report(graded, show_failures=args.failures))
+    if not args.corpus:  # whole conversations: slots carried, items named, nothing asked twice
+        from bot.evaluation import conversations
+
+        for name, path in conversations.STANDARD.items():
+            outcomes = conversations.evaluate(engine, conversations.load(root / path))
+            print(f"## {name} ({len(outcomes)} conversations)")
+            print(conversations.report(outcomes, show_failures=args.failures))
     return 0
 
 

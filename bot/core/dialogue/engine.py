@@ -241,7 +241,8 @@ class Engine:
         self, session: Session, state: State, choice: Choice, out: Out, heard: items.Mark | None = None
     ) -> Session | None:
         """Take `choice` at `state`; `heard`: how to undo what the reply also said (slots.py)."""
-        out.choice = trigger_of(choice.id)
+        if out.choice is None:  # the reply's own answer, not one heard before and taken on the way
+            out.choice = trigger_of(choice.id)
         if choice.action == "erase":
             reminding.cancel_all(session, out)
             out.say(self.library.texts.erased)

@@ -30,7 +30,8 @@ from bot.core.understanding.interpret import by_lemma, fits
 from bot.core.understanding.reader import Reader
 
 HEARD = "#heard"  # undo key of a step: `Session.heard` before the reply that step answered
-COUNTERS = frozenset({"件", "つ", "個"})  # 「記事3本」 counts articles, not jobs
+COUNTERS = frozenset({"件", "つ", "個"})
+SURE = 0.85  # a phrase's score (its coverage plus a bonus for the main verb) to be heard  # 「記事3本」 counts articles, not jobs
 _NAME, _ITEMS = "\x1f", "\t"
 
 
@@ -101,8 +102,10 @@ class Slots:
         by_number = self._by_number(analysis, choices)
         if by_number is not None:
             return [by_number]
-        scored = [c for c, s in by_lemma(analysis, self._naming(choices), self.reader.phrases) if s >= 1.0]
-        return scored if len(scored) == 1 else []  # two answers said (「受注者です。クライアントから…」): neither
+        # nearly all of a phrase (「受注者」 is read 受注+者 inside a sentence), and no other choice close:
+        # two answers said (「受注も発注も…」 read against 受注者 and 発注者) hear neither
+        scored = [c for c, s in by_lemma(analysis, self._naming(choices), self.reader.phrases) if s >= SURE]
+        return scored if len(scored) == 1 else []
 
     def _ordered(self, analysis: TextAnalysis, choices: Sequence[Choice]) -> list[str]:
         """Every naming choice the reply says, in the order it says them (「コンペとプロジェクトと…」)."""

@@ -60,7 +60,8 @@ class Reader:
             self._synonyms = {}
             if self.analyzer is not None:
                 for word, others in self.library.lexicon.synonyms.items():
-                    canonical = frozenset(self.analyzer(word).lemmas - STOP)
+                    # 「落とした」 stands for 保存 and for 保存する (a phrase 「保存した」 has both lemmas)
+                    canonical = frozenset((self.analyzer(word).lemmas | self.analyzer(f"{word}する").lemmas) - STOP)
                     for other in others:
                         for lemma in self.analyzer(other).lemmas - STOP:
                             self._synonyms[lemma] = self._synonyms.get(lemma, frozenset()) | canonical
