@@ -26,12 +26,11 @@ from bot.core.japanese.mentions import Mention, mentions
 from bot.core.japanese.tokens import kana
 from bot.core.library.model import COMMON, Choice, Library, State
 from bot.core.session import Session
-from bot.core.understanding.interpret import by_lemma, fits
+from bot.core.understanding.interpret import Phrase, fits
 from bot.core.understanding.reader import Reader
 
 HEARD = "#heard"  # undo key of a step: `Session.heard` before the reply that step answered
-COUNTERS = frozenset({"件", "つ", "個"})
-SURE = 0.85  # a phrase's score (its coverage plus a bonus for the main verb) to be heard  # 「記事3本」 counts articles, not jobs
+COUNTERS = frozenset({"件", "つ", "個"})  # 「記事3本」 counts articles, not jobs
 _NAME, _ITEMS = "\x1f", "\t"
 
 
@@ -102,19 +101,32 @@ class Slots:
         by_number = self._by_number(analysis, choices)
         if by_number is not None:
             return [by_number]
-        # nearly all of a phrase (「受注者」 is read 受注+者 inside a sentence), and no other choice close:
-        # two answers said (「受注も発注も…」 read against 受注者 and 発注者) hear neither
-        scored = [c for c, s in by_lemma(analysis, self._naming(choices), self.reader.phrases) if s >= SURE]
-        return scored if len(scored) == 1 else []
+        # a whole phrase of one choice; two answers said (「受注者です。クライアントから…」) hear neither
+        said = [c.id for c in self._naming(choices) if any(self._says(analysis, p) for p in self.reader.phrases(c))]
+        return said if len(said) == 1 else []
 
     def _ordered(self, analysis: TextAnalysis, choices: Sequence[Choice]) -> list[str]:
         """Every naming choice the reply says, in the order it says them (「コンペとプロジェクトと…」)."""
         at: dict[str, int] = {}
         for choice in self._naming(choices):
             for phrase in self.reader.phrases(choice):
-                if phrase.polarity is None and phrase.lemmas and phrase.lemmas <= analysis.lemmas:
+                if phrase.polarity is None and self._says(analysis, phrase):
                     at[choice.id] = min(at.get(choice.id, 1 << 30), _position(analysis, phrase.lemmas))
         return sorted(at, key=at.__getitem__)
+
+    @staticmethod
+    def _says(analysis: TextAnalysis, phrase: Phrase) -> bool:
+        """Every word of the phrase is in the reply (a compound 「受注者」 also when read 受注+者), with the
+        phrase's yes/no, and a past phrase (「保存した」) only in the past."""
+        if not phrase.lemmas or phrase.polarity not in (None, analysis.polarity):
+            return False
+        if phrase.past and analysis.tense != "past":
+            return False
+        text = analysis.normalized
+        return all(
+            lemma in analysis.lemmas or lemma in text or (lemma.endswith("する") and lemma[:-2] in analysis.lemmas)
+            for lemma in phrase.lemmas
+        )
 
     @staticmethod
     def _naming(choices: Sequence[Choice]) -> list[Choice]:
