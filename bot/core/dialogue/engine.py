@@ -141,6 +141,10 @@ class Engine:
         choices = self._offered(session, state)
         decision = self.understanding.decide(state, choices, text, norm, fresh, session.menu)
         act = decision.act
+        if len(choices) == 1 and act in (Act.REASK, Act.SHOW):
+            ahead = self._answered_ahead(session, state, choices[0], text, norm, out)
+            if ahead is not None:
+                return ahead
         if act is Act.CHOOSE or act is Act.UNDERSTOOD:
             choice = next(c for c in choices if c.id == decision.choice)
             heard = self.slots.hear(session, state, choice, text)  # what else the reply said (slots.py)
@@ -165,6 +169,28 @@ class Engine:
             out.outcome = TurnOutcome.COMMAND
             return self._show(session, out)
         return self._reask(session, out)
+
+    def _answered_ahead(
+        self, session: Session, state: State, lone: Choice, text: str, norm: str, out: Out
+    ) -> Session | None:
+        """「まだ作業が残ってます」 under a lone 「次へ」 answers the question it leads to: move on, and that
+        question takes the answer (confirmed in one line, never asked blind). None: it does not answer it."""
+        if lone.target is None or lone.target.startswith("@"):
+            return None
+        following = self.library.state(self.library.resolve(state.flow, lone.target))
+        if following is None or following.ask is None or following.template:
+            return None
+        options = self._offered(session, following)
+        decision = self.understanding.decide(following, options, text, norm, False, ())
+        if decision.act not in (Act.CHOOSE, Act.UNDERSTOOD) or decision.choice is None or len(options) < 2:
+            return None
+        # its own words, not a bare yes/no (「ないです」 under an explanation: "no questions")
+        chosen = next(c for c in options if c.id == decision.choice)
+        analysis = None if norm in chosen.candidate.words else self.reader.analyze(text)
+        if analysis is not None and not self.reader.read(analysis, options, following).certain:
+            return None
+        heard = session.but(heard={**session.heard, following.key: decision.choice})
+        return self._choose(heard, state, lone, out, slots.undo_mark(session.heard))
 
     def _understood(
         self, session: Session, state: State, choice: Choice, out: Out, heard: items.Mark | None = None
@@ -262,6 +288,9 @@ class Engine:
             return self._show(session, out)
         if choice.add is not None:
             moved = self.slots.name_added(moved, state.flow, choice.add)
+            first = self.slots.first_of_several(moved, state.flow, choice.add)
+            if first:  # 「2件です。山田さんの…と、佐藤様の…」: say which one comes first
+                out.say(first)
         if heard is not None:
             undo += (heard,)
         undo += tuple((key, moved.answer(state.flow, key)) for key, _ in choice.set)

@@ -73,6 +73,9 @@ def name_item(library: Library, book: TemplateBook, session: Session, state: Sta
     if item is None or item.flow != state.flow or not state.template:
         return session
     for name in book.placeholders[state.template]:
-        if library.templates.fields[name].item and session.fields.get(name):
-            return session.with_item_values({"name": session.fields[name]})
+        title = session.fields.get(name)
+        if library.templates.fields[name].item and title:
+            if title == item.values.get("what"):  # the work as the user named it: 「山田様：LP記事」 stays
+                return session
+            return session.with_item_values({"name": title})
     return session

@@ -217,6 +217,16 @@ class Slots:
         values = {"name": name} | ({"who": who} if who else {}) | ({"what": what} if what else {})
         return session.with_item_values(values).but(heard=heard)
 
+    def first_of_several(self, session: Session, flow: str, kind: str) -> str:
+        """「まず、1件目の進行中の仕事「山田様：LP記事」から確認します。」 when more were said to follow."""
+        items = session.items_of(flow, kind)
+        left = session.heard.get(f"#n:{flow}:{kind}", "0")
+        if len(items) != 1 or not left.isdigit() or int(left) < 1:
+            return ""
+        name = items[0][1].values.get("name")
+        label = self.library.flows[flow].items[kind].label
+        return self.library.texts.heard_first.format(label=label, name=f"「{name}」" if name else "")
+
     @staticmethod
     def forget(session: Session, flow: str) -> Session:
         """A flow's checks start again (再確認): what was heard for it goes too."""

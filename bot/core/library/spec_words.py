@@ -49,6 +49,7 @@ TEXT_VALUES: dict[str, frozenset[str]] = {  # the values each line is formatted 
     "understood": frozenset({"label"}),
     "understood_back": frozenset({"label"}),
     "heard": frozenset({"label"}),
+    "heard_first": frozenset({"label", "name"}),
     "heard_next": frozenset({"number", "label", "name"}),
     "heard_all": frozenset({"label", "count"}),
 }
@@ -64,6 +65,7 @@ class TextsSpec(_Spec):
     understood: str
     understood_back: str
     heard: str
+    heard_first: str
     heard_next: str
     heard_all: str
     ask_back: str

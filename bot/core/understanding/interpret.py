@@ -78,6 +78,8 @@ EXISTENTIAL = frozenset(
     {"ある", "有る", "いる", "居る", "ない", "無い", "できる", "出来る", "する", "為る", "お願いする", "頼む", "残る"}
     | {"おる", "おねがいする"}  # 「おりません」: いる said humbly; お願いする typed in kana
 )
+STILL = frozenset({"まだ", "未だ"})
+REQUESTS = frozenset({"お願いする", "おねがいする", "頼む"})
 ALL_WORDS = frozenset({"全部", "全て", "すべて", "総て", "皆", "みんな"})  # 「全部終わってます」: none left
 COUNTERS = frozenset({None, "件", "人", "つ", "個", "本", "社"})
 PARTIAL = frozenset({"一部", "半分", "一部分", "途中まで", "半分だけ"})  # 「一部だけ保存しました」: ask
@@ -95,6 +97,7 @@ def read(
     offered: Sequence[Choice],
     phrases: Callable[[Choice], tuple[Phrase, ...]],
     asked: frozenset[str] = frozenset(),
+    asked_past: bool = False,
 ) -> Reading:
     """The meaning of `analysis` at a question offering `offered`; `asked` are the question's lemmas
     (a bare yes/no answers it only when its predicate is the question's, or ある・いる・できる)."""
@@ -112,10 +115,12 @@ def read(
         numbered = _by_number(analysis, offered)
         if numbered is not None:
             return numbered
-    if len(offered) == 1 and offered[0].means == "yes" and analysis.polarity == "yes" and not analysis.hedge:
+    lone = len(offered) == 1 and offered[0].means == "yes"
+    still = analysis.aspect == "not_yet" or bool(analysis.lemmas & STILL)  # 「まだ作業が残ってます」: not consent
+    if lone:
         # 「送りました」「確認しました」 under a lone 次へ: consent; a longer reply (「宛名がおかしいです。木村様に
-        # したい」) says something else and must not move the flow on
-        if len(content_words(analysis)) <= 2:
+        # したい」) or one that says something is still to do says something else: never moves the flow on
+        if analysis.polarity == "yes" and not analysis.hedge and not still and len(content_words(analysis)) <= 2:
             return Reading(Meaning.CHOICE, offered[0].id)
         return Reading(Meaning.NONE)
     scored = by_lemma(analysis, offered, phrases)
@@ -124,7 +129,7 @@ def read(
     if analysis.polarity == "no":
         said = frozenset().union(*(p.lemmas for c in offered if c.means for p in phrases(c)))
         asked = asked | said
-    polarity = _polarity(analysis, asked)
+    polarity = _polarity(analysis, asked, asked_past)
     if analysis.lemmas & LATER and analysis.tense != "past" and analysis.main_lemma:  # 「あとで消します」: not yet
         yes = {c.id for c in offered if c.means == "yes"}
         scored = [(c, score) for c, score in scored if c not in yes]
@@ -176,8 +181,10 @@ def _later(
     return Reading(Meaning.CHOICE, found[0]) if len(found) == 1 else None
 
 
-def _polarity(analysis: TextAnalysis, asked: frozenset[str]) -> str | None:
+def _polarity(analysis: TextAnalysis, asked: frozenset[str], asked_past: bool = False) -> str | None:
     """The yes/no the reply gives to this question, or None when its predicate answers something else."""
+    if asked_past and analysis.main_lemma in REQUESTS and analysis.tense != "past":
+        return None  # 「キャンセルをお願いしたい」 to 「片づきましたか？」 asks for something; it says nothing done
     if analysis.aspect == "not_yet":
         return "no"
     counts = [q for q in analysis.quantities if q.unit in COUNTERS and not q.ago]

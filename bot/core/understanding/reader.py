@@ -46,13 +46,22 @@ class Reader:
         self._lemmas: dict[str, frozenset[str]] = {}
         self._commands: list[CommandPhrase] | None = None
         self._synonyms: dict[str, frozenset[str]] | None = None
+        self._past: dict[str, bool] = {}
 
     def analyze(self, text: str) -> TextAnalysis | None:
         return None if self.analyzer is None else self.analyzer(text)
 
     def read(self, analysis: TextAnalysis, offered: list[Choice], state: State | None = None) -> Reading:
         asked = self.lemmas(state.ask or "", keep_stop=True) if state is not None else frozenset()
-        return read(self.with_synonyms(analysis), offered, self.phrases, asked)
+        past = state is not None and self.asks_past(state.ask or "")
+        return read(self.with_synonyms(analysis), offered, self.phrases, asked, past)
+
+    def asks_past(self, question: str) -> bool:
+        """「片づきましたか？」 asks whether something is done (a request in reply is not a yes)."""
+        found = self._past.get(question)
+        if found is None:
+            found = self._past[question] = self.analyzer is not None and self.analyzer(question).tense == "past"
+        return found
 
     def with_synonyms(self, analysis: TextAnalysis) -> TextAnalysis:
         """The analysis with the flows' word added for each synonym it contains (lexicon `synonyms`)."""
