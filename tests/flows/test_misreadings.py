@@ -283,3 +283,27 @@ def test_a_month_in_kana_is_not_a_count() -> None:
     from bot.core.japanese.quantities import parse_quantities
 
     assert parse_quantities("ひとつき前に出した") == ()
+
+
+# --- a request is not a yes to "is it done?"; "still to do" is not consent ---------------------------
+
+
+def test_asking_for_a_cancellation_does_not_close_the_job(engine: Engine) -> None:
+    chat = at("lancers:ongoing", engine)
+    chat.send("ある")
+    chat.tap("キャンセル")
+    chat.tap("作らない")
+    assert chat.where == "lancers:ongoing_check"
+    turn = chat.send("キャンセルをお願いしたいです")
+    assert turn.trace.choice != "done", "「片づきましたか？」 answered with a request is not 「片づいた」"
+
+
+def test_still_to_do_under_a_lone_next_answers_the_next_question(engine: Engine) -> None:
+    chat = at("lancers:ongoing", engine)
+    chat.send("ある")
+    chat.tap("仕上げて")
+    assert chat.where == "lancers:ongoing_finish"
+    chat.send("まだ作業が残ってます")
+    assert chat.session is not None
+    statuses = [item.values.get("status") for _, item in chat.session.items_of("lancers", "ongoing")]
+    assert statuses == ["yes"], "the job is still to do, not taken as consent and asked again"

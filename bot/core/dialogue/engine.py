@@ -141,7 +141,7 @@ class Engine:
         choices = self._offered(session, state)
         decision = self.understanding.decide(state, choices, text, norm, fresh, session.menu)
         act = decision.act
-        if len(choices) == 1 and act in (Act.REASK, Act.SHOW):
+        if len(choices) == 1 and (act in (Act.REASK, Act.SHOW) or (act is Act.COMMAND and decision.said)):
             ahead = self._answered_ahead(session, state, choices[0], text, norm, out)
             if ahead is not None:
                 return ahead
@@ -183,6 +183,8 @@ class Engine:
         options = self._offered(session, following)
         decision = self.understanding.decide(following, options, text, norm, False, ())
         if decision.act not in (Act.CHOOSE, Act.UNDERSTOOD) or decision.choice is None or len(options) < 2:
+            return None
+        if self.understanding.asks_for_something(text):  # 「残りの作業を見たい」: the command, as said
             return None
         # its own words, not a bare yes/no (「ないです」 under an explanation: "no questions")
         chosen = next(c for c in options if c.id == decision.choice)

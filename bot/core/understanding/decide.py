@@ -106,6 +106,15 @@ class Understanding:
             return Decision(Act.CHOOSE, fallback.id)
         return Decision(Act.REASK)
 
+    def asks_for_something(self, text: str) -> bool:
+        """A request or a question (〜たい, 〜ください, 〜て, ？), not a statement of how things are."""
+        analysis = self.reader.analyze(text)
+        if analysis is None:
+            return True
+        last = [t for t in analysis.tokens if t.kind not in ("補助記号", "空白")][-1:]
+        wishes = any(t.base in ("たい", "下さる", "くださる", "欲しい", "ほしい") for t in analysis.tokens)
+        return analysis.is_question or wishes or (bool(last) and last[0].surface in ("て", "で"))
+
     def hesitant(self, choices: Sequence[Choice], chosen: str, text: str) -> bool:
         """A reply naming a choice that cannot be undone (削除, やり直す) but that hesitates (「消すかどうか迷って
         ます」「消していいのかな」) or asks: read as a whole below, which asks back, instead of erasing."""
