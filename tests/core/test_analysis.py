@@ -21,6 +21,11 @@ TOKENIZER = default_tokenizer()
 Y, N = "yes", "no"
 
 CASES: list[tuple[str, dict[str, Any]]] = [
+    # --- a reason (〜ので／〜から) is not a second answer; a step of a sequence (〜て) is not 「わからない」
+    ("もう使わないので退会します", {"polarity": Y, "contrast": False}),
+    ("返事がないから、もう契約を終了しました", {"polarity": Y, "contrast": False}),
+    ("パスワード忘れてログインできません", {"polarity": N, "unsure": False}),
+    ("わからないので教えて", {"unsure": True}),
     # --- head-final: the main predicate decides, not the first yes/no-like word
     ("まだ終わってない案件が1件あります", {"polarity": Y, "main_lemma": "ある", "aspect": None, "q": [(1, "件")]}),
     ("納品待ちのものはありません", {"polarity": N, "main_lemma": "ある"}),

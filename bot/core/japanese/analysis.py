@@ -150,17 +150,21 @@ def analyze(text: str, tokenizer: Tokenizer) -> TextAnalysis:
     tokens = tokenizer.tokenize(cleaned) if cleaned else ()
     clauses = split_clauses(tokens)
     said: list[Predicate] = []
+    stated: list[Predicate] = []  # said, but for reasons (「〜ので」): two answers disagree only among these
     unsure = False
     last_head: Predicate | None = None
     for clause in clauses:
         predicate = read_predicate(clause)
         if predicate is None:
             continue
-        unsure = unsure or predicate.unsure
+        # 「パスワード忘れてログインできません」: forgetting is the reason; only a clause that answers is unsure
+        unsure = unsure or (predicate.unsure and clause.kind != "te")
         if predicate.lemma is not None:
             last_head = predicate
         if clause.kind != "adverbial" and predicate.polarity is not None:
             said.append(predicate)
+            if clause.kind != "reason":
+                stated.append(predicate)
     deciding = said[-1] if said else last_head
     question_word = _question_word(tokens)
     normalized = normalize(cleaned)
@@ -185,5 +189,5 @@ def analyze(text: str, tokenizer: Tokenizer) -> TextAnalysis:
         hedge=_hedged(tokens),
         unsure=unsure,
         main_lemma=main_lemma,
-        contrast=len({p.polarity for p in said}) > 1,
+        contrast=len({p.polarity for p in stated}) > 1,
     )

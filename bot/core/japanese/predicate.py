@@ -19,20 +19,21 @@ from bot.core.japanese.tokens import Token, kana
 
 Polarity = Literal["yes", "no"]
 Aspect = Literal["not_yet", "done"]
-ClauseKind = Literal["final", "coordinate", "adverbial", "interjection"]
+ClauseKind = Literal["final", "coordinate", "reason", "te", "adverbial", "interjection"]
 
 YES_INTERJECTIONS = frozenset({"はい", "ええ", "うん", "うむ", "おう", "はいはい", "うんうん", "おっけ", "おけ"})
 NO_INTERJECTIONS = frozenset({"いいえ", "いえ", "いや", "ううん", "いいや", "いやいや", "いんや"})
 YES_WORDS = frozenset(
     {"あり", "そう", "ok", "おk", "おけ", "おっけ", "おーけー", "了解", "りょ", "承知", "もちろん", "勿論", "yes"}
-    | {"是非", "ぜひ", "はい", "うん", "済み", "完了", "お願い"}
+    | {"是非", "ぜひ", "はい", "うん", "済み", "完了", "お願い", "御願い"}  # Sudachi's normalized お願い
 )
 NO_WORDS = frozenset({"なし", "違う", "いいえ", "no", "のー", "むり", "無理"})
 UNSURE_VERBS = frozenset({"わかる", "知る", "覚える", "判る", "解る", "存じる", "存ずる"})  # 「存じません」: humbly
 DONE_VERBS = frozenset({"済む", "終わる", "終える", "済ませる", "完了", "済み", "完了する", "終了", "終了する"})
 _AUX_VERBS = frozenset({"いる", "ある", "おる", "おく", "しまう", "くる", "いく", "みる", "もらう", "くださる"})
 _AUX_VERBS_MORE = frozenset({"いただく", "あげる", "くれる", "ちゃう", "ほしい"})
-_COORDINATING = frozenset({"けど", "けれど", "けれども", "が", "から", "ので", "のに", "し"})
+_COORDINATING = frozenset({"けど", "けれど", "けれども", "が", "のに", "し"})
+_REASON = frozenset({"から", "ので"})  # 「もう使わないので退会します」: the reason, not a second answer
 _OBLIGATION = re.compile(
     r"^(?:ないと(?:いけない|いけません|だめ|ダメ|まずい|あかん)?|なきゃ(?:いけない|いけません|だめ|ならない)?"
     r"|なくちゃ(?:いけない|だめ)?|なければ(?:ならない|なりません|いけない|いけません|だめ)"
@@ -103,9 +104,11 @@ def split_clauses(tokens: tuple[Token, ...]) -> list[Clause]:
                         close("adverbial")  # 「キャンセルしないで進めたい」: without doing
                     # else 「削除しないでください」「消さないで。」: a request not to, read whole
                 elif not _is_aux_after_te(tokens, i):
-                    close("coordinate")
+                    close("te")  # 「忘れて、ログインできない」: one step of a sequence
             elif token.surface in _COORDINATING:
                 close("coordinate")
+            elif token.surface in _REASON:
+                close("reason")
             elif (
                 token.surface == "と" and i + 1 < len(tokens) and tokens[i + 1].surface[:1] in ("い", "だ", "ダ", "ま")
             ):
@@ -117,7 +120,7 @@ def split_clauses(tokens: tuple[Token, ...]) -> list[Clause]:
             close("adverbial")  # 「キャンセルせずに」
         elif token.kind == "助動詞" and token.surface == "で" and prev is not None and prev.sub == "準体助詞":
             current.append(token)
-            close("coordinate")  # 「使わないので」
+            close("reason")  # 「使わないので」
         else:
             current.append(token)
             if token.form.startswith("仮定形") and not (i + 1 < len(tokens) and tokens[i + 1].surface == "ば"):
