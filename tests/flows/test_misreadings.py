@@ -307,3 +307,24 @@ def test_still_to_do_under_a_lone_next_answers_the_next_question(engine: Engine)
     assert chat.session is not None
     statuses = [item.values.get("status") for _, item in chat.session.items_of("lancers", "ongoing")]
     assert statuses == ["yes"], "the job is still to do, not taken as consent and asked again"
+
+
+# --- one word in common with one choice: taken (echoed), never for erasing, numbers or hedges -------
+
+
+def test_one_shared_word_picks_the_only_choice_that_has_it(engine: Engine) -> None:
+    turn = at("lancers:project_status", engine).send("まだ募集してる")
+    assert turn.trace.choice == "recruiting"
+
+
+@pytest.mark.parametrize(
+    ("where", "text"),
+    [
+        ("common:finish_waiting", "7日後に知らせて"),  # a number is read against ranges, not as a word
+        ("common:login_lancers", "入れたような入れてないような"),  # undecided
+        ("lancers:ongoing_check", "キャンセルをお願いしたいです"),  # not 「キャンセルした」
+    ],
+)
+def test_one_shared_word_is_not_enough_when_the_reply_says_otherwise(engine: Engine, where: str, text: str) -> None:
+    turn = at(where, engine).send(text)
+    assert turn.trace.choice not in ("remind_3d", "stuck", "done")

@@ -142,7 +142,7 @@ class Understanding:
         reading: Reading = self.reader.read(analysis, list(choices), state)
         if self.vocabulary.is_unsure(norm) and not reading.certain:  # 「まだ確認してない」: not a no
             return Decision(Act.UNSURE)
-        if reading.meaning is not Meaning.CHOICE and not analysis.is_question:
+        if (reading.meaning is not Meaning.CHOICE or reading.weak) and not analysis.is_question:
             command = self.reader.command_by_lemma(analysis)
             if command is not None:  # 「ひとつ前に戻りたいです」「状況教えて」
                 sure = (

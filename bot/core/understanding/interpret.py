@@ -46,6 +46,7 @@ class Reading:
     choice: str | None = None
     others: tuple[str, ...] = field(default=())  # for ASK_BACK: the candidates, best first
     certain: bool = False  # a number in range, or a phrase of the choice wholly in the reply
+    weak: bool = False  # only one word in common: a command said in words comes first
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +162,48 @@ def read(
         return Reading(Meaning.CHOICE, by_polarity[0])
     if len(scored) > 1:  # several half-matches: 「退会したいです」 at the menu
         return Reading(Meaning.ASK_BACK, others=(scored[0][0], scored[1][0]))
+    sole = _sole_word(analysis, offered, phrases, asked)
+    if sole is not None:
+        return Reading(Meaning.CHOICE, sole, weak=True)
     return Reading(Meaning.NONE)
+
+
+def _compatible(phrase: Phrase, analysis: TextAnalysis) -> bool:
+    if phrase.past and analysis.tense != "past" and not analysis.aspect:
+        return False
+    return phrase.polarity is None or phrase.polarity == analysis.polarity
+
+
+def _sole_word(
+    analysis: TextAnalysis,
+    offered: Sequence[Choice],
+    phrases: Callable[[Choice], tuple[Phrase, ...]],
+    asked: frozenset[str],
+) -> str | None:
+    """The choice that shares the most words with the reply, when no other shares as many (「まだ募集してる」
+    → 募集期間中): the words of the question itself and those every choice has say nothing. Echoed, so a
+    misreading shows; a command said in words comes first (`weak`)."""
+    if analysis.quantities or analysis.hedge or analysis.contrast:  # 「7日後に」: read against ranges;
+        return None  # 「入れたような入れてないような」: undecided
+    reply = frozenset(t.base for t in content_words(analysis)) | (analysis.lemmas - STOP)
+    reply -= asked
+    if not reply:
+        return None
+    every = {c.id: frozenset().union(*(p.lemmas for p in phrases(c))) for c in offered}
+    common = frozenset.intersection(*every.values()) if every else frozenset()
+    # only phrases the reply could be saying: 「キャンセルしたい」 is not 「キャンセルした」
+    words = {c.id: frozenset().union(*(p.lemmas for p in phrases(c) if _compatible(p, analysis))) for c in offered}
+    shared = {c.id: len((words[c.id] - common) & reply) for c in offered}
+    most = max(shared.values(), default=0)
+    sharing = [c for c in offered if most and shared[c.id] == most]
+    if len(sharing) != 1 or sharing[0].action or sharing[0].reset:
+        return None  # a tie, or erasing / starting over, which is never taken from a word or two
+    choice = sharing[0]
+    if choice.means and analysis.polarity and choice.means != analysis.polarity:
+        return None
+    if analysis.polarity == "no" and not choice.means and any(p.polarity != "no" for p in phrases(choice)):
+        return None  # 「募集はしていない」 is not 募集期間中
+    return choice.id
 
 
 def content_words(analysis: TextAnalysis) -> list[Token]:
