@@ -328,3 +328,23 @@ def test_one_shared_word_picks_the_only_choice_that_has_it(engine: Engine) -> No
 def test_one_shared_word_is_not_enough_when_the_reply_says_otherwise(engine: Engine, where: str, text: str) -> None:
     turn = at(where, engine).send(text)
     assert turn.trace.choice not in ("remind_3d", "stuck", "done")
+
+
+# --- 「X、Yじゃなくて」: a correction takes X ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "expected"),
+    [
+        ("lancers:role", "発注者、受注者じゃなくて", "client"),
+        ("lancers:role", "受注者じゃなくて発注者です", "client"),
+        ("lancers:role", "受注者ではなく発注者", "client"),
+        ("lancers:request_format", "プロジェクトじゃなくてコンペでした", "compe"),
+    ],
+)
+def test_a_correction_takes_the_word_it_keeps(engine: Engine, where: str, text: str, expected: str) -> None:
+    assert at(where, engine).send(text).trace.choice == expected
+
+
+def test_what_a_reply_says_it_is_not_is_never_its_answer(engine: Engine) -> None:
+    assert at("lancers:role", engine).send("受注者じゃないです").trace.choice != "worker"

@@ -81,11 +81,38 @@ def clean(text: str) -> str:
 
 def _lemmas(tokens: tuple[Token, ...], extra: tuple[str | None, ...]) -> frozenset[str]:
     found: set[str] = {word for word in extra if word}
-    for token in tokens:
-        if token.kind in _CONTENT:
+    denied = _denied(tokens)
+    for i, token in enumerate(tokens):
+        if token.kind in _CONTENT and i not in denied:
             found.update((token.lemma, token.normalized, token.base))
     found |= {kana(word.lower()) for word in found}
     return frozenset(word for word in found if word)
+
+
+def _denied(tokens: tuple[Token, ...]) -> set[int]:
+    """「受注者じゃなくて発注者です」「受注者じゃないです」「正社員ではありません」: the nouns a reply says it
+    is *not*, left out of its words (a correction names the other one)."""
+    found: set[int] = set()
+    for i, token in enumerate(tokens):
+        if token.kind != "助動詞" or token.normalized != "だ" or token.surface not in ("じゃ", "で", "じゃあ"):
+            continue
+        j = i + 1 + (i + 1 < len(tokens) and tokens[i + 1].surface == "は")
+        if j >= len(tokens) or tokens[j].surface not in ("なく", "ない", "なかっ", "あり"):
+            continue  # 「〜じゃなくて」「〜じゃない」「〜ではありません」
+        if tokens[j].surface == "あり" and not any(t.surface == "ませ" for t in tokens[j + 1 : j + 3]):
+            continue
+        k = i
+        while k > 0 and tokens[k - 1].kind in ("名詞", "接尾辞", "接頭辞"):
+            k -= 1
+        found.update(range(k, j + 1))
+    return found
+
+
+def _is_correction(tokens: tuple[Token, ...]) -> bool:
+    """A clause that only says what something is not (「受注者じゃなくて」): not the reply's answer."""
+    words = [t for t in tokens if t.kind not in ("補助記号", "空白")]
+    denied = _denied(tuple(words))
+    return bool(denied) and all(i in denied or t.kind == "助詞" for i, t in enumerate(words))
 
 
 def _question_word(tokens: tuple[Token, ...]) -> str | None:
@@ -161,7 +188,9 @@ def analyze(text: str, tokenizer: Tokenizer) -> TextAnalysis:
         unsure = unsure or (predicate.unsure and clause.kind != "te")
         if predicate.lemma is not None:
             last_head = predicate
-        if clause.kind != "adverbial" and predicate.polarity is not None:
+        if clause.kind != "adverbial" and predicate.polarity is not None and not (
+            len(clauses) > 1 and _is_correction(clause.tokens)
+        ):
             said.append(predicate)
             if clause.kind != "reason":
                 stated.append(predicate)
