@@ -348,3 +348,15 @@ def test_a_correction_takes_the_word_it_keeps(engine: Engine, where: str, text: 
 
 def test_what_a_reply_says_it_is_not_is_never_its_answer(engine: Engine) -> None:
     assert at("lancers:role", engine).send("受注者じゃないです").trace.choice != "worker"
+
+
+# --- a question is answered from the text just shown before the FAQ is searched -------------------
+
+
+def test_a_question_about_the_text_just_shown_is_answered_from_it(engine: Engine, library: Library) -> None:
+    turn = at("lancers:ongoing_fix", engine).send("途中まで書いた分はお金もらえるの？")
+    assert turn.trace.outcome is TurnOutcome.FAQ
+    said = "\n".join(r.text for r in turn.replies if hasattr(r, "text"))
+    fix = library.flows["lancers"].states["ongoing_fix"]
+    line = next(part.strip(" ・") for text in fix.says for part in text.splitlines() if "報酬をどうするか" in part)
+    assert library.texts.faq_from_text.format(text="").strip() in said and line in said

@@ -224,7 +224,9 @@ class Engine:
 
     def _answer_question(self, session: Session, state: State, lemmas: frozenset[str], out: Out) -> Session:
         """A question mid-flow: answered from the FAQ in flows/, or an honest "not here" with the help page."""
-        faq = self.reader.faq(state, lemmas)
+        before = session.history[-1] if session.history else None
+        screen = self.library.state(f"{before.flow}:{before.state}") if before else None
+        faq = self.reader.faq(state, lemmas, (screen,) if screen is not None and screen.ask is None else ())
         if faq is not None:
             out.outcome = TurnOutcome.FAQ
             out.say(faq.say)

@@ -188,8 +188,10 @@ def analyze(text: str, tokenizer: Tokenizer) -> TextAnalysis:
         unsure = unsure or (predicate.unsure and clause.kind != "te")
         if predicate.lemma is not None:
             last_head = predicate
-        if clause.kind != "adverbial" and predicate.polarity is not None and not (
-            len(clauses) > 1 and _is_correction(clause.tokens)
+        if (
+            clause.kind != "adverbial"
+            and predicate.polarity is not None
+            and not (len(clauses) > 1 and _is_correction(clause.tokens))
         ):
             said.append(predicate)
             if clause.kind != "reason":

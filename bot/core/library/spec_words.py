@@ -37,6 +37,7 @@ class TemplatesSpec(_Spec):
 TEXT_VALUES: dict[str, frozenset[str]] = {  # the values each line is formatted with
     "ask_back": frozenset({"label1", "label2"}),
     "confirm": frozenset({"where"}),
+    "faq_from_text": frozenset({"text"}),
     "faq_unknown": frozenset({"where"}),
     "items_full": frozenset({"label", "max"}),
     "keep_label": frozenset({"value"}),
@@ -69,6 +70,7 @@ class TextsSpec(_Spec):
     heard_next: str
     heard_all: str
     ask_back: str
+    faq_from_text: str
     faq_unknown: str
     faq_help: str
     unsure_reask: str

@@ -156,7 +156,7 @@ class Understanding:
         if reading.meaning is Meaning.ASK_BACK:
             return Decision(Act.ASK_BACK, others=reading.others)
         if reading.meaning is Meaning.QUESTION:
-            return Decision(Act.QUESTION, lemmas=analysis.lemmas)
+            return Decision(Act.QUESTION, lemmas=self.reader.with_synonyms(analysis).lemmas)
         if reading.meaning is Meaning.UNSURE and state.unsure is not None:
             return Decision(Act.UNSURE)
         return None

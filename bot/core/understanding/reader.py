@@ -47,6 +47,7 @@ class Reader:
         self._commands: list[CommandPhrase] | None = None
         self._synonyms: dict[str, frozenset[str]] | None = None
         self._past: dict[str, bool] = {}
+        self._common_words: frozenset[str] | None = None
 
     def analyze(self, text: str) -> TextAnalysis | None:
         return None if self.analyzer is None else self.analyzer(text)
@@ -93,13 +94,48 @@ class Reader:
             found = self._lemmas[key] = lemmas if keep_stop else frozenset(lemmas - STOP)
         return found if found is not None else frozenset({text})
 
-    def faq(self, state: State, lemmas: frozenset[str]) -> Faq | None:
-        """The state's, then the flow's, then the common FAQ entry the question asks, if any."""
+    def faq(self, state: State, lemmas: frozenset[str], shown: tuple[State, ...] = ()) -> Faq | None:
+        """The state's FAQ entry the question asks, then what the text just shown says about it (`shown`:
+        this state and the screen before it), then the flow's and the common FAQ entries."""
         flow = self.library.flows[state.flow]
-        for faq in (*state.faq, *flow.faq, *self.library.flows[COMMON].faq):
+        for faq in state.faq:
+            if any(self.lemmas(phrase) <= lemmas for phrase in faq.asks):
+                return faq
+        said = self.from_text((state, *shown), lemmas)
+        if said:
+            return Faq((), self.library.texts.faq_from_text.format(text="\n".join(said)), state.facts)
+        for faq in (*flow.faq, *self.library.flows[COMMON].faq):
             if any(self.lemmas(phrase) <= lemmas for phrase in faq.asks):
                 return faq
         return None
+
+    def from_text(self, states: tuple[State, ...], lemmas: frozenset[str]) -> list[str]:
+        """The lines of the bot's own text that share the most words with a question (「途中まで書いた分は
+        お金もらえるの？」 after 「作業済みの部分の報酬をどうするか話し合い、合意します」), two at most."""
+        asked = (lemmas - STOP) - self._generic()
+        if not asked:
+            return []
+        scored: list[tuple[int, str]] = []
+        for state in states:
+            for block in (*state.says, state.help or ""):
+                for line in (part.strip(" ・") for part in block.replace("。", "。\n").splitlines()):
+                    if len(line) > 4:
+                        score = len(self.lemmas(line) & asked)
+                        if score:
+                            scored.append((score, line))
+        best = max((score for score, _ in scored), default=0)
+        found = [line for score, line in scored if score == best]
+        return list(dict.fromkeys(found))[:2] if best else []
+
+    def _generic(self) -> frozenset[str]:
+        """Words every screen says (the platforms, 退会, 手続き): a question sharing only these asks nothing."""
+        if self._common_words is None:
+            words = (
+                "ランサーズ クラウドワークス 退会 手続き 仕事 画面 確認 必要 場合 方法 ヘルプ 何 いつ どう いくら"
+                " もらう くれる いただく できる 分かる 知る 教える 良い"
+            )
+            self._common_words = frozenset().union(*(self.lemmas(w) for w in words.split()))
+        return self._common_words
 
     def command_in(self, text: str) -> str | None:
         """A command word as the first or last part of a longer message: 「あ、間違えました。戻る」."""
