@@ -95,16 +95,16 @@ class Reader:
         return found if found is not None else frozenset({text})
 
     def faq(self, state: State, lemmas: frozenset[str], shown: tuple[State, ...] = ()) -> Faq | None:
-        """The state's FAQ entry the question asks, then what the text just shown says about it (`shown`:
-        this state and the screen before it), then the flow's and the common FAQ entries."""
+        """The state's or the flow's FAQ entry the question asks (an answer written for it), then what the
+        text just shown says about it (`shown`: this state and the screen before it), then the common FAQ."""
         flow = self.library.flows[state.flow]
-        for faq in state.faq:
+        for faq in (*state.faq, *flow.faq):
             if any(self.lemmas(phrase) <= lemmas for phrase in faq.asks):
                 return faq
         said = self.from_text((state, *shown), lemmas)
         if said:
             return Faq((), self.library.texts.faq_from_text.format(text="\n".join(said)), state.facts)
-        for faq in (*flow.faq, *self.library.flows[COMMON].faq):
+        for faq in self.library.flows[COMMON].faq:
             if any(self.lemmas(phrase) <= lemmas for phrase in faq.asks):
                 return faq
         return None
