@@ -360,3 +360,20 @@ def test_a_question_about_the_text_just_shown_is_answered_from_it(engine: Engine
     fix = library.flows["lancers"].states["ongoing_fix"]
     line = next(part.strip(" ・") for text in fix.says for part in text.splitlines() if "報酬をどうするか" in part)
     assert library.texts.faq_from_text.format(text="").strip() in said and line in said
+
+
+# --- a topic word alone asks about it; the tax answer keeps its conditions ------------------------
+
+
+def test_a_topic_word_alone_is_answered(engine: Engine) -> None:
+    assert at("lancers:balance", engine).send("手数料").trace.outcome is TurnOutcome.FAQ
+
+
+def test_the_tax_answer_keeps_its_conditions(engine: Engine, library: Library) -> None:
+    turn = at("crowdworks:tax_kind", engine).send("確定申告って必要？")
+    said = "\n".join(r.text for r in turn.replies if hasattr(r, "text"))
+    faq = next(f for f in library.flows["crowdworks"].faq if "確定申告" in f.asks)
+    assert faq.say in said
+    assert all(fact in faq.facts for fact in ("X-TAX-20MAN", "X-TAX-JUMINZEI"))
+    for caveat in ("1か所", "2,000万円", "住民税", "医療費控除"):
+        assert caveat in faq.say

@@ -99,6 +99,10 @@ class Understanding:
             read = self._read(state, choices, analysis, norm)
             if read is not None:
                 return read
+            if _topic_only(analysis):  # 「手数料」「源泉徴収票」: a topic word alone asks about it
+                lemmas = self.reader.with_synonyms(analysis).lemmas
+                if self.reader.faq(state, lemmas) is not None:
+                    return Decision(Act.QUESTION, lemmas=lemmas)
         if self.vocabulary.is_unsure(norm):  # 「わからない」: how to find out, not "not understood"
             return Decision(Act.UNSURE)
         fallback = next((c for c in choices if c.fallback), None)
@@ -160,3 +164,14 @@ class Understanding:
         if reading.meaning is Meaning.UNSURE and state.unsure is not None:
             return Decision(Act.UNSURE)
         return None
+
+
+def _topic_only(analysis: TextAnalysis) -> bool:
+    """A noun or two and nothing else: no predicate, no yes/no, not a number."""
+    words = [t for t in analysis.tokens if t.kind not in ("補助記号", "空白", "助詞")]
+    return (
+        0 < len(words) <= 3
+        and all(t.kind in ("名詞", "接尾辞", "接頭辞") for t in words)
+        and analysis.polarity is None
+        and not analysis.quantities
+    )
