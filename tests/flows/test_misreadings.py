@@ -377,3 +377,19 @@ def test_the_tax_answer_keeps_its_conditions(engine: Engine, library: Library) -
     assert all(fact in faq.facts for fact in ("X-TAX-20MAN", "X-TAX-JUMINZEI"))
     for caveat in ("1か所", "2,000万円", "住民税", "医療費控除"):
         assert caveat in faq.say
+
+
+# --- 「あと2つ」 is two more, not "later"; questions no FAQ answers ----------------------------------
+
+
+@pytest.mark.parametrize("text", ["あと3件ある", "あと２つあります"])
+def test_a_count_after_ato_is_more_not_later(engine: Engine, text: str) -> None:
+    assert at("lancers:ongoing_more", engine).send(text).trace.choice == "has"
+
+
+def test_asking_where_one_is_shows_the_status(engine: Engine) -> None:
+    assert at("lancers:payment_wait", engine).send("今どこまで進んだ？").trace.choice == "@status"
+
+
+def test_wondering_about_the_answer_offers_the_likely_choices(engine: Engine) -> None:
+    assert at("crowdworks:contract_check", engine).send("片づいたかな？").trace.outcome is TurnOutcome.ASKED_BACK

@@ -23,11 +23,15 @@ from enum import Enum
 from bot.core.japanese.analysis import TextAnalysis
 from bot.core.japanese.normalize import normalize
 from bot.core.library.model import Choice, Library, State
-from bot.core.understanding.interpret import DOUBT, LATER, Meaning, Reading
+from bot.core.understanding.interpret import DOUBT, LATER, STOP, Meaning, Reading, by_lemma
 from bot.core.understanding.matching import match_choice
 from bot.core.understanding.reader import Reader
 
 _NUMBER = re.compile(r"^\d{1,3}$")
+# a question made of these alone wonders (「うーん、どうだろう」): it asks nothing a FAQ could answer
+WONDERING = frozenset(
+    {"何", "なに", "いつ", "どこ", "どう", "どれ", "かな", "だろう", "うーん", "ううん", "んー", "えー"}
+)
 
 
 class Act(Enum):
@@ -119,6 +123,21 @@ class Understanding:
         wishes = any(t.base in ("たい", "下さる", "くださる", "欲しい", "ほしい") for t in analysis.tokens)
         return analysis.is_question or wishes or (bool(last) and last[0].surface in ("て", "で"))
 
+    def _unanswered(self, choices: Sequence[Choice], analysis: TextAnalysis) -> Decision | None:
+        """A question no FAQ answers: 「今どこまで進んだ？」 is the status command; 「片づいたかな？」
+        「どうしようかな」 wonder about the answer itself: the likely choices are offered."""
+        command = self.reader.command_by_lemma(analysis, asked=True)
+        if command in ("status", "help"):
+            return Decision(Act.COMMAND, command=command, said=True)
+        about = [c for c in choices if c.means] if len(choices) > 1 else []
+        scored = [c for c, _ in by_lemma(analysis, list(choices), self.reader.phrases)]
+        wondering = analysis.hedge or not (analysis.lemmas - STOP - WONDERING)
+        if (wondering or (scored and not analysis.question_word)) and (scored or about):
+            likely = list(dict.fromkeys([*scored, *(c.id for c in about)]))[:2]
+            if len(likely) == 2:
+                return Decision(Act.ASK_BACK, others=tuple(likely))
+        return None
+
     def hesitant(self, choices: Sequence[Choice], chosen: str, text: str) -> bool:
         """A reply naming a choice that cannot be undone (削除, やり直す) but that hesitates (「消すかどうか迷って
         ます」「消していいのかな」) or asks: read as a whole below, which asks back, instead of erasing."""
@@ -160,7 +179,10 @@ class Understanding:
         if reading.meaning is Meaning.ASK_BACK:
             return Decision(Act.ASK_BACK, others=reading.others)
         if reading.meaning is Meaning.QUESTION:
-            return Decision(Act.QUESTION, lemmas=self.reader.with_synonyms(analysis).lemmas)
+            lemmas = self.reader.with_synonyms(analysis).lemmas
+            if self.reader.faq(state, lemmas) is None:
+                return self._unanswered(choices, analysis) or Decision(Act.QUESTION, lemmas=lemmas)
+            return Decision(Act.QUESTION, lemmas=lemmas)
         if reading.meaning is Meaning.UNSURE and state.unsure is not None:
             return Decision(Act.UNSURE)
         return None

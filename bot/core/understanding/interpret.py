@@ -131,7 +131,7 @@ def read(
         said = frozenset().union(*(p.lemmas for c in offered if c.means for p in phrases(c)))
         asked = asked | said
     polarity = _polarity(analysis, asked, asked_past)
-    if analysis.lemmas & LATER and analysis.tense != "past" and analysis.main_lemma:  # 「あとで消します」: not yet
+    if _later_words(analysis) and analysis.tense != "past" and analysis.main_lemma:  # 「あとで消します」: not yet
         yes = {c.id for c in offered if c.means == "yes"}
         scored = [(c, score) for c, score in scored if c not in yes]
         polarity = None if polarity == "yes" else polarity
@@ -211,11 +211,19 @@ def content_words(analysis: TextAnalysis) -> list[Token]:
     return [t for t in analysis.tokens if t.kind in ("名詞", "動詞", "形容詞") and t.base not in STOP]
 
 
+def _later_words(analysis: TextAnalysis) -> frozenset[str]:
+    """「あとで」「今度」…; not the あと of a count (「あと2つあります」: two more)."""
+    words = analysis.lemmas & LATER
+    if words and words <= {"あと", "後"} and any(q.unit in COUNTERS for q in analysis.quantities):
+        return frozenset()
+    return words
+
+
 def _later(
     analysis: TextAnalysis, offered: Sequence[Choice], phrases: Callable[[Choice], tuple[Phrase, ...]]
 ) -> Reading | None:
     """「週末にやります」「まだです、あとでやります」: a plan for later picks the one choice about later."""
-    if analysis.hedge or analysis.tense == "past" or not (analysis.lemmas & LATER):
+    if analysis.hedge or analysis.tense == "past" or not _later_words(analysis):
         return None
     if analysis.polarity == "no" and analysis.aspect != "not_yet":
         return None  # 「あとではやらない」

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from bot.core.japanese.analysis import TextAnalysis
 from bot.core.japanese.normalize import normalize
+from bot.core.japanese.tokens import kana
 from bot.core.library.model import COMMON, Choice, Faq, Library, State
 from bot.core.understanding.interpret import STOP, Analyzer, Phrase, Reading, content_words, phrases_of, read
 
@@ -24,9 +25,16 @@ class CommandPhrase:
     main_lemma: str | None
     name: str
 
-    def fits(self, reply: TextAnalysis) -> bool:
+    @property
+    def words(self) -> int:
+        """How many words the phrase has (ステータス and すてーたす are one)."""
+        return len({kana(lemma) for lemma in self.lemmas})
+
+    def fits(self, reply: TextAnalysis, asked: bool = False) -> bool:
         if not self.lemmas <= reply.lemmas:
             return False
+        if asked:  # a question has no yes/no of its own
+            return self.polarity != "no"
         if reply.polarity == "no":  # 「リセットしないで」「お知らせを止めないで」: only a negative command phrase
             if self.polarity != "no":
                 return False
@@ -146,7 +154,7 @@ class Reader:
                 return found
         return None
 
-    def command_by_lemma(self, analysis: TextAnalysis) -> str | None:
+    def command_by_lemma(self, analysis: TextAnalysis, asked: bool = False) -> str | None:
         """A command whose words (as lemmas) are all in the reply and whose yes/no the reply does not
         contradict (「お知らせはもういらない」 is not 「お知らせしてほしい」), when only one command fits."""
         if self.analyzer is None:
@@ -160,5 +168,7 @@ class Reader:
                     if not word.isascii() and found:
                         single = len(content_words(said)) < 2
                         self._commands.append(CommandPhrase(found, said.polarity, single, said.main_lemma, str(name)))
-        hits = {phrase.name for phrase in self._commands if phrase.fits(analysis)}
+        # asked as a question (「今どこまで進んだ？」): only a phrase of several words; 「ステータスって？」 asks
+        # what the word means
+        hits = {p.name for p in self._commands if (not asked or p.words > 1) and p.fits(analysis, asked)}
         return hits.pop() if len(hits) == 1 else None
