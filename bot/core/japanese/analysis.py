@@ -85,6 +85,8 @@ def _lemmas(tokens: tuple[Token, ...], extra: tuple[str | None, ...]) -> frozens
     for i, token in enumerate(tokens):
         if token.kind in _CONTENT and i not in denied:
             found.update((token.lemma, token.normalized, token.base))
+        if token.surface in ("これ", "今", "いま") and i + 1 < len(tokens) and tokens[i + 1].surface == "から":
+            found.add(f"{token.surface}から")  # 「これからやる」: a plan, one word as the flows write it
     found |= {kana(word.lower()) for word in found}
     return frozenset(word for word in found if word)
 
@@ -163,6 +165,13 @@ def _hedged(tokens: tuple[Token, ...]) -> bool:
                 continue
             return True
         if token.surface == "かな" or (token.surface == "気" and nxt is not None and nxt.surface == "が"):
+            return True
+        if token.surface == "か" and nxt is not None and nxt.surface in ("ない", "無い") and i + 2 < len(tokens):
+            if tokens[i + 2].surface == "か":  # 「1000円あるかないか」: either
+                return True
+        # 「あったような…」「できたっぽい」「終わったようです」: it seems so (not 「このような」「同じような」)
+        seems = token.surface in ("よう", "っぽい", "ぽい") and token.sub in ("助動詞語幹", "形容詞的")
+        if seems and prev is not None and prev.kind in ("動詞", "助動詞"):
             return True
     return False
 

@@ -85,7 +85,7 @@ class Understanding:
         analysis = self.reader.analyze(text) if any(c.number for c in choices) else None
         if analysis is not None and analysis.quantities:  # a number was said: read it against the ranges
             counted = self.reader.read(analysis, [c for c in choices if c.number])
-            if counted.meaning is Meaning.CHOICE:
+            if counted.meaning is Meaning.CHOICE and counted.certain:  # read by the number, not by yes/no
                 return Decision(Act.UNDERSTOOD, counted.choice)
         exact_only = self.reader.analyzer is not None  # the analyzer reads anything else
         chosen = match_choice(norm, [c.candidate for c in choices], self.vocabulary, exact_only)
