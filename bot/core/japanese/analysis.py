@@ -166,10 +166,9 @@ def _hedged(tokens: tuple[Token, ...]) -> bool:
             return True
         if token.surface == "かな" or (token.surface == "気" and nxt is not None and nxt.surface == "が"):
             return True
-        after_next = tokens[i + 2] if i + 2 < len(tokens) else None
-        if token.surface == "か" and nxt is not None and nxt.surface in ("ない", "無い") and after_next is not None:
-            if after_next.surface == "か":  # 「1000円あるかないか」: either
-                return True
+        after_next = tokens[i + 2].surface if i + 2 < len(tokens) else ""
+        if token.surface == "か" and nxt is not None and nxt.surface in ("ない", "無い") and after_next == "か":
+            return True  # 「1000円あるかないか」: either
         # 「あったような…」「できたっぽい」「終わったようです」: it seems so (not 「このような」「同じような」)
         seems = token.surface in ("よう", "っぽい", "ぽい") and token.sub in ("助動詞語幹", "形容詞的")
         if seems and prev is not None and prev.kind in ("動詞", "助動詞"):
