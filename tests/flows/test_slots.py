@@ -87,30 +87,29 @@ def test_three_kinds_of_requests_said_at_once_are_three_items_each_of_its_kind(e
 
 
 def test_the_role_said_at_the_menu_is_not_asked_again(engine: Engine, library: Library) -> None:
-    chat = Chat(engine)
-    chat.start()
-    chat.send("ランサーズを退会したいです。発注側のアカウントです")
-    chat.tap("もう使わない")
-    turn = chat.tap("退会の準備を進める")
+    chat = after_opening(engine, "ランサーズを退会したいです。発注側のアカウントです")
+    turn = chat.last
     client = next(c for c in library.flows["lancers"].states["role"].choices if c.id == "client")
     assert library.texts.heard.format(label=client.label) in texts_in(turn)
     assert chat.where == "lancers:requesting"
     assert chat.session is not None and chat.session.answers["lancers"]["role"] == "client"
 
 
-def test_two_roles_in_one_reply_hear_neither(engine: Engine) -> None:
+def after_opening(engine: Engine, opening: str) -> Chat:
+    """A user who opens with `opening` at the menu, then taps through the reason and the decision."""
     chat = Chat(engine)
     chat.start()
-    chat.send("ランサーズ退会希望です。受注者です。クライアントから返事がない案件があります")
+    chat.send(opening)
     chat.tap("もう使わない")
     chat.tap("退会の準備を進める")
+    return chat
+
+
+def test_two_roles_in_one_reply_hear_neither(engine: Engine) -> None:
+    chat = after_opening(engine, "ランサーズ退会希望です。受注者です。クライアントから返事がない案件があります")
     assert chat.where == "lancers:ongoing", "受注者 was heard; クライアント names the client, not the user"
-    chat2 = Chat(engine)
-    chat2.start()
-    chat2.send("ランサーズを退会したいです。受注者でもあり発注者でもあります")
-    chat2.tap("もう使わない")
-    chat2.tap("退会の準備を進める")
-    assert chat2.where == "lancers:role", "two roles said: which one is meant is asked, not guessed"
+    chat = after_opening(engine, "ランサーズを退会したいです。受注者でもあり発注者でもあります")
+    assert chat.where == "lancers:role", "two roles said: which one is meant is asked, not guessed"
 
 
 def test_the_login_method_said_at_the_menu_is_not_asked(engine: Engine) -> None:
