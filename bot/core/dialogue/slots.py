@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from bot.core.dialogue.offers import offered
 from bot.core.japanese.analysis import TextAnalysis
 from bot.core.japanese.mentions import Mention, mentions
+from bot.core.japanese.secrets import looks_personal
 from bot.core.japanese.tokens import kana
 from bot.core.library.model import COMMON, Choice, Library, State
 from bot.core.session import Session
@@ -146,7 +147,7 @@ class Slots:
     def _count(self, heard: dict[str, str], flow: str, kind: str, analysis: TextAnalysis, answers: int) -> None:
         """「2件」「3つとも」 where an item is added: that many, the first made now; names for each."""
         counts = {int(q.value) for q in analysis.quantities if q.unit in COUNTERS and not q.ago and q.value >= 1}
-        named = mentions(analysis.tokens)
+        named = [m for m in mentions(analysis.tokens) if not looks_personal(m.name)]  # never a mail or phone
         count = counts.pop() if len(counts) == 1 else 0
         if count and answers > 1 and any(t.surface == "ずつ" for t in analysis.tokens):
             count *= answers  # 「コンペとタスクが1件ずつ」
