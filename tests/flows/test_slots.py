@@ -194,3 +194,14 @@ def test_a_heard_turn_still_counts_as_the_reply_s_own_answer(engine: Engine) -> 
     chat = at("lancers:proposal", engine, role="worker")
     turn = chat.send("2時間前くらいに1件提案しました")
     assert turn.trace.choice == "has" and turn.trace.outcome is TurnOutcome.ANSWERED
+
+
+def test_a_first_message_that_asks_for_a_platform_is_greeted_and_taken(engine: Engine, library: Library) -> None:
+    chat = Chat(engine)  # no follow event first (a Slack DM, the web chat): the first message says it all
+    turn = chat.send("ランサーズ退会したいです。発注側のアカウントです")
+    assert chat.where == "lancers:reason"
+    texts = texts_in(turn)
+    assert all(line.strip() in texts for line in library.flows["common"].states["menu"].says), "greeted once"
+    chat.tap("もう使わない")
+    chat.tap("退会の準備を進める")
+    assert chat.where == "lancers:requesting", "the role said in the first message is not asked"

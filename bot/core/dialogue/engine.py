@@ -162,7 +162,12 @@ class Engine:
             return self._answer_question(session, state, decision.lemmas, out)
         if act is Act.UNSURE:
             return self._unsure(session, state, out)
-        if act is Act.GREET:  # a first message that answers nothing: greet and show the menu
+        if act is Act.GREET:  # a first message: greet, then take what it asks for, or show the menu
+            said = self.understanding.decide(state, choices, text, norm, False, ())
+            if said.act is Act.UNDERSTOOD and said.choice is not None:  # 「ランサーズ退会したいです」 as a hello
+                for line in state.says:  # the greeting and the safety note, once
+                    out.say(self.present.fill_open(session, line))
+                return self._answer(session, state, text, norm, out, fresh=False)
             out.outcome = TurnOutcome.START
             return self._go(session, self.start, out)
         if act is Act.SHOW:
