@@ -393,3 +393,10 @@ def test_asking_where_one_is_shows_the_status(engine: Engine) -> None:
 
 def test_wondering_about_the_answer_offers_the_likely_choices(engine: Engine) -> None:
     assert at("crowdworks:contract_check", engine).send("片づいたかな？").trace.outcome is TurnOutcome.ASKED_BACK
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("らんさーず退会したいです", "lancers"), ("くらうどわーくす辞めたい", "crowdworks")]
+)
+def test_a_platform_typed_in_hiragana_is_read(engine: Engine, text: str, expected: str) -> None:
+    assert at("common:menu", engine).send(text).trace.choice == expected

@@ -56,6 +56,7 @@ class Reader:
         self._synonyms: dict[str, frozenset[str]] | None = None
         self._past: dict[str, bool] = {}
         self._common_words: frozenset[str] | None = None
+        self._katakana: dict[str, str] | None = None
 
     def analyze(self, text: str) -> TextAnalysis | None:
         return None if self.analyzer is None else self.analyzer(text)
@@ -84,7 +85,25 @@ class Reader:
                         for lemma in self.analyzer(other).lemmas - STOP:
                             self._synonyms[lemma] = self._synonyms.get(lemma, frozenset()) | canonical
         added = frozenset().union(*(self._synonyms.get(lemma, frozenset()) for lemma in analysis.lemmas))
+        sounded = kana(analysis.normalized)
+        for key, word in self._katakana_words().items():
+            if key in sounded:  # both spellings, as an analysis of the katakana word has them
+                added |= {key, word}
         return analysis if added <= analysis.lemmas else replace(analysis, lemmas=analysis.lemmas | added)
+
+    def _katakana_words(self) -> dict[str, str]:
+        """The flows' katakana words by their hiragana (「らんさーず退会したい」: the dictionary splits a name
+        typed in hiragana into pieces, so it is found in the text itself). Four kana at least."""
+        if self._katakana is None:
+            self._katakana = {}
+            for flow in self.library.flows.values():
+                for state in flow.states.values():
+                    for choice in state.choices:
+                        for phrase in self.phrases(choice):
+                            for lemma in phrase.lemmas:
+                                if len(lemma) >= 4 and all("\u30a0" <= ch <= "\u30ff" for ch in lemma):
+                                    self._katakana[kana(lemma)] = lemma
+        return self._katakana
 
     def phrases(self, choice: Choice) -> tuple[Phrase, ...]:
         key = (choice.label, choice.aliases, choice.examples)
