@@ -86,9 +86,10 @@ class Reader:
                             self._synonyms[lemma] = self._synonyms.get(lemma, frozenset()) | canonical
         added = frozenset().union(*(self._synonyms.get(lemma, frozenset()) for lemma in analysis.lemmas))
         sounded = kana(analysis.normalized)
-        for key, word in self._katakana_words().items():
-            if key in sounded:  # both spellings, as an analysis of the katakana word has them
-                added |= {key, word}
+        found = [key for key in self._katakana_words() if key in sounded]
+        for key in found:  # the longest words only (「らんさーず」, not the 「らんさー」 inside it), both spellings
+            if not any(key != other and key in other for other in found):
+                added |= {key, self._katakana_words()[key]}
         return analysis if added <= analysis.lemmas else replace(analysis, lemmas=analysis.lemmas | added)
 
     def _katakana_words(self) -> dict[str, str]:
