@@ -205,3 +205,33 @@ def test_a_first_message_that_asks_for_a_platform_is_greeted_and_taken(engine: E
     chat.tap("もう使わない")
     chat.tap("退会の準備を進める")
     assert chat.where == "lancers:requesting", "the role said in the first message is not asked"
+
+
+def at_pending_with_two_named_jobs(engine: Engine) -> Chat:
+    chat = at("lancers:ongoing", engine, role="worker")
+    chat.send("2件です。山田さんのLP記事と、佐藤さんのロゴです")
+    for _ in range(2):
+        chat.tap("仕上げて")
+        chat.tap("次へ")
+        chat.tap("相手の返事待ち")
+    for text in ["ない", "ない", "登録していない", "ない", "いいえ", "保存した", "はい", "次へ", "次へ", "次へ"]:
+        chat.send(text)
+    assert chat.where == "lancers:pending"
+    return chat
+
+
+def statuses(chat: Chat) -> list[str | None]:
+    assert chat.session is not None
+    return [item.values.get("status") for _, item in chat.session.items_of("lancers", "ongoing")]
+
+
+def test_a_job_named_in_a_reply_is_the_one_it_closes(engine: Engine) -> None:
+    chat = at_pending_with_two_named_jobs(engine)
+    chat.send("山田さんの案件、終わりました")
+    assert statuses(chat) == ["done", "wait"]
+
+
+def test_a_job_said_to_be_still_waiting_is_never_closed(engine: Engine) -> None:
+    chat = at_pending_with_two_named_jobs(engine)
+    chat.send("佐藤さんのはまだ返事待ちです")
+    assert statuses(chat) == ["wait", "wait"]

@@ -33,7 +33,9 @@ def offered(library: Library, session: Session, state: State) -> list[Choice]:
             # a named item's button says its name (「記事作成が済んだ」), kept within a button's length; the name
             # and the numbered label (「進行中2が済んだ」) are words of the button, typed or read in a sentence
             label = choice.label.replace("{item}", _clip(name, MAX_NAME)) if name else numbered
-            aliases = (name, numbered) if name else ()
+            # the client and the work said for it are its words too (「山田さんの案件、終わりました」)
+            said = tuple(item.values[k] for k in ("who", "what") if item.values.get(k))
+            aliases = (name, numbered, *said) if name else ()
             choice_id = f"{choice.id}{EACH}{index}"
             words = candidate(choice_id, label, aliases, None)
             found.append(replace(choice, id=choice_id, label=label, aliases=aliases, index=index, candidate=words))

@@ -104,6 +104,9 @@ def read(
     (a bare yes/no answers it only when its predicate is the question's, or ある・いる・できる)."""
     if analysis.is_question and analysis.lemmas - STOP:  # 「？？？」 asks nothing
         return Reading(Meaning.QUESTION)
+    if analysis.aspect == "not_yet" or analysis.lemmas & STILL or analysis.polarity == "no":
+        # 「佐藤さんのはまだ返事待ちです」「山田さんのは終わってない」: never an item's 「済んだ」 button
+        offered = [c for c in offered if c.index is None]
     if analysis.unsure:  # 「確定したかわからない」: not an answer, unless a choice is about not knowing
         knowing = [c.id for c in offered if any(p.unsure and p.lemmas <= analysis.lemmas for p in phrases(c))]
         return Reading(Meaning.CHOICE, knowing[0], certain=True) if len(knowing) == 1 else Reading(Meaning.UNSURE)
