@@ -400,3 +400,26 @@ def test_wondering_about_the_answer_offers_the_likely_choices(engine: Engine) ->
 )
 def test_a_platform_typed_in_hiragana_is_read(engine: Engine, text: str, expected: str) -> None:
     assert at("common:menu", engine).send(text).trace.choice == expected
+
+
+# --- its words say one choice, its yes/no another: ask; a leading いや with words that say which --------
+
+
+def test_words_and_yes_no_that_disagree_are_asked_back(engine: Engine) -> None:
+    turn = at("lancers:ongoing_check", engine).send("まだ返事きてないです")
+    assert turn.trace.outcome is TurnOutcome.ASKED_BACK and turn.trace.choice is None
+
+
+def test_a_leading_iya_with_a_whole_phrase_is_that_phrase(engine: Engine) -> None:
+    assert at("lancers:stay_tips", engine).send("いやもういいです退会します").trace.choice == "leave"
+
+
+@pytest.mark.parametrize("text", ["はい、でもまだです", "いや、あります"])
+def test_yes_and_no_in_one_reply_without_words_are_asked_back(engine: Engine, text: str) -> None:
+    assert at("lancers:ongoing", engine).send(text).trace.outcome is TurnOutcome.ASKED_BACK
+
+
+@pytest.mark.parametrize(("text", "expected"), [("退会すすめてください", "proceed"), ("ほぞんしました", "done")])
+def test_words_typed_in_hiragana_are_read(engine: Engine, text: str, expected: str) -> None:
+    where = "lancers:reregister" if expected == "proceed" else "lancers:csv"
+    assert at(where, engine).send(text).trace.choice == expected

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.dialogue.slots import HEARD
 from bot.core.dialogue.slots import restore as restore_heard
+from bot.core.japanese.mentions import Mention
 from bot.core.library.model import Choice, Library, State
 from bot.core.library.templates import TemplateBook
 from bot.core.messages import TurnOutcome
@@ -77,5 +78,6 @@ def name_item(library: Library, book: TemplateBook, session: Session, state: Sta
         if library.templates.fields[name].item and title:
             if title == item.values.get("what"):  # the work as the user named it: 「山田様：LP記事」 stays
                 return session
-            return session.with_item_values({"name": title})
+            who = item.values.get("who", "")  # the client said for it stays in its name: 「山田様：LP制作」
+            return session.with_item_values({"name": Mention(who=who, what=title).name if who else title})
     return session

@@ -47,6 +47,7 @@ _QUESTION_WORDS = {
 _INDEFINITE_AFTER = frozenset({"も", "でも", "か", "かしら"})
 _HEDGE_WORDS = frozenset({"多分", "たぶん", "恐らく", "おそらく", "筈", "はず", "確か", "たしか", "らしい", "みたい"})
 _UNSURE_TEXTS = frozenset({"さあ", "さぁ", "不明", "わからん", "知らん", "しらん", "?", "わかりかねます"})
+_TURNING = frozenset({"でも", "けど", "けれど", "けれども", "しかし", "だけど", "ただ", "が"})
 _WHOLE_YES = frozenset({"ok", "おk", "おけ", "おっけ", "おけい", "おーけー", "りょ", "りょう", "yes", "いえす", "おす"})
 _WHOLE_NO = frozenset({"no", "のー", "なし", "だめ", "むり", "無理"})
 _LAUGH = re.compile(r"(?:[(]笑[)]|笑|(?<=[\u3040-\u30ff\u4e00-\u9fff])w+)(?=\s|$|[。、!?])")
@@ -71,6 +72,7 @@ class TextAnalysis:
     unsure: bool  # わからない, 覚えてない, 忘れた: not a "no"
     main_lemma: str | None  # 保存する, 退会できる, 振り込む, ある (also for ない/ありません)…
     contrast: bool  # cues disagree (「はい、でもまだです」): ask back rather than guess
+    opener_only: bool = False  # they disagree only with a leading いや／いいえ (「いや、もういいです退会します」)
 
 
 def clean(text: str) -> str:
@@ -187,6 +189,8 @@ def analyze(text: str, tokenizer: Tokenizer) -> TextAnalysis:
     clauses = split_clauses(tokens)
     said: list[Predicate] = []
     stated: list[Predicate] = []  # said, but for reasons (「〜ので」): two answers disagree only among these
+    opener: Predicate | None = None
+    turns = any(t.surface in _TURNING for t in tokens)
     unsure = False
     last_head: Predicate | None = None
     for clause in clauses:
@@ -203,6 +207,10 @@ def analyze(text: str, tokenizer: Tokenizer) -> TextAnalysis:
             and not (len(clauses) > 1 and _is_correction(clause.tokens))
         ):
             said.append(predicate)
+            # 「いや、退会します」: a leading いや／いいえ may be a discourse word, not a second answer — unless
+            # the reply turns with でも／けど (「はい、でもまだです」 says both)
+            if clause.kind == "interjection" and predicate.polarity == "no" and not stated and not turns:
+                opener = predicate
             if clause.kind != "reason":
                 stated.append(predicate)
     deciding = said[-1] if said else last_head
@@ -230,4 +238,5 @@ def analyze(text: str, tokenizer: Tokenizer) -> TextAnalysis:
         unsure=unsure,
         main_lemma=main_lemma,
         contrast=len({p.polarity for p in stated}) > 1,
+        opener_only=opener is not None and len({p.polarity for p in stated if p is not opener}) == 1,
     )

@@ -80,6 +80,7 @@ EXISTENTIAL = frozenset(
     | {"おる", "おねがいする"}  # 「おりません」: いる said humbly; お願いする typed in kana
 )
 STILL = frozenset({"まだ", "未だ"})
+THERE_IS = frozenset({"ある", "有る", "いる", "居る"})
 REQUESTS = frozenset({"お願いする", "おねがいする", "頼む"})
 ALL_WORDS = frozenset({"全部", "全て", "すべて", "総て", "皆", "みんな"})  # 「全部終わってます」: none left
 COUNTERS = frozenset({None, "件", "人", "つ", "個", "本", "社"})
@@ -145,6 +146,9 @@ def read(
     later = _later(analysis, offered, phrases)
     if later is not None:
         return later
+    whole = [c for c, score in scored if score >= 1.0]
+    if analysis.contrast and analysis.opener_only and not analysis.hedge and len(whole) == 1:
+        return Reading(Meaning.CHOICE, whole[0])  # 「いやもういいです退会します」: its words say which
     if analysis.hedge or analysis.contrast or analysis.lemmas & PARTIAL or analysis.main_lemma in DOUBT:
         likely = [c for c, _ in scored] + [c for c in by_polarity if c not in {s for s, _ in scored}]
         likely += [c.id for c in offered if c.means and c.id not in likely]
@@ -161,6 +165,11 @@ def read(
         if len(done_items) == 1:
             return Reading(Meaning.CHOICE, done_items[0])
         return Reading(Meaning.ASK_BACK, others=tuple(done_items[:2]))
+    half = [c for c, score in scored if score >= 0.5]
+    named = {c.id for c in offered if not c.means}
+    if len(by_polarity) == 1 and len(half) == 1 and half[0] != by_polarity[0] and half[0] in named:
+        # 「まだ返事きてないです」: its yes/no says one choice (まだ), its words another (返事待ち): ask which
+        return Reading(Meaning.ASK_BACK, others=(half[0], by_polarity[0]))
     if len(by_polarity) == 1:
         return Reading(Meaning.CHOICE, by_polarity[0])
     if len(scored) > 1:  # several half-matches: 「退会したいです」 at the menu
@@ -238,6 +247,8 @@ def _polarity(analysis: TextAnalysis, asked: frozenset[str], asked_past: bool = 
     """The yes/no the reply gives to this question, or None when its predicate answers something else."""
     if asked_past and analysis.main_lemma in REQUESTS and analysis.tense != "past":
         return None  # 「キャンセルをお願いしたい」 to 「片づきましたか？」 asks for something; it says nothing done
+    if asked_past and analysis.lemmas & STILL and analysis.tense != "past" and analysis.main_lemma not in THERE_IS:
+        return "no"  # 「いいえ、まだ残ってます」 to 「片づきましたか？」: not yet (「まだ他にもある」: others)
     if analysis.aspect == "not_yet":
         return "no"
     counts = [q for q in analysis.quantities if q.unit in COUNTERS and not q.ago]

@@ -56,7 +56,7 @@ class Reader:
         self._synonyms: dict[str, frozenset[str]] | None = None
         self._past: dict[str, bool] = {}
         self._common_words: frozenset[str] | None = None
-        self._katakana: dict[str, str] | None = None
+        self._reading_words: dict[str, str] | None = None
 
     def analyze(self, text: str) -> TextAnalysis | None:
         return None if self.analyzer is None else self.analyzer(text)
@@ -85,26 +85,42 @@ class Reader:
                         for lemma in self.analyzer(other).lemmas - STOP:
                             self._synonyms[lemma] = self._synonyms.get(lemma, frozenset()) | canonical
         added = frozenset().union(*(self._synonyms.get(lemma, frozenset()) for lemma in analysis.lemmas))
-        sounded = kana(analysis.normalized)
-        found = [key for key in self._katakana_words() if key in sounded]
-        for key in found:  # the longest words only (「らんさーず」, not the 「らんさー」 inside it), both spellings
-            if not any(key != other and key in other for other in found):
-                added |= {key, self._katakana_words()[key]}
+        added |= self._typed_in_kana(analysis)
         return analysis if added <= analysis.lemmas else replace(analysis, lemmas=analysis.lemmas | added)
 
-    def _katakana_words(self) -> dict[str, str]:
-        """The flows' katakana words by their hiragana (「らんさーず退会したい」: the dictionary splits a name
-        typed in hiragana into pieces, so it is found in the text itself). Four kana at least."""
-        if self._katakana is None:
-            self._katakana = {}
-            for flow in self.library.flows.values():
-                for state in flow.states.values():
-                    for choice in state.choices:
-                        for phrase in self.phrases(choice):
-                            for lemma in phrase.lemmas:
-                                if len(lemma) >= 4 and all("\u30a0" <= ch <= "\u30ff" for ch in lemma):
-                                    self._katakana[kana(lemma)] = lemma
-        return self._katakana
+    def _typed_in_kana(self, analysis: TextAnalysis) -> frozenset[str]:
+        """The flows' words a reply typed in hiragana (「ほぞんしました」「らんさーず」「すすめて」): the dictionary
+        splits such text into other words, so a word is found by its reading — a verb as the reply's own
+        kana lemma (すすめる = 進める), a noun of three kana or more inside the text, the longest only."""
+        words = self._readings()
+        found: set[str] = set()
+        for lemma in analysis.lemmas:
+            if lemma in words and lemma not in analysis.lemmas & set(words.values()):
+                found |= {lemma, words[lemma]}
+        text = kana(analysis.normalized)
+        inside = [key for key in words if len(key) >= 3 and key in text]
+        for key in inside:  # 「らんさー」 inside 「らんさーず」 is not a word of the reply
+            if words[key] not in analysis.lemmas and not any(key != other and key in other for other in inside):
+                found |= {key, words[key]}
+        return frozenset(found)
+
+    def _readings(self) -> dict[str, str]:
+        """Every content word of the flows' choices by its reading in hiragana (computed once)."""
+        if self._reading_words is None:
+            self._reading_words = {}
+            if self.analyzer is not None:
+                for flow in self.library.flows.values():
+                    for state in flow.states.values():
+                        for choice in state.choices:
+                            for phrase in self.phrases(choice):
+                                for lemma in phrase.lemmas:
+                                    if all("\u3040" <= ch <= "\u309f" or ch == "ー" for ch in lemma):
+                                        continue  # already kana: nothing to find by sound
+                                    tokens = self.analyzer(lemma).tokens
+                                    sound = kana("".join(t.reading or t.surface for t in tokens))
+                                    if len(sound) >= 2:
+                                        self._reading_words.setdefault(sound, lemma)
+        return self._reading_words
 
     def phrases(self, choice: Choice) -> tuple[Phrase, ...]:
         key = (choice.label, choice.aliases, choice.examples)
