@@ -12,6 +12,7 @@ from bot.core.japanese.tokens import kana
 from bot.core.library.model import COMMON, Choice, Faq, Library, State
 from bot.core.understanding.interpret import STOP, Analyzer, Phrase, Reading, content_words, phrases_of, read
 
+EXPANDED_LIMIT = 4096
 _PARTS = re.compile(r"[、。,.!?！？\s]+")
 
 
@@ -57,6 +58,7 @@ class Reader:
         self._past: dict[str, bool] = {}
         self._common_words: frozenset[str] | None = None
         self._reading_words: dict[str, str] | None = None
+        self._expanded: dict[str, TextAnalysis] = {}
 
     def analyze(self, text: str) -> TextAnalysis | None:
         return None if self.analyzer is None else self.analyzer(text)
@@ -74,7 +76,18 @@ class Reader:
         return found
 
     def with_synonyms(self, analysis: TextAnalysis) -> TextAnalysis:
-        """The analysis with the flows' word added for each synonym it contains (lexicon `synonyms`)."""
+        """The analysis with the flows' word added for each synonym it contains (lexicon `synonyms`) and
+        for each word typed in kana; kept per text (a turn asks several times, and analyses are pure)."""
+        done = self._expanded.get(analysis.text)
+        if done is not None and done.lemmas >= analysis.lemmas:
+            return done
+        expanded = self._expand(analysis)
+        if len(self._expanded) >= EXPANDED_LIMIT:
+            self._expanded.clear()  # a bounded cache: the analyses themselves are an LRU in bot.language
+        self._expanded[analysis.text] = expanded
+        return expanded
+
+    def _expand(self, analysis: TextAnalysis) -> TextAnalysis:
         if self._synonyms is None:
             self._synonyms = {}
             if self.analyzer is not None:
