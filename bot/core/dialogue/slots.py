@@ -25,7 +25,7 @@ from bot.core.japanese.analysis import TextAnalysis
 from bot.core.japanese.mentions import Mention, mentions
 from bot.core.japanese.secrets import looks_personal
 from bot.core.japanese.tokens import kana
-from bot.core.library.model import COMMON, Choice, Library, State
+from bot.core.library.model import COMMON, Choice, Library, Slot, State
 from bot.core.session import Session
 from bot.core.understanding.interpret import Phrase, fits
 from bot.core.understanding.reader import Reader
@@ -48,6 +48,7 @@ class Slots:
     def __init__(self, library: Library, reader: Reader) -> None:
         self.library = library
         self.reader = reader
+        self._slot_words: dict[str, frozenset[str]] = {}
 
     # --- hearing ---------------------------------------------------------------------------------
 
@@ -67,6 +68,8 @@ class Slots:
                 asked = self.library.state(slot.ask)
                 if asked is None or asked.key == state.key:
                     continue
+                if not analysis.quantities and self._words_of(slot, asked).isdisjoint(analysis.lemmas):
+                    continue  # none of its words said (the common case): nothing to read
                 choices = _worded(offered(self.library, session, asked), slot.words)
                 found = self._ordered(analysis, choices) if slot.per else self._single(analysis, choices)
                 if found:
@@ -76,6 +79,15 @@ class Slots:
         if choice.add is not None:
             self._count(heard, state.flow, choice.add, analysis, per_item.get(f"{state.flow}:{choice.add}", 0))
         return session.but(heard=heard) if heard != session.heard else session
+
+    def _words_of(self, slot: Slot, asked: State) -> frozenset[str]:
+        """Every word a reply must contain one of to say this slot's answer (computed once per slot)."""
+        found = self._slot_words.get(slot.ask)
+        if found is None:
+            choices = self._naming(_worded(list(asked.choices), slot.words))
+            found = frozenset().union(*(p.lemmas for c in choices for p in self.reader.phrases(c)))
+            self._slot_words[slot.ask] = found
+        return found
 
     def _ahead(self, session: Session, state: State, choice: Choice, norm: str) -> tuple[str, str] | None:
         """On a screen with one button, a reply that is exactly a label of the question it leads to."""
@@ -122,6 +134,10 @@ class Slots:
         if not phrase.lemmas or phrase.polarity not in (None, analysis.polarity):
             return False
         if phrase.past and analysis.tense != "past":
+            return False
+        if phrase.lemmas <= analysis.lemmas:
+            return True
+        if phrase.lemmas.isdisjoint(analysis.lemmas):  # not one of its words: the common case, decided fast
             return False
         text = analysis.normalized
         return all(
