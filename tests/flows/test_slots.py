@@ -235,3 +235,11 @@ def test_a_job_said_to_be_still_waiting_is_never_closed(engine: Engine) -> None:
     chat = at_pending_with_two_named_jobs(engine)
     chat.send("佐藤さんのはまだ返事待ちです")
     assert statuses(chat) == ["wait", "wait"]
+
+
+def test_the_checklist_lists_the_jobs_said_before_they_are_reached(engine: Engine) -> None:
+    chat = at("lancers:ongoing", engine, role="worker")
+    chat.send("2件です。山田さんのLP記事と、佐藤様のロゴです")
+    checklist = next(r for r in chat.command("status").replies if isinstance(r, Checklist))
+    jobs = [line.label for line in checklist.items if line.label.startswith("進行中")]
+    assert len(jobs) == 2 and "佐藤様：ロゴ" in jobs[1], "the second job is listed, not yet looked at"

@@ -69,6 +69,9 @@ def lines(library: Library, session: Session, flow_name: str) -> list[ChecklistI
         if items:
             for index, item in items:
                 found.append(line(item_title(flow, session, index), _item_status(rule, item), rule))
+            for number, name in _told(session, flow, rule.items or "", len(items)):  # said, not yet asked about
+                title = f"{flow.items[rule.items or ''].label}{number}" + (f"「{name}」" if name else "")
+                found.append(line(title, ItemStatus.UNKNOWN, rule))
         else:
             found.append(line(rule.label, status_of(rule, answers.get(rule.key)), rule))
     return found
@@ -77,6 +80,15 @@ def lines(library: Library, session: Session, flow_name: str) -> list[ChecklistI
 def _item_status(rule: ChecklistRule, item: Item) -> ItemStatus:
     status = status_of(rule, item.values.get("status"))
     return ItemStatus.PENDING if status is ItemStatus.UNKNOWN else status  # an item exists: it needs looking at
+
+
+def _told(session: Session, flow: Flow, kind: str, made: int) -> list[tuple[int, str]]:
+    """The items of a kind the user spoke of (「2件です。山田さんの…と、佐藤様の…」) that the flow has not
+    reached yet (slots.py keeps them in `Session.heard`): their numbers and names, for 「状況」."""
+    left = session.heard.get(f"#n:{flow.name}:{kind}", "")
+    names = [entry.split("\x1f")[0] for entry in session.heard.get(f"#w:{flow.name}:{kind}", "").split("\t") if entry]
+    count = max(int(left) if left.isdigit() else 0, len(names))
+    return [(made + i + 1, names[i] if i < len(names) else "") for i in range(count)]
 
 
 def item_status_open(flow: Flow, item: Item) -> bool:
