@@ -423,3 +423,22 @@ def test_yes_and_no_in_one_reply_without_words_are_asked_back(engine: Engine, te
 def test_words_typed_in_hiragana_are_read(engine: Engine, text: str, expected: str) -> None:
     where = "lancers:reregister" if expected == "proceed" else "lancers:csv"
     assert at(where, engine).send(text).trace.choice == expected
+
+
+# --- everyday forms: a first clause that answers, a plan after 「まだです」 ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "expected"),
+    [
+        ("crowdworks:contract", "あります。途中でやめたい", "has"),
+        ("lancers:payout", "まだです。これから申請します", "none"),
+        ("lancers:balance_payout", "3000円でももったいないので出金します", "payout"),
+        ("lancers:ongoing", "ございません", "none"),
+        ("crowdworks:contract_check", "契約は終わりました", "done"),
+    ],
+)
+def test_everyday_forms_are_read_by_their_answering_clause(
+    engine: Engine, where: str, text: str, expected: str
+) -> None:
+    assert at(where, engine).send(text).trace.choice == expected

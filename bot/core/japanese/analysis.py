@@ -47,6 +47,7 @@ _QUESTION_WORDS = {
 _INDEFINITE_AFTER = frozenset({"も", "でも", "か", "かしら"})
 _HEDGE_WORDS = frozenset({"多分", "たぶん", "恐らく", "おそらく", "筈", "はず", "確か", "たしか", "らしい", "みたい"})
 _UNSURE_TEXTS = frozenset({"さあ", "さぁ", "不明", "わからん", "知らん", "しらん", "?", "わかりかねます"})
+_THERE = frozenset({"ある", "有る", "いる", "居る", "おる", "ない", "無い", "ござる"})
 _TURNING = frozenset({"でも", "けど", "けれど", "けれども", "しかし", "だけど", "ただ", "が"})
 _WHOLE_YES = frozenset({"ok", "おk", "おけ", "おっけ", "おけい", "おーけー", "りょ", "りょう", "yes", "いえす", "おす"})
 _WHOLE_NO = frozenset({"no", "のー", "なし", "だめ", "むり", "無理"})
@@ -73,6 +74,7 @@ class TextAnalysis:
     main_lemma: str | None  # 保存する, 退会できる, 振り込む, ある (also for ない/ありません)…
     contrast: bool  # cues disagree (「はい、でもまだです」): ask back rather than guess
     opener_only: bool = False  # they disagree only with a leading いや／いいえ (「いや、もういいです退会します」)
+    first_there: Polarity | None = None  # 「あります。途中でやめたい」: a first clause that says there is (not)
 
 
 def clean(text: str) -> str:
@@ -239,4 +241,5 @@ def analyze(text: str, tokenizer: Tokenizer) -> TextAnalysis:
         main_lemma=main_lemma,
         contrast=len({p.polarity for p in stated}) > 1,
         opener_only=opener is not None and len({p.polarity for p in stated if p is not opener}) == 1,
+        first_there=said[0].polarity if len(said) > 1 and said[0].lemma in _THERE else None,
     )

@@ -146,6 +146,10 @@ def read(
     later = _later(analysis, offered, phrases)
     if later is not None:
         return later
+    planned = analysis.contrast and bool(analysis.lemmas & STILL) and bool(_later_words(analysis))
+    no = [c.id for c in offered if c.means == "no"]
+    if planned and not analysis.hedge and analysis.tense != "past" and len(no) == 1:
+        return Reading(Meaning.CHOICE, no[0])  # 「まだです。これから申請します」: not yet, only planned
     whole = [c for c, score in scored if score >= 1.0]
     if analysis.contrast and analysis.opener_only and not analysis.hedge and len(whole) == 1:
         return Reading(Meaning.CHOICE, whole[0])  # 「いやもういいです退会します」: its words say which
@@ -258,6 +262,8 @@ def _polarity(analysis: TextAnalysis, asked: frozenset[str], asked_past: bool = 
     if existential and analysis.lemmas & ALL_WORDS and analysis.main_lemma not in EXISTENTIAL:
         return "no"  # 「全部終わってます」「それで全部です」 to 「…はありますか」
     relevant = analysis.main_lemma is None or analysis.main_lemma in EXISTENTIAL | asked
+    if not relevant and existential and analysis.first_there and not analysis.contrast:
+        return analysis.first_there  # 「あります。途中でやめたい」: the first clause answers, the rest goes on
     return analysis.polarity if relevant else None
 
 
