@@ -442,3 +442,8 @@ def test_everyday_forms_are_read_by_their_answering_clause(
     engine: Engine, where: str, text: str, expected: str
 ) -> None:
     assert at(where, engine).send(text).trace.choice == expected
+
+
+def test_a_reply_that_negates_the_no_choice_s_verb_is_the_other_choice(engine: Engine) -> None:
+    assert at("lancers:reregister", engine).send("残しません").trace.choice == "proceed"
+    assert at("lancers:request_check", engine).send("まだやってない").trace.choice == "later"

@@ -135,6 +135,8 @@ def read(
         said = frozenset().union(*(p.lemmas for c in offered if c.means for p in phrases(c)))
         asked = asked | said
     polarity = _polarity(analysis, asked, asked_past)
+    if polarity == "no" and _negates(analysis, offered, phrases, "no"):
+        polarity = "yes"  # 「残しません」 at 残す or 進める: not the no choice's own verb, so the other one
     if _later_words(analysis) and analysis.tense != "past" and analysis.main_lemma:  # 「あとで消します」: not yet
         yes = {c.id for c in offered if c.means == "yes"}
         scored = [(c, score) for c, score in scored if c not in yes]
@@ -188,6 +190,20 @@ def _compatible(phrase: Phrase, analysis: TextAnalysis) -> bool:
     if phrase.past and analysis.tense != "past" and not analysis.aspect:
         return False
     return phrase.polarity is None or phrase.polarity == analysis.polarity
+
+
+def _negates(
+    analysis: TextAnalysis, offered: Sequence[Choice], phrases: Callable[[Choice], tuple[Phrase, ...]], means: str
+) -> bool:
+    """The reply negates the verb of the choice that `means` this (and not of the other): 「残しません」 to
+    「アカウントを残す」 (means no) says the other choice."""
+    verb = analysis.main_lemma
+    if verb is None or analysis.aspect == "not_yet" or analysis.lemmas & STILL or analysis.contrast:
+        return False  # 「まだやってない」 is not yet, whatever its verb
+    if not any(t.kind == "動詞" and verb in (t.base, t.lemma, t.normalized) for t in analysis.tokens):
+        return False  # the reply's verb, not a noun (「いいえ、個人事業主です」)
+    own = {c.means for c in offered if c.means for p in phrases(c) if p.polarity != "no" and verb in p.lemmas}
+    return own == {means}
 
 
 def _sole_word(
@@ -322,6 +338,8 @@ def by_lemma(
                 continue  # 「これから申請します」 is not 「申請した」
             if analysis.polarity == "no" and choice.means == "yes" and not phrase.polarity:
                 continue  # 「正社員ではないです」 is not the 正社員 choice
+            if analysis.polarity == "no" and phrase.polarity != "no" and analysis.main_lemma in phrase.lemmas:
+                continue  # 「残しません」 negates 「残す」: it is not that choice
             overlap = len(phrase.lemmas & reply)
             coverage = overlap / len(phrase.lemmas)
             if coverage < 0.5:
