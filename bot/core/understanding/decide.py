@@ -8,7 +8,9 @@
 4. a first message that answers nothing: the greeting; a greeting mid-flow: the question again;
 5. a command word as the first or last part of the reply (「あ、間違えました。戻る」);
 6. the analyzer's reading (`interpret.read`): a choice (echoed, so a misreading shows), an ask-back, a
-   question to the FAQ, 「わからない」; a command said in words (「ひとつ前に戻りたい」);
+   question to the FAQ — or, when no FAQ answers it, the status command it names (「今どこまで進んだ？」)
+   or the likely choices it wonders about (「片づいたかな？」) —, 「わからない」; a command said in words
+   (「ひとつ前に戻りたい」); a topic word alone (「手数料」) that the FAQ answers;
 7. an unsure word, the question's free-text fallback, or a re-ask.
 The engine acts on the decision (`Engine._answer`); nothing here changes a session.
 """
