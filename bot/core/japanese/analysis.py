@@ -192,7 +192,7 @@ def analyze(text: str, tokenizer: Tokenizer) -> TextAnalysis:
     said: list[Predicate] = []
     stated: list[Predicate] = []  # said, but for reasons (「〜ので」): two answers disagree only among these
     opener: Predicate | None = None
-    turns = any(t.surface in _TURNING for t in tokens)
+    turns = any(t.surface in _TURNING and (t.kind == "接続詞" or t.sub == "接続助詞") for t in tokens)
     unsure = False
     last_head: Predicate | None = None
     for clause in clauses:
