@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from bot import __version__
 from bot.config import Settings
 from bot.core.library.load import FlowsInvalid, load_library
 from bot.core.library.model import Library
@@ -28,6 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # Long on purpose: one argparse block per command, read top to bottom like `--help`.
 def _main(argv: Sequence[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="taikai-bot", description="退会ナビ: a withdrawal guide chatbot")
+    parser.add_argument("--version", action="version", version=f"taikai-bot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     chat = commands.add_parser("chat", help="talk to the bot in this terminal")

@@ -64,3 +64,17 @@ def test_without_redis_each_run_starts_fresh() -> None:
     chat(["1"], "--user", "someone")
     out = chat([], "--user", "someone")
     assert out.startswith(said("common:menu"))
+
+
+def test_version_is_the_project_s(capsys: pytest.CaptureFixture[str]) -> None:
+    import tomllib
+    from pathlib import Path
+
+    from bot.__main__ import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    assert capsys.readouterr().out.strip() == f"taikai-bot {project['version']}"
+    assert project["license"] == "MIT" and (Path(__file__).resolve().parents[1] / "LICENSE").is_file()
