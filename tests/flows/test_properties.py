@@ -38,6 +38,11 @@ WORDS = [
     "両方",
     "受注者",
     "山田",
+    "2件です。山田さんのLP記事と佐藤様のロゴ",  # slots: a count, names
+    "コンペとタスクが1件ずつあります",
+    "2時間前くらいに1件提案しました",
+    "発注側のアカウントです",
+    "あと2つあります",
     "😀",
     "",
     "   ",
@@ -69,6 +74,15 @@ def assert_valid(library: Library, session: Session) -> None:
     assert len(session.history) <= HISTORY_LIMIT
     assert all(library.state(f"{s.flow}:{s.state}") is not None for s in session.history)
     assert set(session.queue) <= set(library.flows)
+    for key, value in session.heard.items():  # what was heard names real questions and item kinds
+        mark, _, rest = key.partition(":") if key.startswith("#") else ("", "", key)
+        if mark:
+            flow, _, kind = rest.partition(":")
+            assert kind in library.flows[flow].items, key
+            assert mark != "#n" or value.isdigit(), (key, value)
+        else:
+            state = library.state(rest)
+            assert state is not None and all(c in [x.id for x in state.choices] for c in value.split(",")), key
     assert Session.from_dict(json.loads(json.dumps(session.to_dict()))) == session
 
 
