@@ -5,9 +5,14 @@ Order, from most to least certain (docs/flows.md, "How replies are understood"):
 1. numbers with counters decide choices that state a range (`number:` in flows/);
 2. lemmas: a choice whose label, alias or example is fully contained in the reply, whose yes/no
    agrees with the reply's main predicate;
-3. the main predicate alone (yes/no, まだ = not yet) picks the one choice that `means` it;
-4. a question to the bot is not an answer; 「わからない」 is not a no;
-hedges (たぶん…と思う) and contradictions (はい、でもまだです) ask back with the likely choices.
+3. the main predicate alone (yes/no, まだ = not yet) picks the one choice that `means` it — negating the
+   no choice's own verb (「残しません」 at 「アカウントを残す」) is a yes; when the words say another choice
+   than the yes/no (「まだ返事きてないです」), ask which;
+4. the choice that shares the most words with the reply when no other shares as many (echoed, `weak`:
+   a command said in words comes first);
+5. a question to the bot is not an answer; 「わからない」 is not a no;
+hedges (たぶん…と思う, 〜ような) and contradictions (はい、でもまだです) ask back with the likely choices; a
+reply that says not yet, still or no never takes an item's 「済んだ」 button.
 """
 
 from __future__ import annotations
