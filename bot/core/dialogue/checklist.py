@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.core.dates import shown
+from bot.core.dialogue.heard import told
 from bot.core.library.conditions import Facts
 from bot.core.library.model import COMMON, ChecklistRule, Flow, Library
 from bot.core.messages import Checklist, ChecklistItem, ItemStatus
@@ -69,7 +70,7 @@ def lines(library: Library, session: Session, flow_name: str) -> list[ChecklistI
         if items:
             for index, item in items:
                 found.append(line(item_title(flow, session, index), _item_status(rule, item), rule))
-            for number, name in _told(session, flow, rule.items or "", len(items)):  # said, not yet asked about
+            for number, name in told(session.heard, flow_name, rule.items or "", len(items)):  # said, not reached
                 title = f"{flow.items[rule.items or ''].label}{number}" + (f"「{name}」" if name else "")
                 found.append(line(title, ItemStatus.UNKNOWN, rule))
         else:
@@ -80,15 +81,6 @@ def lines(library: Library, session: Session, flow_name: str) -> list[ChecklistI
 def _item_status(rule: ChecklistRule, item: Item) -> ItemStatus:
     status = status_of(rule, item.values.get("status"))
     return ItemStatus.PENDING if status is ItemStatus.UNKNOWN else status  # an item exists: it needs looking at
-
-
-def _told(session: Session, flow: Flow, kind: str, made: int) -> list[tuple[int, str]]:
-    """The items of a kind the user spoke of (「2件です。山田さんの…と、佐藤様の…」) that the flow has not
-    reached yet (slots.py keeps them in `Session.heard`): their numbers and names, for 「状況」."""
-    left = session.heard.get(f"#n:{flow.name}:{kind}", "")
-    names = [entry.split("\x1f")[0] for entry in session.heard.get(f"#w:{flow.name}:{kind}", "").split("\t") if entry]
-    count = max(int(left) if left.isdigit() else 0, len(names))
-    return [(made + i + 1, names[i] if i < len(names) else "") for i in range(count)]
 
 
 def item_status_open(flow: Flow, item: Item) -> bool:

@@ -141,8 +141,12 @@ class Engine:
         choices = self._offered(session, state)
         decision = self.understanding.decide(state, choices, text, norm, fresh, session.menu)
         act = decision.act
-        if len(choices) == 1 and (act in (Act.REASK, Act.SHOW) or (act is Act.COMMAND and decision.said)):
-            ahead = self._answered_ahead(session, state, choices[0], text, norm, out)
+        # under a lone 「次へ」, a reply that answers the question it leads to is that answer too, whether it
+        # was also read as consent (「片づいた」), as nothing, or as a command in words (「まだ作業が残ってます」)
+        lone = choices[0] if len(choices) == 1 and norm not in choices[0].candidate.words else None
+        said_command = act is Act.COMMAND and decision.said
+        if lone is not None and (act in (Act.CHOOSE, Act.UNDERSTOOD, Act.REASK, Act.SHOW) or said_command):
+            ahead = self._answered_ahead(session, state, lone, text, norm, out)
             if ahead is not None:
                 return ahead
         if act is Act.CHOOSE or act is Act.UNDERSTOOD:

@@ -8,10 +8,7 @@ the flow reaches that question, is confirmed in one line (「戻る」 undoes it
 
 Only certain readings are kept: a number with its unit in a choice's range (「2時間前」→ 1時間以上), or a
 choice's own words wholly in the reply for a choice that names something (no yes/no choice: a "yes" to
-the current question is never also a yes to a later one). Keys of `Session.heard`:
-- ``flow:state``: the heard choice ids for that question, comma-separated (one per item when `per`);
-- ``#n:flow:kind``: how many more items of that kind are still to come (「2件」 made the first one);
-- ``#w:flow:kind``: the names said for the next items, tab-separated, each ``name\\x1fwho\\x1fwhat``.
+the current question is never also a yes to a later one). How `Session.heard` is written: heard.py.
 """
 
 from __future__ import annotations
@@ -20,9 +17,10 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from bot.core.dialogue import heard as said
 from bot.core.dialogue.offers import offered
 from bot.core.japanese.analysis import TextAnalysis
-from bot.core.japanese.mentions import Mention, mentions
+from bot.core.japanese.mentions import mentions
 from bot.core.japanese.secrets import looks_personal
 from bot.core.japanese.tokens import kana
 from bot.core.library.model import COMMON, Choice, Library, Slot, State
@@ -32,7 +30,6 @@ from bot.core.understanding.reader import Reader
 
 HEARD = "#heard"  # undo key of a step: `Session.heard` before the reply that step answered
 COUNTERS = frozenset({"件", "つ", "個"})  # 「記事3本」 counts articles, not jobs
-_NAME, _ITEMS = "\x1f", "\t"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +56,6 @@ class Slots:
             return session
         analysis = self.reader.with_synonyms(analysis)
         heard = dict(session.heard)
-        ahead = self._ahead(session, state, choice, analysis.normalized)
-        if ahead is not None:  # 「片づいた」 typed under a lone 「次へ」: the next question's answer too
-            heard[ahead[0]] = ahead[1]
         per_item: dict[str, int] = {}  # item kind -> how many answers were heard for its items
         for flow in self._listening(state, choice):
             for slot in self.library.flows[flow].hears:
@@ -88,19 +82,6 @@ class Slots:
             found = frozenset().union(*(p.lemmas for c in choices for p in self.reader.phrases(c)))
             self._slot_words[slot.ask] = found
         return found
-
-    def _ahead(self, session: Session, state: State, choice: Choice, norm: str) -> tuple[str, str] | None:
-        """On a screen with one button, a reply that is exactly a label of the question it leads to."""
-        if choice.target is None or choice.target.startswith("@") or norm in choice.candidate.words:
-            return None  # 「次へ」 itself says nothing of what comes next
-        if len(offered(self.library, session, state)) != 1:
-            return None
-        following = self.library.state(self.library.resolve(state.flow, choice.target))
-        if following is None or following.ask is None:
-            return None
-        options = offered(self.library, session, following)
-        said = [c.id for c in options if norm in c.candidate.words] if len(options) > 1 else []
-        return (following.key, said[0]) if len(said) == 1 else None
 
     def _listening(self, state: State, choice: Choice) -> list[str]:
         """The flow of the question, and the platforms the answer leads to (from the menu: 「ランサーズで…」)."""
@@ -170,9 +151,9 @@ class Slots:
         count = max(count, answers, len(named) if count or len(named) > 1 else 0)
         limit = self.library.flows[flow].items[kind].max
         if count:
-            heard[f"#n:{flow}:{kind}"] = str(min(count, limit) - 1)
+            heard[said.more_key(flow, kind)] = str(min(count, limit) - 1)
         if named:
-            heard[f"#w:{flow}:{kind}"] = _ITEMS.join(_entry(m) for m in named[:limit])
+            said.with_names(heard, flow, kind, [said.Named(m.name, m.who, m.what) for m in named[:limit]])
 
     # --- using what was heard --------------------------------------------------------------------
 
@@ -199,10 +180,10 @@ class Slots:
         """「ほかにもありますか？」 after 「2件」 was said: the next one, or none once all are through."""
         flow = self.library.flows[state.flow]
         kind = next((k for k, spec in flow.items.items() if spec.more == state.name), None)
-        key = f"#n:{state.flow}:{kind}"
-        if kind is None or key not in session.heard:
+        left = None if kind is None else said.left(session.heard, state.flow, kind)
+        if kind is None or left is None:
             return None
-        left = int(session.heard[key]) if session.heard[key].isdigit() else 0
+        key = said.more_key(state.flow, kind)
         add = next((c for c in choices if c.add == kind), None)
         no = next((c for c in choices if c.means == "no"), None)
         label = flow.items[kind].label
@@ -210,7 +191,8 @@ class Slots:
         if left > 0 and add is not None:
             heard[key] = str(left - 1)
             number = len(session.items_of(state.flow, kind)) + 1
-            name = session.heard.get(f"#w:{state.flow}:{kind}", "").partition(_ITEMS)[0].partition(_NAME)[0]
+            coming = said.names(session.heard, state.flow, kind)
+            name = coming[0].name if coming else ""
             line = self.library.texts.heard_next.format(
                 number=str(number), label=label, name=f"「{name}」" if name else ""
             )
@@ -218,27 +200,29 @@ class Slots:
         if no is None:
             return None
         heard.pop(key)
-        heard.pop(f"#w:{state.flow}:{kind}", None)
+        said.with_names(heard, state.flow, kind, [])
         count = str(len(session.items_of(state.flow, kind)))
         return Known(no, self.library.texts.heard_all.format(label=label, count=count), session.but(heard=heard))
 
     def name_added(self, session: Session, flow: str, kind: str) -> Session:
         """The item just added takes the next name said for its kind (「山田様：LP記事」)."""
-        key = f"#w:{flow}:{kind}"
-        names = session.heard.get(key)
-        if not names:
+        coming = said.names(session.heard, flow, kind)
+        if not coming:
             return session
-        first, _, rest = names.partition(_ITEMS)
-        name, who, what = [*first.split(_NAME), "", ""][:3]
-        heard = {k: v for k, v in session.heard.items() if k != key} | ({key: rest} if rest else {})
-        values = {"name": name} | ({"who": who} if who else {}) | ({"what": what} if what else {})
+        first = coming[0]
+        heard = dict(session.heard)
+        said.with_names(heard, flow, kind, coming[1:])
+        values = (
+            {"name": first.name}
+            | ({"who": first.who} if first.who else {})
+            | ({"what": first.what} if first.what else {})
+        )
         return session.with_item_values(values).but(heard=heard)
 
     def first_of_several(self, session: Session, flow: str, kind: str) -> str:
         """「まず、1件目の進行中の仕事「山田様：LP記事」から確認します。」 when more were said to follow."""
         items = session.items_of(flow, kind)
-        left = session.heard.get(f"#n:{flow}:{kind}", "0")
-        if len(items) != 1 or not left.isdigit() or int(left) < 1:
+        if len(items) != 1 or (said.left(session.heard, flow, kind) or 0) < 1:
             return ""
         name = items[0][1].values.get("name")
         label = self.library.flows[flow].items[kind].label
@@ -247,7 +231,7 @@ class Slots:
     @staticmethod
     def forget(session: Session, flow: str) -> Session:
         """A flow's checks start again (再確認): what was heard for it goes too."""
-        keep = {k: v for k, v in session.heard.items() if not _of_flow(k, flow)}
+        keep = {k: v for k, v in session.heard.items() if not said.of_flow(k, flow)}
         return session.but(heard=keep) if len(keep) != len(session.heard) else session
 
 
@@ -269,14 +253,6 @@ def _worded(choices: list[Choice], words: Mapping[str, tuple[str, ...]]) -> list
     if not words:
         return choices
     return [replace(c, label=words[c.id][0], aliases=words[c.id][1:], examples=()) for c in choices if words.get(c.id)]
-
-
-def _entry(mention: Mention) -> str:
-    return _NAME.join(part.replace(_ITEMS, " ") for part in (mention.name, mention.who, mention.what))
-
-
-def _of_flow(key: str, flow: str) -> bool:
-    return key.startswith((f"{flow}:", f"#n:{flow}:", f"#w:{flow}:"))
 
 
 def _position(analysis: TextAnalysis, lemmas: frozenset[str]) -> int:

@@ -107,9 +107,8 @@ class Reader:
         kana lemma (すすめる = 進める), a noun of three kana or more inside the text, the longest only."""
         words = self._readings()
         found: set[str] = set()
-        for lemma in analysis.lemmas:
-            if lemma in words and lemma not in analysis.lemmas & set(words.values()):
-                found |= {lemma, words[lemma]}
+        for lemma in analysis.lemmas & words.keys():  # 「すすめる」: the reply's own kana lemma
+            found |= {lemma, words[lemma]}
         text = kana(analysis.normalized)
         inside = [key for key in words if len(key) >= 3 and key in text]
         for key in inside:  # 「らんさー」 inside 「らんさーず」 is not a word of the reply
