@@ -93,6 +93,15 @@ def _understand(settings: Settings, library: Library, args: argparse.Namespace) 
         if args.corpus
         else {n: [root / p for p in ps] for n, ps in STANDARD_SETS.items()}
     )
+    missing = [str(path) for paths in sets.values() for path in paths if not path.is_file()]
+    if missing:  # e.g. in the image, which has flows/ but not the repository's tests/
+        print(
+            f"understand eval: corpus not found: {', '.join(missing)}\n"
+            "the standard sets live in the repository's tests/understanding/: run it from a checkout, "
+            "or name corpus files: taikai-bot understand eval FILE...",
+            file=sys.stderr,
+        )
+        return 2
     for name, paths in sets.items():
         graded = evaluate(engine, load_corpora(paths))
         print(f"## {name} ({len(graded)} replies)")

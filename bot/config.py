@@ -7,6 +7,7 @@ nothing of the bot, so every layer may read it; the stores take their defaults f
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
 
     # storage: unset means the embedded in-memory store (one process, nothing kept across restarts)
     redis_url: SecretStr | None = None  # may carry a password: never logged
+    # The password apart from the URL (a Secret key in Kubernetes, .env in compose): any characters, no
+    # percent-encoding. Used only with REDIS_URL, and refused when the URL carries a password too.
+    redis_password: SecretStr | None = None
     redis_key_prefix: str = "taikai"
     dedupe_seconds: int = Field(default=DEFAULT_DEDUPE_SECONDS, gt=0)
     rate_limit_burst: int = Field(default=DEFAULT_BURST, ge=1)  # messages a user may send at once
@@ -71,6 +75,18 @@ class Settings(BaseSettings):
     slack_redirect_uri: str | None = None
     slack_state_expiration_seconds: int = Field(default=600, gt=0)
 
+    # the web chat at /chat (bot/channels/web): off unless turned on. WEBCHAT_SECRET signs its cookie (the
+    # same on every replica; unset: a random one per process, so browsers start over after a restart).
+    webchat_enabled: bool = False
+    webchat_secret: SecretStr | None = None
+    webchat_cookie_secure: bool | None = None  # None: Secure when the request came over HTTPS
+    webchat_cookie_samesite: Literal["lax", "strict", "none"] = "lax"  # "none" (with HTTPS) to embed cross-site
+    webchat_frame_ancestors: str = "'self'"  # CSP frame-ancestors: the sites that may embed /chat in an iframe
+    webchat_allowed_origins: str = ""  # comma-separated origins allowed to POST besides the chat's own
+
+    # the read-only console at /admin (bot/web/admin.py): off while ADMIN_TOKEN is unset
+    admin_token: SecretStr | None = None
+
     @property
     def session_ttl_seconds(self) -> int:
         return int(self.session_ttl_days * 86400)
@@ -78,3 +94,9 @@ class Settings(BaseSettings):
     @property
     def redis_dsn(self) -> str | None:
         return self.redis_url.get_secret_value() if self.redis_url else None
+
+    @property
+    def redis_secret(self) -> str | None:
+        """REDIS_PASSWORD, or None when it is unset or empty."""
+        password = self.redis_password.get_secret_value() if self.redis_password else ""
+        return password or None

@@ -63,6 +63,15 @@ class TurnObserver(Protocol):
     def store_failed(self, key: SessionKey, operation: str) -> None: ...
 
 
+class SessionObserver(Protocol):
+    """Sees what each saved turn left in the store (the console's counts of where users are): before and
+    after (None: erased). `forget` is a user erased outside a turn (LINE unfollow)."""
+
+    def session_saved(self, key: SessionKey, before: Session | None, after: Session | None) -> None: ...
+
+    def forget(self, key: SessionKey) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class UserMessage:
     """One message from a user, as every channel hands it in (Rasa's `UserMessage`): who, what, and the
@@ -142,6 +151,7 @@ class Conversation:
         limiter: RateLimiter | None = None,
         observers: Sequence[TurnObserver] = (),
         scheduler: Scheduler | None = None,
+        sessions: Sequence[SessionObserver] = (),
     ) -> None:
         self.engine = engine
         self.scheduler = scheduler
@@ -150,6 +160,7 @@ class Conversation:
         self.max_attempts = max_attempts
         self.limiter = limiter
         self.observers = tuple(observers)
+        self.sessions = tuple(sessions)
         self.queue = UserQueue()
 
     async def turn(
@@ -216,6 +227,8 @@ class Conversation:
                     seconds = time.perf_counter() - started
                     for observer in self.observers:
                         observer.turn_done(key, turn.trace, seconds)
+                    for watcher in self.sessions:
+                        watcher.session_saved(key, loaded.session, turn.session)
                     return TurnResult(TurnStatus.ANSWERED, turn.replies, turn.trace, turn.session, turn.effects)
                 if outcome is SaveOutcome.DUPLICATE:
                     ticket = 0
@@ -264,6 +277,8 @@ class Conversation:
             await self.store.erase(key)
             reminders = stored.reminders if stored is not None else ()
             await self._apply(key, (CancelReminders(tuple(r.id for r in reminders)),) if reminders else (), erased=True)
+        for watcher in self.sessions:
+            watcher.forget(key)
 
     async def erase_workspace(self, channel: str, workspace: str) -> int:
         """Forget every user of a workspace (Slack uninstall); returns how many. Raises StoreUnavailable.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.channels.terminal import run_chat
 from bot.config import Settings
-from bot.conversation import Conversation, Scheduler, TurnObserver
+from bot.conversation import Conversation, Scheduler, SessionObserver, TurnObserver
 from bot.core.dialogue.engine import Engine
 from bot.core.library.model import Library
 from bot.core.session import SessionKey
@@ -23,10 +23,10 @@ from bot.store.ratelimit import MemoryRateLimiter, RateLimit, RateLimiter
 if TYPE_CHECKING:  # the server's parts are imported where they are built: `taikai-bot chat` starts faster
     from starlette.applications import Starlette
 
-    from bot.channels.base import WebChannel
+    from bot.channels.base import Mailbox, WebChannel
     from bot.reminders.queue import ReminderQueue
-    from bot.reminders.worker import ReminderDelivery
-    from bot.telemetry.metrics import Metrics
+    from bot.reminders.worker import ReminderDelivery, ReminderObserver
+    from bot.telemetry.usage import Usage
     from bot.web.services import Services
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ def build_store(settings: Settings) -> SessionStore:
         # the store keeps the rate buckets too: its load script takes the user's token (two round trips a turn)
         return RedisSessionStore.from_url(
             dsn,
+            password=settings.redis_secret,  # REDIS_PASSWORD, when the URL carries none
             ttl_seconds=settings.session_ttl_seconds,
             dedupe_seconds=settings.dedupe_seconds,
             keys=KeyBuilder(prefix=settings.redis_key_prefix),
@@ -94,15 +95,16 @@ def build_conversation(
     store: SessionStore,
     observers: Sequence[TurnObserver] = (),
     scheduler: Scheduler | None = None,
+    sessions: Sequence[SessionObserver] = (),
 ) -> Conversation:
     limiter = build_limiter(settings, store)
-    return Conversation(engine, store, limiter=limiter, observers=observers, scheduler=scheduler)
+    return Conversation(engine, store, limiter=limiter, observers=observers, scheduler=scheduler, sessions=sessions)
 
 
 # --- reminders ----------------------------------------------------------------------------------
 
 
-def build_reminder_queue(settings: Settings, store: SessionStore, metrics: Metrics) -> ReminderQueue | None:
+def build_reminder_queue(settings: Settings, store: SessionStore, observer: ReminderObserver) -> ReminderQueue | None:
     """The queue when reminders can run here: REMINDERS_ENABLED, a Redis store, and not a Redis Cluster.
     It shares the store's client and key namespace (`SessionStore.shared_redis`)."""
     if not settings.reminders_enabled:
@@ -116,7 +118,7 @@ def build_reminder_queue(settings: Settings, store: SessionStore, metrics: Metri
         return None
     from bot.reminders.queue import ReminderQueue
 
-    return ReminderQueue.on(redis.client, redis.keys, observer=metrics)
+    return ReminderQueue.on(redis.client, redis.keys, observer=observer)
 
 
 def build_reminder_worker(
@@ -158,7 +160,38 @@ def build_channels(services: Services) -> list[WebChannel]:
         log.info("Slack channel on: POST /slack/events")
     else:
         log.info("Slack channel off: set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (or OAuth settings) to turn it on")
+    if settings.webchat_enabled:
+        channels.append(build_webchat(services))
+        log.info("web chat on: GET /chat")
     return channels
+
+
+NEW_CHATS = RateLimit(burst=30, per_minute=10)  # new web-chat browsers per client address
+
+
+def build_webchat(services: Services) -> WebChannel:
+    """The web chat, with a mailbox for its reminders and a limit on new browsers per address, both in the
+    shared Redis when there is one (every replica hands out and honours the same)."""
+    import secrets
+
+    from bot.channels.web.channel import build_web_channel
+    from bot.channels.web.cookie import BrowserIds
+    from bot.store.mailbox import MemoryMailbox, RedisMailbox
+
+    settings = services.settings
+    secret = settings.webchat_secret.get_secret_value().encode() if settings.webchat_secret else None
+    if secret is None:
+        log.warning("WEBCHAT_SECRET unset: a random one for this process; browsers start over after a restart")
+        secret = secrets.token_bytes(32)
+    redis = services.store.shared_redis()
+    if redis is None:
+        mailbox: Mailbox = MemoryMailbox()
+        limiter: RateLimiter = MemoryRateLimiter(NEW_CHATS)
+    else:
+        from bot.store.redis_ratelimit import RedisRateLimiter
+
+        mailbox, limiter = RedisMailbox(redis), RedisRateLimiter(redis.client, NEW_CHATS, redis.keys)
+    return build_web_channel(services.channel_context(), BrowserIds(secret), mailbox, limiter)
 
 
 def create_app(settings: Settings, library: Library, store: SessionStore | None = None) -> Starlette:
@@ -168,6 +201,7 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
     from bot.telemetry.context import configure_user_hash
     from bot.telemetry.logs import TurnLog
     from bot.telemetry.metrics import Metrics
+    from bot.telemetry.usage import ReminderObservers
     from bot.web.app import web_app
     from bot.web.services import Services
     from bot.web.tasks import TaskTracker
@@ -179,13 +213,40 @@ def create_app(settings: Settings, library: Library, store: SessionStore | None 
         on_start.append(functools.partial(use_shared_hash_key, store))
     engine = build_engine(settings, library)
     metrics = Metrics()
-    queue = build_reminder_queue(settings, store, metrics)
-    conversation = build_conversation(settings, engine, store, observers=(metrics, TurnLog()), scheduler=queue)
+    usage = build_usage(settings, library, store)
+    watching = () if usage is None else (usage,)
+    queue = build_reminder_queue(settings, store, metrics if usage is None else ReminderObservers(metrics, usage))
+    observers = (metrics, TurnLog(), *watching)
+    conversation = build_conversation(settings, engine, store, observers, scheduler=queue, sessions=watching)
     outbox = None if queue is None else ReplyOutbox(queue)  # replies that fail are sent later by the worker
     services = Services(settings, library, store, conversation, TaskTracker(), metrics, outbox)
     channels = build_channels(services)
     worker = None if queue is None else build_reminder_worker(settings, queue, conversation, channels)
-    return web_app(services, channels, worker, on_start=on_start)
+    if usage is None:
+        return web_app(services, channels, worker, on_start=on_start)
+    from bot.web.admin import Console
+
+    assert settings.admin_token is not None
+    console = Console(usage, settings.admin_token.get_secret_value())
+    log.info("console on: GET /admin")
+    return web_app(services, channels, worker, on_start, console.routes(), background=(usage.run,))
+
+
+def build_usage(settings: Settings, library: Library, store: SessionStore) -> Usage | None:
+    """The console's counts, kept only when the console is on (ADMIN_TOKEN), in the shared Redis when there
+    is one; not on Redis Cluster (its groups span slots)."""
+    if not settings.admin_token or not settings.admin_token.get_secret_value():
+        log.info("console off: set ADMIN_TOKEN to turn on /admin")
+        return None
+    from bot.telemetry.usage import Usage
+    from bot.telemetry.usage_store import MemoryUsage, RedisUsage
+
+    redis = store.shared_redis()
+    if redis is not None and redis.cluster:
+        log.warning("console off: its counts do not support Redis Cluster")
+        return None
+    backend = MemoryUsage() if redis is None else RedisUsage(redis.client, redis.keys.prefix)
+    return Usage(library, backend, settings.session_ttl_seconds)
 
 
 async def use_shared_hash_key(store: SessionStore) -> None:

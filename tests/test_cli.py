@@ -78,3 +78,12 @@ def test_version_is_the_project_s(capsys: pytest.CaptureFixture[str]) -> None:
     project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
     assert capsys.readouterr().out.strip() == f"taikai-bot {project['version']}"
     assert project["license"] == "MIT" and (Path(__file__).resolve().parents[1] / "LICENSE").is_file()
+
+
+def test_understand_eval_without_its_corpus_says_where_it_lives(capsys: pytest.CaptureFixture[str]) -> None:
+    """In the image there is no tests/ folder: a clear line and exit 2, not a traceback."""
+    from bot.__main__ import main
+
+    assert main(["understand", "eval", "/nonexistent/corpus.yaml"]) == 2
+    err = capsys.readouterr().err
+    assert "/nonexistent/corpus.yaml" in err and "tests/understanding/" in err

@@ -46,6 +46,21 @@ class Outbox(Protocol):
         ...
 
 
+class Mailbox(Protocol):
+    """Messages waiting for a user who is not connected (the web chat's reminders): kept in the shared store,
+    so whichever replica the browser asks next hands them over, once (`bot.store.mailbox`)."""
+
+    async def put(self, key: SessionKey, message: dict[str, Any]) -> bool:
+        """False when it could not be kept (the store is down)."""
+        ...
+
+    async def take(self, key: SessionKey) -> list[dict[str, Any]]:
+        """Everything waiting for `key`, oldest first, removed as it is handed over."""
+        ...
+
+    async def forget(self, key: SessionKey) -> None: ...
+
+
 class Spawner(Protocol):
     """Runs work after the webhook has been answered, tracked so that shutdown can wait for it."""
 

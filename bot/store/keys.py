@@ -28,6 +28,7 @@ _ESCAPES = str.maketrans({char: f"%{ord(char):02X}" for char in _ESCAPED})
 SESSION = "session"
 SEEN = "seen"  # sorted set of processed event ids (dedupe)
 ORDER = "order"  # tickets of the user's turns in flight (a hash, deleted when none is)
+INBOX = "inbox"  # messages waiting for a web-chat browser (a list; bot.store.mailbox)
 RATE = "bucket"  # the user's rate-limit bucket (a string; "rate" held the hash of an earlier release)
 
 
@@ -76,6 +77,9 @@ class KeyBuilder:
 
     def rate(self, key: SessionKey) -> str:
         return self._build(key, RATE)
+
+    def inbox(self, key: SessionKey) -> str:
+        return self._build(key, INBOX)
 
     @staticmethod
     def tag_of(name: bytes) -> bytes:

@@ -166,12 +166,14 @@ class RedisSessionStore:
                 await self._release_script(keys=[self._keys.order(key)], args=[ticket])
 
     async def erase(self, key: SessionKey) -> None:
-        """One DEL of the user's session and dedupe set (one hash slot, so this holds on Cluster too).
+        """One DEL of the user's session, dedupe set and web-chat inbox (one hash slot, so this holds on Cluster too).
 
         The rate-limit bucket stays until it has refilled and expires by itself: an unfollow/follow or
         削除 loop must not hand a flooding user a fresh allowance."""
         with _unavailable("erase"):
-            await self._client.delete(self._keys.session(key), self._keys.seen(key), self._keys.order(key))
+            await self._client.delete(
+                self._keys.session(key), self._keys.seen(key), self._keys.order(key), self._keys.inbox(key)
+            )
 
     async def erase_workspace(self, channel: str, workspace: str) -> int:
         """SCAN the workspace's keys (every primary on a cluster) and delete them user by user.

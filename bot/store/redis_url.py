@@ -11,10 +11,14 @@ URL forms accepted by `connect` (and so by `RedisSessionStore.from_url` and ``RE
 - ``redis+sentinel://[[user]:[password]@]host:port[,host2:port2…]/service_name[/db]``: Sentinels
   (port 26379 when omitted) asked for the master of ``service_name``; the credentials are the master's
   (pass ``sentinel_kwargs={"password": …}`` when the Sentinels need their own).
+
+The password may instead come apart from the URL (``connect(url, password=…)``, REDIS_PASSWORD): then it
+needs no percent-encoding, and the URL must carry none.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
@@ -71,8 +75,16 @@ class Connection:
     sentinel: Sentinel | None = None
 
 
-def connect(url: str, **opts: Any) -> Connection:
-    """A client with its own pool for `url` (forms in the module docstring); `opts` go to redis-py."""
+def connect(url: str, *, password: str | None = None, **opts: Any) -> Connection:
+    """A client with its own pool for `url` (forms in the module docstring); `opts` go to redis-py.
+
+    `password` (REDIS_PASSWORD) is given to redis-py as is, so it needs no percent-encoding; the URL's user
+    name, if any, still applies. A URL that carries a password of its own is refused: one of the two would
+    be ignored silently (the message shows neither)."""
+    if password:
+        if _has_password(url):
+            raise ValueError("the Redis URL carries a password and REDIS_PASSWORD is set too: keep only one")
+        opts["password"] = password
     scheme, _, rest = url.partition("://")
     if scheme in ("redis+cluster", "rediss+cluster"):
         options = {**_connection_defaults(), "max_connections": _POOL_SIZE, **opts}  # per node
@@ -85,6 +97,13 @@ def connect(url: str, **opts: Any) -> Connection:
     options = {**_connection_defaults(), "max_connections": _POOL_SIZE, "timeout": _POOL_WAIT, **opts}
     pool = BlockingConnectionPool.from_url(url, **options)
     return Connection(Redis.from_pool(pool))  # the client owns the pool: closing it closes the pool
+
+
+def _has_password(url: str) -> bool:
+    """Whether `url` carries a (non-empty) password: ``scheme://[user]:password@…``."""
+    netloc = re.split(r"[/?#]", url.partition("://")[2], maxsplit=1)[0]  # several hosts for Sentinel
+    userinfo, at, _ = netloc.rpartition("@")
+    return bool(at) and bool(userinfo.partition(":")[2])
 
 
 def _sentinel_master(url: str, opts: dict[str, Any]) -> tuple[Redis, Sentinel]:

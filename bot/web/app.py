@@ -3,10 +3,12 @@ What goes into it (which channels, the store, the reminder worker) is decided in
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -28,11 +30,17 @@ def web_app(
     channels: Sequence[WebChannel],
     worker: ReminderDelivery | None,
     on_start: Sequence[Callable[[], Awaitable[None]]] = (),
+    extra_routes: Sequence[BaseRoute] = (),
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
 ) -> Starlette:
     """The routes of the built channels beside the health checks and metrics (composed in `bot.wiring`);
-    `on_start` runs in the lifespan before the channels start (on the server's event loop)."""
+    `on_start` runs in the lifespan before the channels start (on the server's event loop); `background`
+    runs for the app's lifetime, cancelled first on the way out (the console's counts flushing)."""
 
     async def metrics_endpoint(request: Request) -> Response:
+        # Redis is checked at every scrape: while it is down Kubernetes takes the pods out of the Service, so
+        # no turn arrives to fail and be counted, and this gauge is what still tells (docs/monitoring.md)
+        services.metrics.store_checked(await _ping_within(services.store, STORE_CHECK_SECONDS))
         return Response(services.metrics.render(), media_type=services.metrics.content_type)
 
     routes: list[BaseRoute] = [
@@ -42,9 +50,10 @@ def web_app(
     ]
     for channel in channels:
         routes.extend(channel.routes())
+    routes.extend(extra_routes)
     # Starlette's own body limit: a declared length over it is refused (413) unread, a chunked body is cut as
     # it arrives; routes may set a lower one (LINE's webhook)
-    running = functools.partial(lifespan, services, list(channels), worker, tuple(on_start))
+    running = functools.partial(lifespan, services, list(channels), worker, tuple(on_start), tuple(background))
     app = Starlette(routes=routes, lifespan=running, max_body_size=MAX_BODY_BYTES)
     app.state.services = services
     app.state.channels = list(channels)
@@ -81,11 +90,13 @@ async def lifespan(
     channels: list[WebChannel],
     worker: ReminderDelivery | None,
     on_start: tuple[Callable[[], Awaitable[None]], ...],
+    background: tuple[Callable[[], Coroutine[Any, Any, None]], ...],
     app: Starlette,
 ) -> AsyncIterator[None]:
     """Start the channels (their clients belong to the running loop), then the reminder worker; on the way
     out, stop the worker, let the running turns finish, close the channels in reverse order, then the store."""
     started: list[WebChannel] = []
+    running: list[asyncio.Task[None]] = []
     try:
         for step in on_start:
             await step()
@@ -96,8 +107,12 @@ async def lifespan(
             await worker.queue.connect()
             await worker.start()
             log.info("reminders on: the worker runs in this process")
+        running.extend(asyncio.create_task(work(), name="background") for work in background)
         yield
     finally:
+        for task in running:  # each finishes its own work on cancellation (one last flush)
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
         if worker is not None:
             await worker.stop()
             await worker.queue.release()
@@ -114,4 +129,14 @@ async def _ping(store: SessionStore) -> bool:
     try:
         return await store.ping()
     except Exception:  # readiness must answer, whatever the store raises
+        return False
+
+
+STORE_CHECK_SECONDS = 2.0  # well within Prometheus's scrape timeout (5 s in deploy/prometheus, the ServiceMonitor)
+
+
+async def _ping_within(store: SessionStore, seconds: float) -> bool:
+    try:
+        return await asyncio.wait_for(_ping(store), seconds)
+    except TimeoutError:
         return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.store.health import SAFE_POLICY
 from tests.deploy import (
     COMPOSE,
     DEPLOY,
@@ -62,6 +64,45 @@ def _published(service: dict[str, Any]) -> list[tuple[int, int]]:
             *_, host, container = str(entry).split(":")
             pairs.append((int(host), int(container.split("/")[0])))
     return pairs
+
+
+_VARIABLE = re.compile(r"\$\$|\$\{(\w+)(?:(:?[?-])([^}]*))?\}")
+
+
+def _interpolate(value: str, env: dict[str, str]) -> str:
+    """Compose's interpolation of `${VAR}`, `${VAR:?error}`, `${VAR:-default}` and `$$` (a literal `$`)."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match[0] == "$$":
+            return "$"
+        name, operator, argument = match[1], match[2], match[3]
+        found = env.get(name)
+        empty = found is None or (found == "" and operator and operator.startswith(":"))
+        if operator and operator.endswith("?") and empty:
+            raise ValueError(f"required variable {name} is missing a value: {argument}")
+        if operator and operator.endswith("-") and empty:
+            return argument
+        return found or ""
+
+    return _VARIABLE.sub(replace, value)
+
+
+def _redis_argv() -> list[str]:
+    """redis-server's arguments, also when a shell starts it (`sh -c "exec … redis-server …"`)."""
+    command = SERVICES["redis"]["command"]
+    argv = command if isinstance(command, list) else shlex.split(command)
+    if argv[:2] == ["sh", "-c"]:
+        argv = shlex.split(_interpolate(argv[2], {}))  # compose turns `$$` into `$` before the shell runs
+    return argv[argv.index("redis-server") :]
+
+
+def test_interpolation() -> None:
+    env = {"A": "x", "EMPTY": ""}
+    assert _interpolate("${A}-${A:?no}-${B:-d}-$$A", env) == "x-x-d-$A"
+    with pytest.raises(ValueError, match="set B"):
+        _interpolate("${B:?set B}", env)
+    with pytest.raises(ValueError):
+        _interpolate("${EMPTY:?}", env)
 
 
 def test_services() -> None:
@@ -120,9 +161,10 @@ def test_nginx_config_structure() -> None:
 def test_redis_aof_and_volume() -> None:
     redis = SERVICES["redis"]
     assert str(redis["image"]).startswith("redis:7")
-    command = redis["command"]
-    argv = command if isinstance(command, list) else str(command).split()
+    argv = _redis_argv()
     assert "--appendonly" in argv and argv[argv.index("--appendonly") + 1] == "yes"
+    # the bots' /readyz fails on any other policy (bot/store/health.py): Redis would delete sessions silently
+    assert "--maxmemory-policy" not in argv or argv[argv.index("--maxmemory-policy") + 1] == SAFE_POLICY
     volumes = [str(v) for v in redis["volumes"]]
     data = [v for v in volumes if v.split(":")[1] == "/data"]
     assert data, "Redis keeps its AOF in /data: mount a volume there"
@@ -135,6 +177,10 @@ def test_redis_aof_and_volume() -> None:
 def test_redis_healthcheck_and_bots_wait_for_it() -> None:
     test = SERVICES["redis"]["healthcheck"]["test"]
     assert "redis-cli" in test and "ping" in test
+    # -e: an error reply (NOAUTH, LOADING) fails the check; plain redis-cli exits 0 on it
+    assert "-e" in test
+    # redis-cli authenticates with REDISCLI_AUTH: never -a PASSWORD on a command line
+    assert "REDISCLI_AUTH" in _environment(SERVICES["redis"]) and not {"-a", "--pass"} & set(test)
     for name, svc in _bot_services().items():
         assert svc["depends_on"]["redis"]["condition"] == "service_healthy", name
     assert set(SERVICES["proxy"]["depends_on"]) >= set(_bot_services())
@@ -149,16 +195,33 @@ def test_bot_environment_names_are_settings() -> None:
 def test_bot_environment_values_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in setting_names():
         monkeypatch.delenv(name, raising=False)
+    dotenv = {"REDIS_PASSWORD": "from .env"}  # what `--env-file .env` gives compose
     for svc in _bot_services().values():
         env = _environment(svc)
         for key, value in env.items():
-            monkeypatch.setenv(key, value)
+            monkeypatch.setenv(key, _interpolate(value, dotenv))
         try:
             settings = Settings(_env_file=None)
         except ValidationError as exc:
             pytest.fail(f"compose environment does not parse as Settings: {exc}")
-        assert settings.redis_dsn == "redis://redis:6379/0"
+        assert settings.redis_dsn == "redis://redis:6379/0", "the password goes apart, in REDIS_PASSWORD"
+        assert settings.redis_secret == "from .env"
         assert settings.host == "0.0.0.0"
+
+
+def test_redis_requires_the_password_from_dotenv_and_the_bots_send_it() -> None:
+    """One variable, REDIS_PASSWORD from .env: compose refuses to start without it; Redis requires it and the
+    bots send it. No password is written in the file."""
+    server_env = _environment(SERVICES["redis"])
+    argv = _redis_argv()
+    assert argv[argv.index("--requirepass") + 1] == "$REDISCLI_AUTH", "expanded by the container's shell"
+    assert re.fullmatch(r"\$\{REDIS_PASSWORD:\?[^}]+\}", server_env["REDISCLI_AUTH"]), "required, from .env"
+    for name, svc in _bot_services().items():
+        assert _environment(svc)["REDIS_PASSWORD"] == server_env["REDISCLI_AUTH"], name
+        assert "@" not in _environment(svc)["REDIS_URL"], f"{name}: the password is REDIS_PASSWORD, not in the URL"
+    with pytest.raises(ValueError, match="REDIS_PASSWORD"):
+        _interpolate(server_env["REDISCLI_AUTH"], {})  # `docker compose up` without it: refused
+    assert not re.search(r'requirepass\s+(?!"?\$)\S', COMPOSE.read_text(encoding="utf-8")), "a literal password"
 
 
 def test_redis_url_points_at_the_redis_service() -> None:

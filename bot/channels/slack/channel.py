@@ -30,6 +30,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler, to_starlette_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
@@ -53,6 +54,18 @@ log = logging.getLogger(__name__)
 # Bolt's and slack_sdk's own lines: a third-party namespace, so the log filter (bot.telemetry.logs) keeps only
 # their warnings and errors, bounded — their INFO/DEBUG lines carry request bodies and API payloads.
 bolt_log = logging.getLogger("slack_bolt.taikai")
+
+
+class _TokenInClient(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, since our client (base URL, retries)
+    already carries that token, warns at every start that the token "will be unused": it is in use, so the
+    line only misleads operators."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+bolt_log.addFilter(_TokenInClient())
 
 APP_NAME = "taikai-bot"
 EVENTS_PATH = "/slack/events"

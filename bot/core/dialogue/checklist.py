@@ -78,6 +78,26 @@ def lines(library: Library, session: Session, flow_name: str) -> list[ChecklistI
     return found
 
 
+def open_rules(library: Library, session: Session) -> set[str]:
+    """``flow:key`` of each checklist line still 要対応 or 待ち (a rule's key, or its item kind): what the
+    operators' console counts — the flows' own ids, never what the user wrote into a line."""
+    found: set[str] = set()
+    for flow_name in dict.fromkeys([*session.answers, session.flow]):
+        if flow_name not in library.flows or flow_name == COMMON:
+            continue
+        flow = library.flows[flow_name]
+        answers = session.flow_answers(flow_name)
+        plain = Facts(answers, lambda: ())
+        for rule in flow.checklist:
+            if rule.when is not None and not rule.when(plain):
+                continue
+            items = session.items_of(flow_name, rule.items) if rule.items else []
+            statuses = [_item_status(rule, item) for _, item in items] or [status_of(rule, answers.get(rule.key))]
+            if any(status in (ItemStatus.PENDING, ItemStatus.WAITING) for status in statuses):
+                found.add(f"{flow_name}:{rule.items or rule.key}")
+    return found
+
+
 def _item_status(rule: ChecklistRule, item: Item) -> ItemStatus:
     status = status_of(rule, item.values.get("status"))
     return ItemStatus.PENDING if status is ItemStatus.UNKNOWN else status  # an item exists: it needs looking at

@@ -130,6 +130,16 @@ class TextsSpec(_Spec):
     nav_restart: str
     more_label: str
     menu_bar: str
+    webchat_title: str
+    webchat_input_label: str
+    webchat_placeholder: str
+    webchat_send: str
+    webchat_copy: str
+    webchat_copied: str
+    webchat_offline: str
+    webchat_you: str
+    webchat_bot: str
+    webchat_no_script: str
 
     @model_validator(mode="after")
     def _placeholders(self) -> TextsSpec:
