@@ -1,17 +1,35 @@
-"""Prometheus metrics: turns, latency, the per-state funnel, templates, dedupe, store and platform errors.
+"""Prometheus metrics: turns, latency, the per-state funnel, templates, dedupe, store and platform errors,
+plus the build (version) and the process (CPU, memory, file descriptors, GC) for dashboards and alerts.
 
 Each app gets its own registry (tests build many apps in one process; the default global registry
-would refuse the second registration).
+would refuse the second registration). The metric list and the alerts on it: docs/monitoring.md.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
 
+from bot import __version__
 from bot.core.messages import TurnTrace
 from bot.core.session import SessionKey
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+# No `*_created` series: one more series per labelled child that dashboards and alerts never read (a
+# process-wide switch of prometheus_client, read when samples are collected).
+disable_created_metrics()  # type: ignore[no-untyped-call]  # (unannotated upstream)
 
 
 class Metrics:
@@ -23,6 +41,13 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        # process_* (CPU, resident memory, open fds, start time; read from /proc, so Linux only: elsewhere
+        # they are simply absent), python_info and python_gc_*, in this app's registry
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
+        self.build = Info("taikai_build", "The running version (value 1)", registry=r)  # taikai_build_info
+        self.build.info({"version": __version__})
         self.turns = Counter("taikai_turns", "Conversation turns", ["channel", "outcome"], registry=r)
         self.latency = Histogram(
             "taikai_turn_seconds", "Turn latency (load, engine, save)", ["channel"], buckets=LATENCY_BUCKETS, registry=r
@@ -39,7 +64,8 @@ class Metrics:
         )
         self.reminders = Counter(
             "taikai_reminders",
-            "Reminders by kind and outcome (scheduled, cancelled, delivered, dropped, postponed, over_limit, failed)",
+            "Reminders by kind and outcome (scheduled, already_scheduled, cancelled, delivered, duplicate, dropped,"
+            " postponed, over_limit, retried, lost)",
             ["kind", "outcome"],
             registry=r,
         )
@@ -55,6 +81,9 @@ class Metrics:
             "taikai_rate_limited", "Messages over the rate limit", ["channel", "verdict"], registry=r
         )
         self.store_errors = Counter("taikai_store_errors", "Session store failures", ["operation"], registry=r)
+        self.store_up = Gauge(
+            "taikai_store_up", "1 when the session store (Redis) answered a PING at this scrape, else 0", registry=r
+        )
         self.reply_fallbacks = Counter(
             "taikai_reply_fallbacks", "Replies sent another way (e.g. LINE push)", ["channel", "kind"], registry=r
         )
@@ -102,6 +131,9 @@ class Metrics:
 
     def store_failed(self, key: SessionKey, operation: str) -> None:
         self.store_errors.labels(operation).inc()
+
+    def store_checked(self, up: bool) -> None:
+        self.store_up.set(1 if up else 0)
 
     # --- for channels ------------------------------------------------------------------------------
 
