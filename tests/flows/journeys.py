@@ -9,6 +9,8 @@ TO_PAYOUT_WAITING = [
     "ランサーズ", "もう使わない", "はい", "受注者", "ない", "ない", "ない", "ない",
     "1,000円以上ある", "出金を申請する", "まだ", "保存した", "いいえ", "次へ", "次へ", "次へ", "あとで続ける",
 ]  # fmt: skip
+# A Lancers client declining the proposers of a project, up to the first fill-in of the message.
+TO_DECLINE = ["ランサーズ", "その他", "はい", "発注者", "ある", "プロジェクト", "選定中", "はい", "作る"]
 LATER = "⏰"  # 「⏰22」: twenty-two days pass and the user starts the chat again
 
 JOURNEYS: dict[str, list[str]] = {
@@ -120,7 +122,6 @@ JOURNEYS: dict[str, list[str]] = {
         "ない",
         "ない",
         "ない",
-        "いいえ",
         "保存した",
         "次へ",
         "次へ",
@@ -313,6 +314,98 @@ JOURNEYS: dict[str, list[str]] = {
         "提出された作業はまだ0件です",
         "次へ",
         "終わりました",
+        "状況",
+    ],
+    # Content v3, fill-ins as people type them: a company and a person as the addressee (「合同会社ネクスト 木村様」),
+    # the signature left out with its lines, and 「宛名を変える」 under the message.
+    "fillin_company_and_person": [
+        "ランサーズ",
+        "もう使わない",
+        "はい",
+        "受注者",
+        "ある",
+        "キャンセルをお願いする",
+        "作る",
+        "合同会社ネクストの木村",
+        "LP制作",
+        "名前は入れなくていい",
+        "宛名を変える",
+        "株式会社ABC 山田様",
+        "次へ",
+    ],
+    # Content v3: three proposers named in one reply get one message each.
+    "fillin_several_people": [
+        *TO_DECLINE,
+        "3人いるんですけど、高橋さん、伊藤さん、小林様",
+        "ロゴ制作",
+        "佐藤",
+        "次へ",
+    ],
+    # Content v3: a bracketed title, a chatty signature (「佐藤っす」) and 「同じで」 for the second proposer.
+    "fillin_same_title_and_signature": [
+        *TO_DECLINE,
+        "田中さん",
+        "「バナー制作」の件",
+        "佐藤っす",
+        "別の方への文面も作る",
+        "ABC社",
+        "同じで",
+        "次へ",
+    ],
+    # Content v3: a client is not asked about a worker's payout, and the records text speaks to a client.
+    "lancers_client_no_payout_question": [
+        "ランサーズ",
+        "もう使わない",
+        "はい",
+        "発注者",
+        "ない",
+        "ない",
+        "ない",
+        "保存した",
+        "次へ",
+        "次へ",
+        "状況",
+    ],
+    # Content v3: a client ending a CrowdWorks contract early gets the client's message (to the worker), with
+    # the フリーランス法 note, once the side is asked where it changes the message.
+    "crowdworks_client_ends_early": [
+        "クラウドワークス",
+        "退会の準備を進める",
+        "メールアドレス",
+        "ある",
+        "途中で終了（固定報酬）",
+        "作る",
+        "発注した側",
+        "鈴木",
+        "ロゴ制作",
+        "佐藤",
+        "次へ",
+    ],
+    # Content v3: someone who has already left gets what the sources say, never 「先に出金してください」.
+    "lancers_already_left": ["ランサーズ", "もう退会した", "状況"],
+    "crowdworks_already_left": ["クラウドワークス", "もう退会しました"],
+    # Content v3: a withdrawal that keeps failing: a message for support, the item 「サポートへの問い合わせ」 waits.
+    "lancers_support_message": [
+        "ランサーズ",
+        "もう使わない",
+        "はい",
+        "受注者",
+        "ない",
+        "ない",
+        "ない",
+        "ない",
+        "ない",
+        "いいえ",
+        "保存した",
+        "飛ばす",
+        "次へ",
+        "次へ",
+        "うまくいかない",
+        "問い合わせの文面を作る",
+        "佐藤",
+        "次へ",
+        "返事を待つ",
+        "明日",
         "状況",
     ],
 }

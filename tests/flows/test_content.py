@@ -33,8 +33,13 @@ OFF_PLATFORM = [
     "Zoom",
 ]
 STRUCTURE = ["様", "お世話になっております", "申し訳", "いただけますでしょうか", "何卒よろしくお願いいたします"]
+# Declining proposers asks nothing of people being turned down (never 「ご了承いただけますでしょうか」): it thanks
+# them, says the request is closed, apologises once and wishes them well.
+DECLINE = ["様", "お世話になっております", "見送らせていただきます", "申し訳"]
+# To the platform's support: no apology is owed, only the request.
+SUPPORT = ["ご担当者様", "お世話になっております", "いただけますでしょうか", "何卒よろしくお願いいたします"]
 # Written to people the user has not worked with yet: 「お世話になっております」 without いつも.
-NOT_YET_WORKED_WITH = {"cancel_proposal", "decline_proposers"}
+NOT_YET_WORKED_WITH = {"cancel_proposal", "decline_proposers", "support_login", "support_withdraw"}
 
 
 def test_fact_list_matches_the_shared_domain_facts(library: Library) -> None:
@@ -68,14 +73,17 @@ def test_templates_follow_the_business_mail_structure(library: Library) -> None:
     book = TemplateBook(library.templates)
     for name, spec in library.templates.templates.items():
         body = book.render(name, {}).body
-        positions = [body.find(part) for part in STRUCTURE]
-        assert -1 not in positions, f"{name}: missing one of {STRUCTURE}"
+        support = name.startswith("support_")
+        parts = SUPPORT if support else DECLINE if name == "decline_proposers" else STRUCTURE
+        positions = [body.find(part) for part in parts]
+        assert -1 not in positions, f"{name}: missing one of {parts}"
         assert positions == sorted(positions), f"{name}: 宛名→挨拶→…→お詫び→依頼→結び order"
         assert body.startswith(library.templates.placeholder + "様") or "{client_name}" not in spec.body
         assert "X-MSG-STRUCTURE" in spec.facts and "X-NO-DIRECT-DEAL" in spec.facts
         assert ("いつもお世話に" in body) is (name not in NOT_YET_WORKED_WITH), f"{name}: いつも only for known clients"
-        assert body.count("申し訳") == 1, f"{name}: one apology"
+        assert body.count("申し訳") == (0 if support else 1), f"{name}: one apology to a client, none to support"
         assert body.count("ことになり") <= 1, f"{name}: 「ことになり」 repeated"
+        assert "ご了承いただけますでしょうか" not in body and "パスワードは" not in body, name
 
 
 def test_a_company_is_addressed_with_gotantousha_sama_and_a_person_with_sama(library: Library) -> None:
@@ -119,3 +127,29 @@ def test_no_state_text_suggests_dealing_off_platform(library: Library) -> None:
         for state in flow.states.values():
             text = " ".join((*state.says, state.ask or ""))
             assert "直接取引しましょう" not in text and "連絡先を交換" not in text.replace("連絡先を交換しない", "")
+
+
+BULLETS = ("・", "①", "②", "③", "④", "⑤", "⑥", "⑦", "⑧", "⑨")
+
+
+def _lines(library: Library) -> list[tuple[str, str]]:
+    found = []
+    for flow in library.flows.values():
+        for state in flow.states.values():
+            for text in (*state.says, state.ask or "", state.help or "", *(faq.say for faq in state.faq)):
+                found.extend((f"{flow.name}:{state.name}", line) for line in text.split("\n"))
+        for faq in flow.faq:
+            found.extend((f"{flow.name} faq", line) for line in faq.say.split("\n"))
+    return found
+
+
+def test_bubbles_fit_a_phone(library: Library) -> None:
+    """A bullet over ~60 characters or a sentence over ~80 wraps into a wall of text on a phone: split it."""
+    too_long = []
+    for where, line in _lines(library):
+        if line.startswith(BULLETS) and len(line) > 60:
+            too_long.append(f"{where}: bullet of {len(line)}: {line}")
+        too_long.extend(
+            f"{where}: sentence of {len(s)}: {s}" for s in re.split(r"(?<=[。！？])", line) if len(s) > 80
+        )
+    assert not too_long, "\n".join(too_long)

@@ -111,7 +111,7 @@ def test_a_session_with_ten_items_stays_small(library: Library, engine: Engine) 
     to_ongoing(chat)
     chat.tap("ある")
     for n in range(10):
-        chat.tap("キャンセルをお願いする")
+        chat.tap("キャンセルに同意してもらう")
         chat.tap("作る")
         chat.send("山田")
         chat.send(f"記事作成その{n}")
@@ -131,7 +131,7 @@ def test_the_job_title_names_the_item_in_status(engine: Engine) -> None:
     chat = Chat(engine)
     to_ongoing(chat)
     chat.tap("ある")
-    chat.tap("キャンセルをお願いする")
+    chat.tap("キャンセルに同意してもらう")
     chat.tap("作る")
     for value in ("山田", "LP制作", "佐藤"):
         chat.send(value)

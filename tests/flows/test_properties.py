@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.dialogue.engine import Engine
+from bot.core.dialogue.fillins import asked
 from bot.core.library.model import Library
 from bot.core.messages import ChoiceInput, CommandInput, Inbound, Question, StartInput, TextInput
 from bot.core.session import HISTORY_LIMIT, Session
@@ -70,7 +71,7 @@ def assert_valid(library: Library, session: Session) -> None:
     assert state.routes is None, "a session never rests on a route state"
     if session.filling:
         assert state.template is not None
-        assert session.filling in library.templates.fields
+        assert asked(session.filling) in library.templates.fields  # 「~name」: asked again from under the template
     assert len(session.history) <= HISTORY_LIMIT
     assert all(library.state(f"{s.flow}:{s.state}") is not None for s in session.history)
     assert set(session.queue) <= set(library.flows)

@@ -122,7 +122,7 @@ def test_the_login_method_said_at_the_menu_is_not_asked(engine: Engine) -> None:
         if len(chat.question.options) == 1:
             chat.tap(chat.question.options[0].label)
         elif chat.where == "crowdworks:reregister":
-            chat.tap("退会")
+            chat.tap("退会の準備")
         else:
             break
     assert "crowdworks:login_method" not in asked(chat)
@@ -157,7 +157,7 @@ def test_the_client_named_for_an_item_is_offered_as_the_addressee(engine: Engine
     chat.tap("キャンセル")
     chat.tap("作る")
     options = [o.label for o in chat.question.options]
-    assert library.texts.keep_label.format(value="佐々木") in options
+    assert library.texts.keep_label.format(value="株式会社ミライ 佐々木様") in options  # with the company said
 
 
 def test_a_label_of_the_next_question_typed_under_a_lone_next_answers_it(engine: Engine) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bot.core.dialogue import items, reminding, slots
 from bot.core.dialogue.checklist import build_checklist, facts_for
-from bot.core.dialogue.fillins import KEEP, RENAME, SKIP, FillIns, FillStep
+from bot.core.dialogue.fillins import KEEP, READDRESS, RENAME, SKIP, FillIns, FillStep, asked
 from bot.core.dialogue.offers import offered, trigger_of
 from bot.core.dialogue.present import Presenter, value
 from bot.core.japanese.normalize import normalize
@@ -62,14 +62,13 @@ class Engine:
         self.resume_after = resume_after
         self.max_text = max_text
         self.book = TemplateBook(library.templates)
-        self.fills = FillIns(library, self.book)
+        self.fills = FillIns(library, self.book, self.reader.analyze)
         self.present = Presenter(library, self.book, self.fills)
         self.slots = slots.Slots(library, self.reader)
         common = library.flows[COMMON]
         self.start = f"{COMMON}:{common.initial}"
         self.after_all = f"{COMMON}:{common.after_all}"
         self.undo_words = frozenset(normalize(w) for w in library.lexicon.undo)
-        self.rename_word = normalize(library.texts.rename_label.format(value="").split("（")[0])
 
     # --- entry point ---------------------------------------------------------------------------
 
@@ -130,8 +129,9 @@ class Engine:
         if session.filling:
             return self._fill(session, None, text, norm, out)
         state = self._state(session)
-        if norm and norm == self.rename_word and self.present.renamable(session, state):
-            return self._rename(session, out)
+        change = self.present.change_typed(session, state, norm)
+        if change is not None:  # 「宛名を変える」「署名を変える」 typed under a client message
+            return self._change(session, change, out)
         if session.echoed and norm in self.undo_words:  # 「違う」 right after 「〜ですね」: undo that answer
             return self._command(session, "back", out)
         return self._answer(session, state, text, norm, out, fresh)
@@ -262,8 +262,8 @@ class Engine:
         here = (tap.flow, tap.state) == (session.flow, session.state)
         if here and session.filling and tap.choice in (SKIP, KEEP):
             return self._fill(session, tap.choice, "", "", out)
-        if here and not session.filling and tap.choice == RENAME:
-            return self._rename(session, out)
+        if here and not session.filling and tap.choice in (RENAME, READDRESS):
+            return self._change(session, tap.choice, out)
         if here and not session.filling:
             state = self._state(session)
             choice = next((c for c in self._offered(session, state) if c.id == tap.choice), None)
@@ -411,12 +411,15 @@ class Engine:
 
     def _fill(self, session: Session, tap: str | None, text: str, norm: str, out: Out) -> Session:
         state = self._state(session)
-        filled, step = self.fills.answer(session, state, tap, text, norm)
+        result = self.fills.answer(session, state, tap, text, norm)
+        step, filled = result.step, result.session
         texts = self.library.texts
+        label = self.library.templates.fields[asked(session.filling)].label
         refusals = {
             FillStep.TYPE_IT: texts.fill_type_it,
             FillStep.PERSONAL: texts.fill_personal,
             FillStep.NOT_NAME: texts.fill_not_name,
+            FillStep.NO_PREVIOUS: texts.fill_no_previous.format(label=label),
         }
         if step in refusals:
             out.outcome = TurnOutcome.REASK
@@ -424,13 +427,15 @@ class Engine:
             return self._show(session, out)
         if step is FillStep.REASK:
             return self._reask(session, out)
+        if result.note:  # what the reading will write: 「宛名は「合同会社ネクスト 木村様」にします。」
+            out.say(result.note)
         if step is FillStep.DONE:
             filled = items.name_item(self.library, self.book, filled, state)
         return self._show(filled, out, full=step is FillStep.DONE)
 
-    def _rename(self, session: Session, out: Out) -> Session:
-        """「署名を変える」 on a template: ask the remembered field (the user's name) again."""
-        field = self.present.renamable(session, self._state(session))
+    def _change(self, session: Session, choice: str, out: Out) -> Session:
+        """「宛名を変える」「署名を変える」 under a template: ask that field again, then show the template again."""
+        field = self.present.changeable(session, self._state(session), choice)
         return self._show(session, out) if field is None else self.present.asking(session, field, out)
 
     # --- moving and showing --------------------------------------------------------------------
@@ -482,7 +487,7 @@ class Engine:
         """A stored session whose fill-in no longer exists (flows changed) goes back to the question."""
         state = self._current(session)
         if session.filling and (
-            state is None or not state.template or session.filling not in self.book.placeholders[state.template]
+            state is None or not state.template or asked(session.filling) not in self.book.placeholders[state.template]
         ):
             return session.but(filling=None)
         return session

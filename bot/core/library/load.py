@@ -220,6 +220,7 @@ def _compile_state(
             action=choice.action,
             candidate=candidate(choice.id, choice.label, choice.aliases, choice.means),
             fallback=choice.fallback,
+            exact=choice.exact,
             add=choice.add,
             item=tuple(choice.item.items()),
             each=choice.each,

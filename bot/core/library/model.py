@@ -29,6 +29,7 @@ class Choice:
     action: str | None
     candidate: Candidate
     fallback: bool = False
+    exact: bool = False  # picked by its label, an alias or its number only (ChoiceSpec.exact)
     add: str | None = None  # item kind this choice starts
     item: tuple[tuple[str, str | None], ...] = ()  # values set on the current item
     each: str | None = None  # expanded into one button per open item of this kind
@@ -176,3 +177,10 @@ class Library:
 
     def single_source(self, state: State) -> bool:
         return any(self.facts.facts[f].single_source for f in state.facts if f in self.facts.facts)
+
+    def confirm_at(self, state: State, default: str | None) -> str | None:
+        """Where the state's facts should be confirmed: the page of its first fact that names one, else
+        `default` (the flow's page) when a fact is single-source; None when nothing needs confirming."""
+        facts = [self.facts.facts[f] for f in state.facts if f in self.facts.facts]
+        page = next((fact.confirm for fact in facts if fact.confirm), None)
+        return page or (default if any(fact.single_source for fact in facts) else None)

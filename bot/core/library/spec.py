@@ -82,6 +82,9 @@ class ChoiceSpec(_Spec):
     queue: tuple[str, ...] | None = None
     action: Literal["erase", "restart"] | None = None
     fallback: bool = False  # free text that matches no choice picks this one (e.g. 「その他」)
+    # only its label, an alias or its number picks it, never a reading of the reply's words: for a choice whose
+    # words every other reply shares (「もう退会した」 at a question about leaving: 「退会したい」 is not it)
+    exact: bool = False
     add: str | None = None  # start a new item of this kind (it becomes the current item)
     item: dict[str, str | None] = Field(default_factory=dict)  # values set on the current item
     each: str | None = None  # one button per open item of this kind; `{item}` in the label names it

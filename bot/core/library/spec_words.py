@@ -16,16 +16,19 @@ from bot.core.library.spec_base import stringify
 class FieldSpec(_Spec):
     ask: str
     hint: str | None = None
+    label: str = ""  # what the field is called in the bot's lines: 宛名, 案件名, 署名 (「宛名は「…」にします。」)
     remember: bool = False  # the person's own (their name): asked once, reused on every platform
     kind: Literal["name", "title"] = "name"  # what a typed value must look like
     honorific: bool = False  # the addressee: 様 for a person, 御中 / ご担当者様 for a company
     item: bool = False  # belongs to the current item (its name in 「状況」)
+    omit: bool = False  # 「名前は入れなくていい」 leaves it out: the lines that only carry it go (the signature)
 
 
 class TemplateSpec(_Spec):
     title: str
     body: str
     facts: tuple[str, ...] = ()
+    each: bool = False  # several people named: one message each (proposers each have their own thread)
 
 
 class TemplatesSpec(_Spec):
@@ -53,6 +56,12 @@ TEXT_VALUES: dict[str, frozenset[str]] = {  # the values each line is formatted 
     "heard_first": frozenset({"label", "name"}),
     "heard_next": frozenset({"number", "label", "name"}),
     "heard_all": frozenset({"label", "count"}),
+    "fill_used": frozenset({"label", "value"}),
+    "fill_each": frozenset({"value"}),
+    "fill_left_out": frozenset({"label"}),
+    "fill_no_previous": frozenset({"label"}),
+    "readdress_label": frozenset({"value"}),
+    "template_to": frozenset({"to", "title"}),
 }
 
 
@@ -110,8 +119,15 @@ class TextsSpec(_Spec):
     fill_type_it: str
     keep_label: str
     rename_label: str
+    readdress_label: str
+    left_out_value: str
     fill_personal: str
     fill_not_name: str
+    fill_used: str
+    fill_each: str
+    fill_left_out: str
+    fill_no_previous: str
+    template_to: str
     items_full: str
     fill_intro: str
     template_note: str
@@ -164,7 +180,10 @@ class LexiconSpec(_Spec):
     status_words: dict[Literal["pending", "waiting", "done", "na", "unknown"], str]
     unsure: tuple[str, ...] = ()  # 「わからない」…: never read as a yes/no answer
     greetings: tuple[str, ...] = ()  # 「こんにちは」「ありがとう」: show the question again, no re-ask line
-    fill_suffixes: tuple[str, ...] = ()  # stripped from fill-ins: 様, さん, です, と申します …
+    fill_suffixes: tuple[str, ...] = ()  # honorifics taken off typed names: 様, さん, 御中 …
+    fill_endings: tuple[str, ...] = ()  # what is said after a typed name or title: です, っす, と申します …
+    same_words: tuple[str, ...] = ()  # typed at a fill-in asked before: the previous value (「同じで」)
+    omit_words: tuple[str, ...] = ()  # typed at a field that may be left out: leave it out (「署名なし」)
     restart_target: str | None = None  # confirmation asked before 「最初から」 wipes answers
     undo: tuple[str, ...] = ()  # 「違う」: right after the bot said what it understood, undo that answer
     skip_words: tuple[str, ...] = ()  # typed at a fill-in: leave it empty (〇〇)
@@ -177,7 +196,8 @@ class LexiconSpec(_Spec):
     synonyms: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     _texts = field_validator(
-        *("yes", "no", "unsure", "greetings", "fill_suffixes", "undo", "skip_words", "bare_number_units", "next_words"),
+        *("yes", "no", "unsure", "greetings", "fill_suffixes", "fill_endings", "same_words", "omit_words", "undo"),
+        *("skip_words", "bare_number_units", "next_words"),
         mode="before",
     )(lambda cls, v: stringify(v))
 
@@ -186,6 +206,9 @@ class FactSpec(_Spec):
     summary: str
     sources: tuple[str, ...] = ()
     single_source: bool = False
+    # where to confirm this fact: the help page it is about (unset: the flow's `confirm`, e.g. 「退会について」).
+    # A state teaching a single-source fact, or a fact with its own page, ends with that pointer.
+    confirm: str | None = None
 
 
 class FactsSpec(_Spec):

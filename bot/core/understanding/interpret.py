@@ -110,6 +110,7 @@ def read(
     (a bare yes/no answers it only when its predicate is the question's, or ある・いる・できる)."""
     if analysis.is_question and analysis.lemmas - STOP:  # 「？？？」 asks nothing
         return Reading(Meaning.QUESTION)
+    offered = [c for c in offered if not c.exact]  # its label or alias matched before, or it is not meant
     if analysis.aspect == "not_yet" or analysis.lemmas & STILL or analysis.polarity == "no":
         # 「佐藤さんのはまだ返事待ちです」「山田さんのは終わってない」: never an item's 「済んだ」 button
         offered = [c for c in offered if c.index is None]

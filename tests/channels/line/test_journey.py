@@ -50,7 +50,7 @@ async def test_lancers_worker_with_ongoing_job_and_old_proposal(
         assert await run.session(user.id) == (session, version)
 
         await user.tap("ある")
-        await user.tap("キャンセルをお願いする")
+        await user.tap("キャンセルに同意してもらう")
         await user.tap("作る")
         await user.say("山田")  # client name
         await user.tap("スキップ")  # job title
