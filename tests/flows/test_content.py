@@ -149,7 +149,5 @@ def test_bubbles_fit_a_phone(library: Library) -> None:
     for where, line in _lines(library):
         if line.startswith(BULLETS) and len(line) > 60:
             too_long.append(f"{where}: bullet of {len(line)}: {line}")
-        too_long.extend(
-            f"{where}: sentence of {len(s)}: {s}" for s in re.split(r"(?<=[。！？])", line) if len(s) > 80
-        )
+        too_long.extend(f"{where}: sentence of {len(s)}: {s}" for s in re.split(r"(?<=[。！？])", line) if len(s) > 80)
     assert not too_long, "\n".join(too_long)
