@@ -408,4 +408,23 @@ JOURNEYS: dict[str, list[str]] = {
         "明日",
         "状況",
     ],
+    # Content v3: someone who left with a line still open is told what that means and where to ask.
+    "lancers_left_with_items": [
+        "ランサーズ",
+        "もう使わない",
+        "はい",
+        "受注者",
+        "ない",
+        "ない",
+        "ない",
+        "ない",
+        "ない",
+        "いいえ",
+        "あとで保存する",
+        "飛ばす",
+        "次へ",
+        "次へ",
+        "もう退会できた",
+        "次へ",
+    ],
 }
