@@ -15,7 +15,9 @@ from typing import Any
 
 import yaml
 
+from bot.core.dialogue.checklist import facts_for
 from bot.core.dialogue.engine import Engine
+from bot.core.library.model import Library
 from bot.core.messages import TextInput, TurnOutcome
 from bot.core.session import Session
 
@@ -56,17 +58,41 @@ def load_corpora(paths: Iterable[Path]) -> list[Case]:
     return [case for path in paths for case in load_corpus(path)]
 
 
-def situation(at: str) -> Session:
-    """A user at `at` who decided to leave and uses the platform in both roles."""
+def situation(at: str, library: Library | None = None, expect: str | None = None) -> Session:
+    """A user at `at` who decided to leave and uses the platform in both roles — and, when the expected
+    answer is a button offered only while a line is open (「出金を申請した」 at the list of what is left),
+    with that line open: the writer of the case saw the button, so the user it describes has it."""
     flow, _, state = at.partition(":")
     answers: dict[str, Mapping[str, str]] = {}
     if flow != "common":
         answers[flow] = {"decision": "leave", "role": "both"}
-    return Session(flow=flow, state=state, answers=answers, updated=NOW)
+    session = Session(flow=flow, state=state, answers=answers, updated=NOW)
+    if library is None or expect is None:
+        return session
+    return _with_button(library, session, expect)
+
+
+def _with_button(library: Library, session: Session, expect: str) -> Session:
+    """`session` with one checklist answer changed so that the choice `expect` is offered, if one does it."""
+    state = library.state(f"{session.flow}:{session.state}")
+    choice = next((c for c in state.choices if c.id == expect), None) if state is not None else None
+    flow = library.flows.get(session.flow)
+    if choice is None or choice.when is None or flow is None:
+        return session
+    if choice.when(facts_for(library, session, session.flow)):
+        return session
+    base = dict(session.answers.get(session.flow, {}))
+    for rule in flow.checklist:
+        for value in (*rule.pending, *rule.waiting):
+            opened = session.but(answers={**session.answers, session.flow: {**base, rule.key: value}})
+            if choice.when(facts_for(library, opened, session.flow)):
+                return opened
+    return session
 
 
 def grade(engine: Engine, case: Case) -> Graded:
-    turn = engine.handle(situation(case.at), TextInput(case.text), NOW + 10)
+    at = situation(case.at, engine.library, case.expect)
+    turn = engine.handle(at, TextInput(case.text), NOW + 10)
     trace = turn.trace
     got = trace.choice or trace.outcome
     expect = case.expect.removeprefix("@menu:")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.core.dialogue.engine import Engine
 from bot.core.library.model import Library
-from bot.evaluation import evaluate, load_corpus, report, summary
+from bot.evaluation import Case, evaluate, grade, load_corpus, report, situation, summary
 
 CORPUS = Path(__file__).parent / "corpus.yaml"
 CORRECT_FLOOR = 0.95
@@ -72,3 +72,12 @@ def test_the_development_conversations_end_with_the_right_checklist(engine: Engi
     assert all(o.right and not o.stopped for o in written_here), conversations.report(outcomes)
     facts = [ok for o in outcomes for _, ok, _ in o.checks]
     assert sum(facts) / len(facts) >= 0.75, conversations.report(outcomes)  # the moved held-out ones too
+
+
+def test_a_case_is_graded_where_its_button_is_offered(engine: Engine) -> None:
+    """「出金を申請した」 at the list of what is left exists only while the payout line is open: a case that
+    expects it is graded with that line open, not against a list that never showed the button."""
+    case = Case("crowdworks:pending", "出金申請した", "balance_done", "lemma")
+    assert grade(engine, case).verdict == "correct"
+    assert situation("crowdworks:pending", engine.library, "balance_done").answers["crowdworks"]["balance"] == "yes"
+    assert "balance" not in situation("crowdworks:pending").answers["crowdworks"]  # without the case: as before
