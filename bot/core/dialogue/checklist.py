@@ -137,6 +137,8 @@ def build_checklist(library: Library, session: Session) -> Checklist:
         summary = library.texts.status_empty
     elif any(counts.values()):
         summary = library.texts.status_pending_count.format(**{k.value: str(v) for k, v in counts.items()})
+    elif all(session.flow_answers(f).get("withdrawn") == "yes" for f in order if f in library.flows and f != COMMON):
+        summary = library.texts.status_left  # said to someone who has left: nothing "blocks" any more
     else:
         summary = library.texts.status_clear
     return Checklist(library.texts.status_title, tuple(items), summary)

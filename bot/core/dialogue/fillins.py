@@ -81,11 +81,22 @@ class FillIns:
         text = f"{spec.ask}\n{spec.hint}" if spec.hint else spec.ask
         options = []
         previous = session.fields.get(name)
+        if previous and spec.honorific and self._someone_else(session, state):
+            previous = None  # 「宛名を変える」 or 「別の方への文面も作る」 was just asked for: not 「前と同じ」
         if previous:
             keep = self.library.texts.keep_label.format(value=self.short(previous))
             options.append(Option(keep, _value(state, KEEP)))
         options.append(Option(self.library.texts.skip_label, _value(state, SKIP)))
         return Question(text, tuple(options))
+
+    @staticmethod
+    def _someone_else(session: Session, state: State) -> bool:
+        """The addressee is being asked for another person: asked again from under its message, or the
+        message's own state chosen again (another proposer)."""
+        if (session.filling or "").startswith(CHANGING):
+            return True
+        last = session.history[-1] if session.history else None
+        return last is not None and (last.flow, last.state) == (state.flow, state.name)
 
     def short(self, value: str) -> str:
         """A value as a button shows it: 12 characters at most (a label stays within LINE's 20); a left-out

@@ -109,6 +109,7 @@ class TextsSpec(_Spec):
     status_empty: str
     status_pending_count: str
     status_clear: str
+    status_left: str
 
     # questions
     next_label: str
