@@ -447,3 +447,32 @@ def test_everyday_forms_are_read_by_their_answering_clause(
 def test_a_reply_that_negates_the_no_choice_s_verb_is_the_other_choice(engine: Engine) -> None:
     assert at("lancers:reregister", engine).send("残しません").trace.choice == "proceed"
     assert at("lancers:request_check", engine).send("まだやってない").trace.choice == "later"
+
+
+# --- 2026-12-07: what generalized after content v3 -------------------------------------------------
+
+
+def test_a_delay_in_days_answers_the_reminder_question_by_its_schedule(engine: Engine) -> None:
+    """「7日後」 is the 「1週間後」 button (its `remind: after: 7d`); a delay no button offers is asked back,
+    never read as another delay (「2週間後でお願いします」 was read as 明日)."""
+    assert at("common:finish_waiting", engine).send("7日後に知らせて").trace.choice == "remind_7d"
+    assert at("lancers:waiting", engine).send("3日後で").trace.choice == "remind_3d"
+    asked = at("lancers:waiting", engine).send("2週間後でお願いします").trace
+    assert asked.outcome is TurnOutcome.ASKED_BACK and asked.choice is None
+
+
+def test_a_reply_naming_the_only_button_takes_it(engine: Engine) -> None:
+    assert at("common:bye", engine).send("もう一回メニュー見せて").trace.choice == "menu"
+    # still not consent: a statement about something else under a lone button
+    assert at("common:bye", engine).send("宛名がおかしいです。木村様にしたい").trace.choice is None
+
+
+def test_keeping_said_in_everyday_words_keeps_everything(engine: Engine) -> None:
+    for typed in ("やっぱ残しといて", "消さないで残して", "残します"):
+        turn = at("common:erase_confirm", engine).send(typed)
+        assert turn.trace.choice == "keep" and turn.session is not None, typed
+    assert at("common:restart_confirm", engine).send("ううん、このままで").trace.choice == "keep"
+
+
+def test_show_me_is_to_see(engine: Engine) -> None:
+    assert at("lancers:remind_client", engine).send("見せて").trace.choice == "show"

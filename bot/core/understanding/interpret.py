@@ -133,6 +133,10 @@ def read(
         # したい」) or one that says something is still to do says something else: never moves the flow on
         if analysis.polarity == "yes" and not analysis.hedge and not still and len(content_words(analysis)) <= 2:
             return Reading(Meaning.CHOICE, offered[0].id)
+        # a reply that names the button itself (「もう一回メニュー見せて」 under 「メニューへ戻る」) asks for it
+        asks_for = any(p.lemmas and p.lemmas <= analysis.lemmas for p in phrases(offered[0]))
+        if asks_for and analysis.polarity != "no" and not analysis.hedge and not still:
+            return Reading(Meaning.CHOICE, offered[0].id)
         return Reading(Meaning.NONE)
     scored = by_lemma(analysis, offered, phrases)
     # a negated word of a yes/no choice counts as the question's verb: 「消さないで」 at 「削除しますか？」
@@ -289,7 +293,29 @@ def _polarity(analysis: TextAnalysis, asked: frozenset[str], asked_past: bool = 
     return analysis.polarity if relevant else None
 
 
+DAYS = {"日": 1, "週": 7, "週間": 7}
+
+
+def _by_delay(analysis: TextAnalysis, offered: Sequence[Choice]) -> Reading | None:
+    """「7日後に知らせて」「2週間後」 at a reminder question: the choice whose reminder comes that many days later
+    (its `remind: after: 7d` in flows/), whatever its label says (「1週間後」)."""
+    timed = {c.remind[1]: c.id for c in offered if c.remind is not None}
+    if not timed:
+        return None
+    days = {int(q.value * DAYS[q.unit]) for q in analysis.quantities if q.unit in DAYS and not q.ago and q.value > 0}
+    if not days:
+        return None
+    found = {timed[f"{d}d"] for d in days if f"{d}d" in timed}
+    if len(days) == 1 and len(found) == 1:
+        return Reading(Meaning.CHOICE, found.pop(), certain=True)
+    # a delay no button offers (「2週間後」 beside 明日・3日後・1週間後): never another one, ask which
+    return Reading(Meaning.ASK_BACK, others=tuple(dict.fromkeys(timed.values()))[:3])
+
+
 def _by_number(analysis: TextAnalysis, offered: Sequence[Choice]) -> Reading | None:
+    delayed = _by_delay(analysis, offered)
+    if delayed is not None:
+        return delayed
     ranged = [c for c in offered if c.number is not None]
     if not ranged or not analysis.quantities:
         return None
