@@ -92,7 +92,7 @@ class Usage:
             f"open:{flow.name}:{rule.items or rule.key}" for flow in library.flows.values() for rule in flow.checklist
         ]
         self._batch = Batch()
-        self._first: dict[str, frozenset[str]] = {}  # per user: the groups before the window's first turn
+        self._first: dict[str, Session | None] = {}  # per user: the session before the window's first turn
         self._last: dict[str, tuple[Session | None, float]] = {}
         self._pruned = 0.0
 
@@ -119,7 +119,7 @@ class Usage:
         """Only references are kept: the groups are worked out at the flush, off the turn's path."""
         user = self._digest(key)
         if user not in self._first:
-            self._first[user] = self._groups(before)
+            self._first[user] = before
         self._last[user] = (after, self.clock())
 
     def forget(self, key: SessionKey) -> None:
@@ -141,7 +141,7 @@ class Usage:
         first, self._first = self._first, {}
         last, self._last = self._last, {}
         for user, (session, at) in last.items():
-            batch.moves[user] = (first.get(user, frozenset()), self._groups(session), at)
+            batch.moves[user] = (self._groups(first.get(user)), self._groups(session), at)
         if batch:
             try:
                 await self.backend.apply(batch, (*self.places, *self.kinds))

@@ -11,6 +11,15 @@ TO_PAYOUT_WAITING = [
 ]  # fmt: skip
 # A Lancers client declining the proposers of a project, up to the first fill-in of the message.
 TO_DECLINE = ["ランサーズ", "その他", "はい", "発注者", "ある", "プロジェクト", "選定中", "はい", "作る"]
+# A Lancers worker with one job in progress, to the message asking the client to agree to cancel (shown
+# after the three fill-ins); the web chat and the console tests replay it.
+TO_CANCEL_MESSAGE = [
+    "ランサーズ", "もう使わない", "はい", "受注者", "ある", "キャンセルに同意してもらう", "作る",
+    "山田", "LP制作", "佐藤",
+]  # fmt: skip
+# A Lancers worker with nothing left but what the list offers, past the tax and direct-deal screens: the
+# next screen is the list of what is left (or the procedure when nothing is).
+NOTHING_BUT = ["ランサーズ", "もう使わない", "はい", "受注者", "ない", "ない", "ない", "ない", "ない", "いいえ"]
 LATER = "⏰"  # 「⏰22」: twenty-two days pass and the user starts the chat again
 
 JOURNEYS: dict[str, list[str]] = {
@@ -386,16 +395,7 @@ JOURNEYS: dict[str, list[str]] = {
     "crowdworks_already_left": ["クラウドワークス", "もう退会しました"],
     # Content v3: a withdrawal that keeps failing: a message for support, the item 「サポートへの問い合わせ」 waits.
     "lancers_support_message": [
-        "ランサーズ",
-        "もう使わない",
-        "はい",
-        "受注者",
-        "ない",
-        "ない",
-        "ない",
-        "ない",
-        "ない",
-        "いいえ",
+        *NOTHING_BUT,
         "保存した",
         "飛ばす",
         "次へ",
@@ -409,22 +409,5 @@ JOURNEYS: dict[str, list[str]] = {
         "状況",
     ],
     # Content v3: someone who left with a line still open is told what that means and where to ask.
-    "lancers_left_with_items": [
-        "ランサーズ",
-        "もう使わない",
-        "はい",
-        "受注者",
-        "ない",
-        "ない",
-        "ない",
-        "ない",
-        "ない",
-        "いいえ",
-        "あとで保存する",
-        "飛ばす",
-        "次へ",
-        "次へ",
-        "もう退会できた",
-        "次へ",
-    ],
+    "lancers_left_with_items": [*NOTHING_BUT, "あとで保存する", "飛ばす", "次へ", "次へ", "もう退会できた", "次へ"],
 }

@@ -28,6 +28,8 @@ from bot.store.memory import MemorySessionStore
 from bot.store.redis import RedisSessionStore
 from bot.telemetry.usage import Usage
 from bot.wiring import create_app
+from tests.flows.journeys import TO_CANCEL_MESSAGE
+from tests.settings import app_settings
 
 TOKEN = "console-token-for-tests"
 # what each tenth of the scripted users types, after the greeting
@@ -38,18 +40,7 @@ SCRIPTS = [
     ["ランサーズ", "もう使わない", "はい", "受注者", "ある"],
     ["クラウドワークス"],
     ["ランサーズ", "もう使わない", "ぴよぴよ"],  # not understood: a struggle at the re-register question
-    [
-        "ランサーズ",
-        "もう使わない",
-        "はい",
-        "受注者",
-        "ある",
-        "キャンセルをお願いする",
-        "作る",
-        "山田",
-        "LP制作",
-        "佐藤",
-    ],
+    TO_CANCEL_MESSAGE,
     ["両方"],
     ["ランサーズ", "もう使わない", "はい"],
     ["クラウドワークス", "ぴよぴよ"],
@@ -57,17 +48,7 @@ SCRIPTS = [
 
 
 def settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "admin_token": TOKEN,
-        "redis_url": None,
-        "line_channel_secret": None,
-        "line_channel_access_token": None,
-        "slack_bot_token": None,
-        "slack_signing_secret": None,
-        "slack_client_id": None,
-        "reminders_enabled": False,
-    }
-    return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
+    return app_settings(**{"admin_token": TOKEN, "reminders_enabled": False, **overrides})
 
 
 @contextlib.asynccontextmanager

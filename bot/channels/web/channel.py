@@ -15,6 +15,7 @@ browser id, never the text (unless LOG_MESSAGE_TEXT).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -139,9 +140,13 @@ class WebChatChannel:
     # --- routes ------------------------------------------------------------------------------------
 
     async def show_page(self, request: Request) -> Response:
+        """The page, and a browser id for a browser without one — counted against the limit on new browsers
+        like a first message, so that loading the page cannot hand out ids beyond it (over it, the page
+        still loads; its first message gets the clear 429)."""
         response = self.page.response()
         if self._browser(request) is None:
-            await self._issue(request, response)
+            with contextlib.suppress(Refused):
+                self._set_cookie(request, response, await self._new_browser(request))
         return response
 
     async def turn(self, request: Request) -> Response:

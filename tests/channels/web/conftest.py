@@ -25,6 +25,7 @@ from bot.store.memory import MemorySessionStore
 from bot.store.redis import RedisSessionStore
 from bot.wiring import create_app
 from tests.fakes.server import serve
+from tests.settings import app_settings
 
 TTL = 3600.0
 SECRET = "test-webchat-secret-0123456789"
@@ -32,19 +33,7 @@ _ids = itertools.count(1)
 
 
 def web_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "webchat_enabled": True,
-        "webchat_secret": SECRET,
-        "redis_url": None,
-        "line_channel_secret": None,
-        "line_channel_access_token": None,
-        "slack_bot_token": None,
-        "slack_signing_secret": None,
-        "slack_client_id": None,
-        "log_message_text": False,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return app_settings(**{"webchat_enabled": True, "webchat_secret": SECRET, **overrides})
 
 
 def message_id() -> str:

@@ -13,6 +13,7 @@ from bot.core.library.model import Library
 from bot.core.messages import ChoiceInput, Text
 from bot.core.session import SessionKey
 from tests.channels.web.conftest import Browser, StartApp, last_question, message_id, option
+from tests.flows.journeys import TO_CANCEL_MESSAGE
 
 
 async def test_the_page_comes_with_its_words_strict_headers_and_a_signed_httponly_cookie(
@@ -186,6 +187,9 @@ async def test_new_browsers_from_one_address_are_limited(start_app: StartApp) ->
             browser = await running.browser()
             statuses.append((await browser.post({"id": message_id(), "start": True})).status_code)
         assert statuses[:30] == [200] * 30 and statuses[30:] == [429, 429]
+        # loading the page hands out ids under the same limit
+        page = await (await running.browser()).client.get("/chat")
+        assert page.status_code == 200 and "set-cookie" not in page.headers
         # a browser that already has its cookie is not affected
         known = running.browsers[0]
         response = await Browser(known, running.url).post({"id": message_id(), "command": "help"})
@@ -236,18 +240,7 @@ async def test_the_fill_in_and_template_reach_the_page_as_a_template(start_app: 
         browser = await running.browser()
         await browser.say(start=True)
         data: dict = {}
-        for step in [
-            "ランサーズ",
-            "もう使わない",
-            "はい",
-            "受注者",
-            "ある",
-            "キャンセルをお願いする",
-            "作る",
-            "山田",
-            "LP制作",
-            "佐藤",
-        ]:
+        for step in TO_CANCEL_MESSAGE:
             data = await browser.say(text=step)
         templates = [reply for reply in data["replies"] if reply["type"] == "template"]
         assert templates and "山田" in templates[0]["body"] and templates[0]["title"]

@@ -19,22 +19,12 @@ from bot.core.library.model import Library
 from bot.core.messages import Text
 from bot.core.session import SessionKey
 from tests.channels.web.conftest import StartApp
+from tests.flows.journeys import TO_CANCEL_MESSAGE
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 # What a worker with a job in progress types or taps, to the cancellation message for the client.
-JOURNEY = [
-    "ランサーズを退会",
-    "もう使わない",
-    "はい",
-    "受注者",
-    "ある",
-    "キャンセルをお願いする",
-    "作る",
-    "山田",
-    "LP制作",
-    "佐藤",
-]
+JOURNEY = ["ランサーズを退会", *TO_CANCEL_MESSAGE[1:]]  # the menu's button first, as a person taps it
 WAIT = 15  # seconds for any one step
 
 
