@@ -476,3 +476,11 @@ def test_keeping_said_in_everyday_words_keeps_everything(engine: Engine) -> None
 
 def test_show_me_is_to_see(engine: Engine) -> None:
     assert at("lancers:remind_client", engine).send("見せて").trace.choice == "show"
+
+
+def test_a_hedged_erase_at_its_own_confirmation_is_asked_back(engine: Engine) -> None:
+    """At 「削除しますか？」 the erase command said in a hedged sentence is the question's own subject: asked
+    back, nothing erased, the command not run again."""
+    for typed in ("消していいのかな", "うーん消していいのかな…やめとこうかな"):
+        turn = at("common:erase_confirm", engine).send(typed)
+        assert turn.trace.outcome is TurnOutcome.ASKED_BACK and turn.session is not None, typed

@@ -24,7 +24,7 @@ from enum import Enum
 
 from bot.core.japanese.analysis import TextAnalysis
 from bot.core.japanese.normalize import normalize
-from bot.core.library.model import Choice, Library, State
+from bot.core.library.model import COMMON, Choice, Library, State
 from bot.core.understanding.interpret import DOUBT, LATER, STOP, Meaning, Reading, by_lemma
 from bot.core.understanding.matching import match_choice
 from bot.core.understanding.reader import Reader
@@ -67,6 +67,12 @@ class Understanding:
         self.reader = reader
         self.greetings = frozenset(normalize(w) for w in library.lexicon.greetings)
         self.bare_units = frozenset(library.lexicon.bare_number_units)
+        # the confirmation a command leads to: there, the command said in a sentence is the question's own
+        # subject (「消していいのかな」 at 「削除しますか？」), read as an answer to it, never run again
+        lexicon = library.lexicon
+        self.asked_by = {library.resolve(COMMON, lexicon.erase_target): "erase"}
+        if lexicon.restart_target:
+            self.asked_by[library.resolve(COMMON, lexicon.restart_target)] = "restart"
 
     def decide(
         self, state: State, choices: Sequence[Choice], text: str, norm: str, fresh: bool, menu: Sequence[str] = ()
@@ -169,6 +175,8 @@ class Understanding:
             return Decision(Act.UNSURE)
         if (reading.meaning is not Meaning.CHOICE or reading.weak) and not analysis.is_question:
             command = self.reader.command_by_lemma(analysis)
+            if command is not None and command == self.asked_by.get(state.key):
+                command = None  # its own confirmation: the reading stands (a hedge is asked back)
             if command is not None:  # 「ひとつ前に戻りたいです」「状況教えて」
                 sure = (
                     analysis.polarity == "yes"
