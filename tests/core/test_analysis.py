@@ -258,3 +258,14 @@ def test_long_input_is_bounded() -> None:
     assert time.perf_counter() - started < 0.25
     assert len(got.quantities) >= 60
     assert Quantity(3500, "円") in got.quantities
+
+
+def test_believing_it_done_or_not_being_sure_is_a_hedge() -> None:
+    """「申請したつもり」「できてるか自信ない」: the user is not sure it is done (issue 20, humble and everyday forms)."""
+    from bot.language import analyze_text
+
+    for text in ("申請したつもりです", "できてるか自信ないです"):
+        analysis = analyze_text(text)
+        assert analysis is not None and analysis.hedge, text
+    plain = analyze_text("申請しました")
+    assert plain is not None and not plain.hedge

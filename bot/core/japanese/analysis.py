@@ -45,7 +45,10 @@ _QUESTION_WORDS = {
     "だれ": "誰",
 }
 _INDEFINITE_AFTER = frozenset({"も", "でも", "か", "かしら"})
-_HEDGE_WORDS = frozenset({"多分", "たぶん", "恐らく", "おそらく", "筈", "はず", "確か", "たしか", "らしい", "みたい"})
+_HEDGE_WORDS = frozenset(
+    {"多分", "たぶん", "恐らく", "おそらく", "筈", "はず", "確か", "たしか", "らしい", "みたい"}
+    | {"つもり", "積もり", "積り", "心算"}  # 「申請したつもり」: believed done, not known
+)
 _UNSURE_TEXTS = frozenset({"さあ", "さぁ", "不明", "わからん", "知らん", "しらん", "?", "わかりかねます"})
 _THERE = frozenset({"ある", "有る", "いる", "居る", "おる", "ない", "無い", "ござる"})
 _TURNING = frozenset({"でも", "けど", "けれど", "けれども", "しかし", "だけど", "ただ", "が"})
@@ -170,6 +173,8 @@ def _hedged(tokens: tuple[Token, ...]) -> bool:
             return True
         if token.surface == "かな" or (token.surface == "気" and nxt is not None and nxt.surface == "が"):
             return True
+        if token.base == "自信" and any(t.base in ("ない", "無い") for t in tokens[i + 1 : i + 4]):
+            return True  # 「できてるか自信ない」: not sure
         after_next = tokens[i + 2].surface if i + 2 < len(tokens) else ""
         if token.surface == "か" and nxt is not None and nxt.surface in ("ない", "無い") and after_next == "か":
             return True  # 「1000円あるかないか」: either
