@@ -261,7 +261,7 @@ def test_long_input_is_bounded() -> None:
 
 
 def test_believing_it_done_or_not_being_sure_is_a_hedge() -> None:
-    """「申請したつもり」「できてるか自信ない」: the user is not sure it is done (issue 20, humble and everyday forms)."""
+    """「申請したつもり」「できてるか自信ない」: the user is not sure it is done (issue 20, everyday forms)."""
     from bot.language import analyze_text
 
     for text in ("申請したつもりです", "できてるか自信ないです"):
