@@ -484,3 +484,11 @@ def test_a_hedged_erase_at_its_own_confirmation_is_asked_back(engine: Engine) ->
     for typed in ("消していいのかな", "うーん消していいのかな…やめとこうかな"):
         turn = at("common:erase_confirm", engine).send(typed)
         assert turn.trace.outcome is TurnOutcome.ASKED_BACK and turn.session is not None, typed
+
+
+def test_asking_to_erase_under_a_lone_button_is_not_consent(engine: Engine) -> None:
+    """「データ削除して」 under 「メニューへ戻る」 asks to erase (which then asks for confirmation); it is not a
+    yes to the button."""
+    turn = at("common:bye", engine).send("データ削除して")
+    assert turn.trace.outcome is TurnOutcome.COMMAND and turn.session is not None
+    assert turn.session.state == "erase_confirm"

@@ -173,8 +173,13 @@ class Understanding:
         reading: Reading = self.reader.read(analysis, list(choices), state)
         if self.vocabulary.is_unsure(norm) and not reading.certain:  # 「まだ確認してない」: not a no
             return Decision(Act.UNSURE)
-        if (reading.meaning is not Meaning.CHOICE or reading.weak) and not analysis.is_question:
+        # under a lone button a short yes is consent, unless it asks to erase or start over (「データ削除して」
+        # under 「メニューへ戻る」): those are never a yes to something else
+        lone = len(choices) == 1 and reading.meaning is Meaning.CHOICE
+        if (reading.meaning is not Meaning.CHOICE or reading.weak or lone) and not analysis.is_question:
             command = self.reader.command_by_lemma(analysis)
+            if lone and not reading.weak and command not in ("erase", "restart"):
+                command = None
             if command is not None and command == self.asked_by.get(state.key):
                 command = None  # its own confirmation: the reading stands (a hedge is asked back)
             if command is not None:  # 「ひとつ前に戻りたいです」「状況教えて」
