@@ -492,3 +492,10 @@ def test_asking_to_erase_under_a_lone_button_is_not_consent(engine: Engine) -> N
     turn = at("common:bye", engine).send("データ削除して")
     assert turn.trace.outcome is TurnOutcome.COMMAND and turn.session is not None
     assert turn.session.state == "erase_confirm"
+
+
+def test_one_step_back_is_not_one_more_item(engine: Engine) -> None:
+    """「ひとつ戻って」 at 「ほかにも…ありますか？」 counts steps back, not another payment-waiting job."""
+    turn = at("lancers:payment_wait_more", engine).send("ひとつ戻って")
+    assert turn.trace.outcome is TurnOutcome.COMMAND and turn.trace.choice == "@back"
+    assert at("lancers:payment_wait_more", engine).send("あと1件あります").trace.choice == "has"

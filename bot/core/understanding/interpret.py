@@ -85,6 +85,7 @@ EXISTENTIAL = frozenset(
     | {"おる", "おねがいする"}  # 「おりません」: いる said humbly; お願いする typed in kana
 )
 STILL = frozenset({"まだ", "未だ"})
+MOVES = frozenset({"戻る", "もどる", "進む", "やり直す"})  # verbs of moving in the conversation
 THERE_IS = frozenset({"ある", "有る", "いる", "居る"})
 REQUESTS = frozenset({"お願いする", "おねがいする", "頼む"})
 ALL_WORDS = frozenset({"全部", "全て", "すべて", "総て", "皆", "みんな"})  # 「全部終わってます」: none left
@@ -283,7 +284,8 @@ def _polarity(analysis: TextAnalysis, asked: frozenset[str], asked_past: bool = 
         return "no"
     counts = [q for q in analysis.quantities if q.unit in COUNTERS and not q.ago]
     existential = bool(asked & {"ある", "有る", "いる", "居る"})
-    if counts and existential:  # 「0件です」「３つ進行中」「支払い待ちのが２件」; 「ひとつもない」 is none
+    moving = analysis.main_lemma in MOVES  # 「ひとつ戻って」 counts steps back, not things that exist
+    if counts and existential and not moving:  # 「0件です」「３つ進行中」「支払い待ちのが２件」; 「ひとつもない」: none
         return "no" if counts[0].value == 0 or analysis.polarity == "no" else "yes"
     if existential and analysis.lemmas & ALL_WORDS and analysis.main_lemma not in EXISTENTIAL:
         return "no"  # 「全部終わってます」「それで全部です」 to 「…はありますか」
