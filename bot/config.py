@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     # server
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
+    # addresses whose X-Forwarded-For/-Proto are believed (the proxy in front): "*" behind a proxy that is
+    # the only way in (compose's nginx, a Kubernetes ingress); the default trusts only this host
+    forwarded_allow_ips: str = "127.0.0.1"
     log_level: str = "INFO"
     log_message_text: bool = False  # message text is personal data: off unless an operator turns it on
     log_json: bool = True  # one JSON object per line (for log shippers); false: plain text

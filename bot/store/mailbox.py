@@ -17,6 +17,7 @@ from bot.core.session import SessionKey
 from bot.store.base import SharedRedis
 
 MAX_WAITING = 20  # per user: reminders are a few a week; a full inbox keeps the newest
+MAX_BOXES = 1000  # in memory, past this many browsers the expired boxes are dropped on the next put
 KEEP_SECONDS = 14 * 86400
 
 
@@ -43,7 +44,7 @@ class RedisMailbox:
             pipe.lrange(name, 0, -1)
             pipe.delete(name)
             raw, _ = await pipe.execute()
-        return [json.loads(item) for item in raw]
+        return [message for item in raw if (message := _decoded(item)) is not None]
 
     async def forget(self, key: SessionKey) -> None:
         await self.client.delete(self.keys.inbox(key))
@@ -57,7 +58,12 @@ class MemoryMailbox:
         self._boxes: dict[SessionKey, deque[tuple[float, dict[str, Any]]]] = {}
 
     async def put(self, key: SessionKey, message: dict[str, Any]) -> bool:
-        self._boxes.setdefault(key, deque(maxlen=MAX_WAITING)).append((time.time(), message))
+        now = time.time()
+        self._boxes.setdefault(key, deque(maxlen=MAX_WAITING)).append((now, message))
+        if len(self._boxes) > MAX_BOXES:  # browsers that never came back: drop what has expired
+            oldest = now - self.keep_seconds
+            for stale in [k for k, box in self._boxes.items() if box[-1][0] < oldest]:
+                del self._boxes[stale]
         return True
 
     async def take(self, key: SessionKey) -> list[dict[str, Any]]:
@@ -66,3 +72,12 @@ class MemoryMailbox:
 
     async def forget(self, key: SessionKey) -> None:
         self._boxes.pop(key, None)
+
+
+def _decoded(item: bytes | str) -> dict[str, Any] | None:
+    """One stored message; None for one that cannot be read (it is skipped, the rest handed over)."""
+    try:
+        message = json.loads(item)
+    except ValueError:
+        return None
+    return message if isinstance(message, dict) else None

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import logging
 import time
 from collections import Counter
@@ -31,6 +30,7 @@ from bot.core.dialogue.checklist import open_rules
 from bot.core.library.model import Library
 from bot.core.messages import TurnTrace
 from bot.core.session import Session, SessionKey
+from bot.telemetry.context import user_hash
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +78,8 @@ class Usage:
         backend: UsageBackend,
         active_seconds: int,
         clock: Callable[[], float] = time.time,
-        salt: bytes = b"",
     ) -> None:
-        self.library, self.backend, self.active_seconds, self.clock, self.salt = (
-            library,
-            backend,
-            active_seconds,
-            clock,
-            salt,
-        )
+        self.library, self.backend, self.active_seconds, self.clock = library, backend, active_seconds, clock
         self.places = [f"at:{flow.name}:{state}" for flow in library.flows.values() for state in flow.states]
         self.kinds = [
             f"open:{flow.name}:{rule.items or rule.key}" for flow in library.flows.values() for rule in flow.checklist
@@ -140,27 +133,46 @@ class Usage:
         batch, self._batch = self._batch, Batch()
         first, self._first = self._first, {}
         last, self._last = self._last, {}
-        for user, (session, at) in last.items():
-            batch.moves[user] = (self._groups(first.get(user)), self._groups(session), at)
-        if batch:
-            try:
+        try:
+            for user, (session, at) in last.items():
+                batch.moves[user] = (self._groups(first.get(user)), self._groups(session), at)
+            if batch:
                 await self.backend.apply(batch, (*self.places, *self.kinds))
-            except Exception as exc:  # the store is down: these counts are lost, the bot goes on
-                log.warning("console counts not written (%s)", type(exc).__name__)
+        except Exception as exc:  # the store is down: kept for the next flush, the bot goes on
+            log.warning("console counts not written, kept for the next try (%s)", type(exc).__name__)
+            self._keep(batch, first, last)
+            return
         now = self.clock()
         if now - self._pruned >= PRUNE_SECONDS:
             self._pruned = now
             with contextlib.suppress(Exception):
                 await self.backend.prune([*self.places, *self.kinds], now - self.active_seconds)
 
+    def _keep(
+        self, batch: Batch, first: dict[str, Session | None], last: dict[str, tuple[Session | None, float]]
+    ) -> None:
+        """A flush that failed goes back into the buffer, under what arrived since: where a user was before
+        stays the older one, where they are now the newer one, and the counters add up."""
+        self._first.update(first)  # the older starting point wins
+        for user, now in last.items():
+            self._last.setdefault(user, now)
+        for day, counts in batch.counts.items():
+            self._batch.counts.setdefault(day, Counter()).update(counts)
+        self._batch.forgotten |= batch.forgotten  # applied before the moves: a user who came back stays
+
     async def run(self, every: float = FLUSH_SECONDS) -> None:
-        """Flush every `every` seconds until cancelled, then once more."""
+        """Flush every `every` seconds until cancelled, then once more. An unexpected error is logged and the
+        next flush goes on: the console must not freeze silently."""
         try:
             while True:
                 await asyncio.sleep(every)
-                await self.flush()
+                try:
+                    await self.flush()
+                except Exception:
+                    log.exception("console flush failed")
         finally:
-            await self.flush()
+            with contextlib.suppress(Exception):
+                await self.flush()
 
     # --- reading ------------------------------------------------------------------------------------
 
@@ -223,8 +235,9 @@ class Usage:
         return frozenset((f"at:{session.flow}:{session.state}", *opened))
 
     def _digest(self, key: SessionKey) -> str:
-        raw = f"{key.channel}\0{key.workspace}\0{key.user}".encode()
-        return hashlib.blake2b(raw, digest_size=10, key=self.salt[:64]).hexdigest()
+        """The logs' keyed pseudonym (LOG_HASH_KEY, or the deployment's key in Redis): Redis never holds a
+        user id, nor a digest anyone who knows the id could compute."""
+        return user_hash(key.channel, f"{key.workspace}\0{key.user}")
 
 
 class ReminderObservers:

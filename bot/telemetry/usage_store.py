@@ -28,16 +28,16 @@ class RedisUsage:
     async def apply(self, batch: Batch, all_groups: Iterable[str]) -> None:
         """One pipeline (not a transaction: each command stands alone) for the whole batch."""
         async with self.client.pipeline(transaction=False) as pipe:
-            for user, (left, joined, at) in batch.moves.items():
-                for group in left - joined:
-                    pipe.zrem(self._group(group), user)
-                for group in joined:
-                    pipe.zadd(self._group(group), {user: at})
             if batch.forgotten:  # 削除 or unfollow: out of every group (rare; the groups are a few hundred)
                 users = list(batch.forgotten)
                 for group in all_groups:
                     for start in range(0, len(users), _FORGET_CHUNK):
                         pipe.zrem(self._group(group), *users[start : start + _FORGET_CHUNK])
+            for user, (left, joined, at) in batch.moves.items():
+                for group in left - joined:
+                    pipe.zrem(self._group(group), user)
+                for group in joined:
+                    pipe.zadd(self._group(group), {user: at})
             for day, counts in batch.counts.items():
                 name = self._day(day)
                 for counter, value in counts.items():
@@ -78,14 +78,14 @@ class MemoryUsage:
         self.per_day: dict[str, Counter[str]] = {}
 
     async def apply(self, batch: Batch, all_groups: Iterable[str]) -> None:
+        for members in self.groups.values():
+            for user in batch.forgotten:
+                members.pop(user, None)
         for user, (left, joined, at) in batch.moves.items():
             for group in left - joined:
                 self.groups.get(group, {}).pop(user, None)
             for group in joined:
                 self.groups.setdefault(group, {})[user] = at
-        for members in self.groups.values():
-            for user in batch.forgotten:
-                members.pop(user, None)
         for day, counts in batch.counts.items():
             self.per_day.setdefault(day, Counter()).update(counts)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import hmac
 import html
+import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.telemetry.usage import LATER, REMINDERS, STRUGGLES, Usage
 
+log = logging.getLogger(__name__)
 REALM = 'Basic realm="taikai-bot console", charset="UTF-8"'
 HEADERS = {
     "Cache-Control": "no-store",
@@ -59,17 +62,30 @@ class Console:
     async def api(self, request: Request) -> Response:
         if not self.allowed(request):
             return _denied()
-        return JSONResponse(await self.usage.report(_days(request)), headers=HEADERS)
+        report = await self._report(request)
+        return JSONResponse(report, headers=HEADERS) if report is not None else _unavailable()
 
     async def page(self, request: Request) -> Response:
         if not self.allowed(request):
             return _denied()
-        return HTMLResponse(render(await self.usage.report(_days(request))), headers=HEADERS)
+        report = await self._report(request)
+        return HTMLResponse(render(report), headers=HEADERS) if report is not None else _unavailable()
+
+    async def _report(self, request: Request) -> dict[str, Any] | None:
+        try:
+            return await self.usage.report(_days(request))
+        except Exception as exc:  # the store is down: say so, never a 500
+            log.warning("console report not read (%s)", type(exc).__name__)
+            return None
 
 
 def _days(request: Request) -> int:
     raw = request.query_params.get("days", "14")
-    return min(max(int(raw), 1), 90) if raw.isdigit() else 14
+    return min(max(int(raw), 1), 90) if re.fullmatch(r"[0-9]{1,3}", raw) else 14
+
+
+def _unavailable() -> Response:
+    return PlainTextResponse("the store is unavailable: try again shortly", status_code=503, headers=HEADERS)
 
 
 def _denied() -> Response:

@@ -110,9 +110,6 @@ async def lifespan(
         running.extend(asyncio.create_task(work(), name="background") for work in background)
         yield
     finally:
-        for task in running:  # each finishes its own work on cancellation (one last flush)
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
         if worker is not None:
             await worker.stop()
             await worker.queue.release()
@@ -122,6 +119,9 @@ async def lifespan(
                 await channel.shutdown()
             except Exception:
                 log.exception("%s channel failed to shut down cleanly", channel.name)
+        for task in running:  # after the last turns: each finishes its own work on cancellation (a last flush)
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
         await services.store.close()
 
 

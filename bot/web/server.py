@@ -28,6 +28,7 @@ def uvicorn_config(
         log_config=None,  # keep our JSON handler (and its safety filter) for uvicorn's loggers too
         timeout_graceful_shutdown=30,  # SIGTERM: stop accepting, finish in-flight turns (tasks drain in lifespan)
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,  # the client's address and https, from the proxy
         # No access line per request: the proxy in front writes one (deploy/nginx.conf), each webhook event
         # gets its own line with the outcome, and the duplicate cost ~15 µs per request (docs/benchmark.md).
         # (The access line would also carry the OAuth redirect's code and state.)

@@ -159,3 +159,64 @@ async def test_after_a_thousand_users_the_console_counts_what_the_sessions_say(
         assert again["users"] == 993
         page = await http.get("/admin", headers={"Authorization": f"Bearer {TOKEN}"})
         assert "ランサーズ" in page.text and "993" in page.text
+
+
+class Failing:
+    """A backend whose writes fail until `ok` (a store outage), around the real memory one."""
+
+    def __init__(self) -> None:
+        from bot.telemetry.usage_store import MemoryUsage
+
+        self.real, self.ok = MemoryUsage(), False
+
+    async def apply(self, batch: Any, all_groups: Any) -> None:
+        if not self.ok:
+            raise ConnectionError("down")
+        await self.real.apply(batch, all_groups)
+
+    async def counts(self, groups: list[str], active_since: float) -> dict[str, int]:
+        return await self.real.counts(groups, active_since)
+
+    async def days(self, days: list[str]) -> dict[str, dict[str, int]]:
+        return await self.real.days(days)
+
+    async def prune(self, groups: list[str], active_since: float) -> None:
+        await self.real.prune(groups, active_since)
+
+
+async def test_counts_survive_a_failed_flush_and_an_erase_then_return(library: Library, engine: Any) -> None:
+    """A flush that fails keeps its counts for the next one (no user counted in two places), and a user
+    who erased and came back within one window is counted where they are."""
+    from bot.core.session import SessionKey as Key
+    from bot.store.memory import MemorySessionStore as Memory
+
+    backend = Failing()
+    usage = Usage(library, backend, 3600)  # type: ignore[arg-type]
+    conversation = Conversation(engine, Memory(3600), observers=(usage,), sessions=(usage,))
+    key = Key("line", "d", "U1")
+    await conversation.handle(UserMessage(key, StartInput()))
+    await usage.flush()  # fails: kept
+    await conversation.handle(UserMessage(key, TextInput("ランサーズ")))
+    backend.ok = True
+    await usage.flush()
+    report = await usage.report()
+    assert report["users"] == 1
+    await conversation.erase(key)
+    await conversation.handle(UserMessage(key, StartInput()))
+    await usage.flush()
+    assert (await usage.report())["users"] == 1
+    assert report["daily"][0]["turns"]["line"] == 2
+
+
+async def test_a_store_outage_is_a_503_on_the_console(library: Library) -> None:
+    async with app_on(library, None) as (app, _), client(app) as http:
+        usage = usage_of(app)
+
+        async def down(days: int = 14) -> dict[str, Any]:
+            raise ConnectionError("down")
+
+        usage.report = down  # type: ignore[method-assign]
+        response = await http.get("/admin/api/usage", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert response.status_code == 503
+        odd = await http.get("/admin?days=²", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert odd.status_code == 503  # parsed as the default, then the same outage: never a 500

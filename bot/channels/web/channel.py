@@ -29,7 +29,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import ChannelContext, Mailbox, WebChannel
 from bot.channels.delivery import OutputChannel, deliver
-from bot.channels.limits import too_deep
+from bot.channels.limits import MAX_JSON_DEPTH, too_deep
 from bot.channels.sanitize import valid_text
 from bot.channels.web.cookie import COOKIE, BrowserIds
 from bot.channels.web.page import ChatPage
@@ -109,9 +109,8 @@ class WebChatChannel:
         self.cookies = CookiePolicy(
             settings.webchat_cookie_secure, settings.webchat_cookie_samesite, settings.session_ttl_seconds
         )
-        self.allowed_origins = frozenset(
-            origin.strip().rstrip("/") for origin in settings.webchat_allowed_origins.split(",") if origin.strip()
-        )
+        listed = (origin.strip().rstrip("/").lower() for origin in settings.webchat_allowed_origins.split(","))
+        self.allowed_origins = frozenset(origin for origin in listed if origin)
 
     # --- WebChannel --------------------------------------------------------------------------------
 
@@ -144,9 +143,12 @@ class WebChatChannel:
         like a first message, so that loading the page cannot hand out ids beyond it (over it, the page
         still loads; its first message gets the clear 429)."""
         response = self.page.response()
-        if self._browser(request) is None:
+        browser = self._browser(request)
+        if browser is None:
             with contextlib.suppress(Refused):
-                self._set_cookie(request, response, await self._new_browser(request))
+                browser = await self._new_browser(request)
+        if browser is not None:  # also a known one: its cookie lives as long as its session, from now
+            self._set_cookie(request, response, browser)
         return response
 
     async def turn(self, request: Request) -> Response:
@@ -175,8 +177,8 @@ class WebChatChannel:
             if self.mailbox is not None:
                 await self._forget(key)
             await self._issue(request, response)
-        elif fresh is not None:
-            self._set_cookie(request, response, fresh)
+        elif result.status is TurnStatus.ANSWERED or fresh is not None:
+            self._set_cookie(request, response, browser)  # the session's TTL restarted: so does the cookie
         return response
 
     async def inbox(self, request: Request) -> Response:
@@ -208,9 +210,11 @@ class WebChatChannel:
             raw += chunk
             if len(raw) > MAX_BODY_BYTES:
                 raise Refused(413, "too_large")
+        if _nesting(raw) > MAX_JSON_DEPTH:  # before parsing: json.loads recurses (RecursionError)
+            raise Refused(400, "bad_json")
         try:
             body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise Refused(400, "bad_json") from None
         if not isinstance(body, dict) or too_deep(body):
             raise Refused(400, "bad_json")
@@ -221,7 +225,8 @@ class WebChatChannel:
         as this browser. Browsers send Origin on every POST from a script."""
         origin = request.headers.get("origin")
         own = f"{request.url.scheme}://{request.url.netloc}"
-        if origin is None or (origin.rstrip("/") != own and origin.rstrip("/") not in self.allowed_origins):
+        said = origin.rstrip("/").lower() if origin is not None else None
+        if said is None or (said != own.lower() and said not in self.allowed_origins):
             raise Refused(403, "origin")
 
     def _inbound(self, body: dict[str, Any]) -> Inbound:
@@ -248,7 +253,10 @@ class WebChatChannel:
     async def _new_browser(self, request: Request) -> str:
         """A new browser id, at most so many per client address: each one may start a stored session."""
         address = request.client.host if request.client is not None else "-"
-        verdict = await self.new_browsers.hit(SessionKey("web-new", "-", user_hash("web-new", address)))
+        try:
+            verdict = await self.new_browsers.hit(SessionKey("web-new", "-", user_hash("web-new", address)))
+        except Exception:  # the store is down: no new conversation can be kept now anyway
+            raise Refused(503, "busy") from None
         if verdict is not Verdict.ALLOW:
             raise Refused(429, "too_many_new_chats")
         return self.ids.new()
@@ -288,6 +296,28 @@ class WebChatChannel:
 
     def _log(self, key: SessionKey, outcome: str) -> None:
         log.info("web turn: user=%s outcome=%s", user_hash(CHANNEL, key.user), outcome)
+
+
+def _nesting(raw: bytes) -> int:
+    """How deep brackets nest in a JSON text (strings skipped), without parsing it."""
+    depth = deepest = 0
+    quoted = escaped = False
+    for byte in raw:
+        if quoted:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:
+                quoted = False
+        elif byte == 0x22:
+            quoted = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
 
 
 def build_web_channel(

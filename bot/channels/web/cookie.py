@@ -13,6 +13,7 @@ import secrets
 COOKIE = "taikai_chat"
 VERSION = "v1"
 _ID = re.compile(r"[A-Za-z0-9_-]{22}")
+_SIGNATURE = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url of 32 bytes, unpadded
 
 
 class BrowserIds:
@@ -36,9 +37,9 @@ class BrowserIds:
             return None
         version, _, rest = cookie.partition(".")
         browser, _, signature = rest.partition(".")
-        if version != VERSION or not _ID.fullmatch(browser):
-            return None
-        return browser if hmac.compare_digest(signature, self._sign(browser)) else None
+        if version != VERSION or not _ID.fullmatch(browser) or not _SIGNATURE.fullmatch(signature):
+            return None  # (a non-ASCII signature would make compare_digest raise)
+        return browser if hmac.compare_digest(signature.encode(), self._sign(browser).encode()) else None
 
     def _sign(self, browser: str) -> str:
         mac = hmac.new(self._secret, f"{VERSION}.{browser}".encode(), hashlib.sha256).digest()

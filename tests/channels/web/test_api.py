@@ -245,3 +245,53 @@ async def test_the_fill_in_and_template_reach_the_page_as_a_template(start_app: 
         templates = [reply for reply in data["replies"] if reply["type"] == "template"]
         assert templates and "山田" in templates[0]["body"] and templates[0]["title"]
         assert option(data, last_question(data)["options"][0]["label"])  # and the flow goes on from there
+
+
+async def test_hostile_cookies_and_deep_json_get_clear_answers_never_a_500(start_app: StartApp) -> None:
+    async with start_app() as running:
+        browser = await running.browser()
+        hostile = {"cookie": ("taikai_chat=v1." + "A" * 22 + "." + "é" * 43).encode()}  # as raw bytes: UTF-8
+        assert (await browser.client.get("/chat", headers=hostile)).status_code == 200
+        turn = await browser.post({"id": message_id(), "start": True}, **{"cookie": hostile["cookie"]})  # type: ignore[arg-type]
+        assert turn.status_code == 200
+        deep = b'{"id": "abcdefgh", "text": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+        headers = {"Origin": browser.origin, "Content-Type": "application/json"}
+        assert (await browser.client.post("/chat/api/turn", content=deep, headers=headers)).status_code == 400
+
+
+async def test_an_answered_turn_renews_the_cookie(start_app: StartApp) -> None:
+    """The session's TTL restarts with every saved turn, so the cookie's does too."""
+    async with start_app() as running:
+        browser = await running.browser()
+        await browser.say(start=True)
+        again = await browser.post({"id": message_id(), "text": "ランサーズ"})
+        assert "max-age" in again.headers["set-cookie"].lower()
+
+
+async def test_with_the_store_down_the_page_loads_and_a_message_gets_busy(start_app: StartApp) -> None:
+    async with start_app(redis="redis://127.0.0.1:1/0", reminders_enabled=False) as running:  # nothing there
+        browser = await running.browser()
+        page = await browser.client.get("/chat")
+        assert page.status_code == 200 and "set-cookie" not in page.headers
+        response = await browser.post({"id": message_id(), "start": True})
+        assert response.status_code == 503 and response.json() == {"error": "busy"}
+        assert (await browser.post({}, path="/chat/api/inbox")).status_code == 200  # no browser yet: nothing
+
+
+async def test_behind_a_proxy_the_origin_is_the_public_https_one(library: Library) -> None:
+    """With FORWARDED_ALLOW_IPS set, X-Forwarded-Proto makes the request https: the page's Origin
+    (https://…) is its own, and the cookie is Secure."""
+    from bot.web.server import uvicorn_config
+    from bot.wiring import create_app
+    from tests.channels.web.conftest import web_settings
+    from tests.fakes.server import serve
+
+    settings = web_settings(forwarded_allow_ips="*")
+    app = create_app(settings, library)
+    forwarded = uvicorn_config(app, settings).forwarded_allow_ips
+    async with serve(app, forwarded_allow_ips=forwarded) as url, httpx.AsyncClient(base_url=url) as client:
+        host = url.removeprefix("http://")
+        headers = {"Origin": f"https://{host}", "X-Forwarded-Proto": "https", "Content-Type": "application/json"}
+        response = await client.post("/chat/api/turn", json={"id": message_id(), "start": True}, headers=headers)
+        assert response.status_code == 200, response.text
+        assert "secure" in response.headers["set-cookie"].lower()

@@ -125,7 +125,7 @@
       body: JSON.stringify(body),
     });
     const data = await response.json().catch(() => ({}));
-    return { ok: response.ok || response.status === 429 || response.status === 503, data };
+    return { ok: response.ok, data };
   };
 
   // One message at a time, in order: a second tap waits for the first answer.
