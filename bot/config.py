@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The one set of defaults, for `Settings` and for a store built without settings (tests, tools).
@@ -82,13 +82,19 @@ class Settings(BaseSettings):
     # same on every replica; unset: a random one per process, so browsers start over after a restart).
     webchat_enabled: bool = False
     webchat_secret: SecretStr | None = None
-    webchat_cookie_secure: bool | None = None  # None: Secure when the request came over HTTPS
+    webchat_cookie_secure: bool | None = None  # true / false; unset, empty or "auto": Secure when over HTTPS
     webchat_cookie_samesite: Literal["lax", "strict", "none"] = "lax"  # "none" (with HTTPS) to embed cross-site
     webchat_frame_ancestors: str = "'self'"  # CSP frame-ancestors: the sites that may embed /chat in an iframe
     webchat_allowed_origins: str = ""  # comma-separated origins allowed to POST besides the chat's own
 
     # the read-only console at /admin (bot/web/admin.py): off while ADMIN_TOKEN is unset
     admin_token: SecretStr | None = None
+
+    @field_validator("webchat_cookie_secure", mode="before")
+    @classmethod
+    def _auto(cls, value: object) -> object:
+        """「WEBCHAT_COOKIE_SECURE=」 (as .env.example shows it) and 「auto」 mean: decided per request."""
+        return None if isinstance(value, str) and value.strip().lower() in ("", "auto") else value
 
     @property
     def session_ttl_seconds(self) -> int:

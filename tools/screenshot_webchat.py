@@ -1,5 +1,6 @@
 """Draw docs/webchat.png: the browser test's journey (tests/channels/web/test_browser.py) in headless
-Chromium at phone size, on the memory store. Needs chromium, chromium-driver and fonts-noto-cjk.
+Chromium at phone size (390×844), on the memory store. Needs chromium, chromium-driver, fonts-noto-cjk and
+fonts-noto-color-emoji (the checklist's marks).
 
     .venv/bin/python -m tools.screenshot_webchat
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 from bot.core.library.load import load_library
 from bot.wiring import create_app
 from tests.channels.web.conftest import web_settings
-from tests.channels.web.test_browser import CHROMEDRIVER, CHROMIUM, _journey
+from tests.channels.web.test_browser import CHROMEDRIVER, CHROMIUM, _journey, phone
 from tests.fakes.server import serve
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "webchat.png"
@@ -27,6 +28,7 @@ async def main() -> None:
     for argument in ("--headless=new", "--no-sandbox", "--window-size=390,844", "--lang=ja-JP"):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    phone(driver)
     try:
         app = create_app(web_settings(), load_library(Path("flows")))
         async with serve(app) as url:

@@ -9,6 +9,7 @@ message text, no user id. The page is drawn on the server (no script), every val
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hmac
 import html
 import logging
@@ -30,6 +31,16 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+REMINDER_WORDS = {
+    "scheduled": "予約",
+    "delivered": "送信",
+    "postponed": "延期",
+    "failed": "失敗",
+    "dropped": "取りやめ",
+    "cancelled": "取り消し",
+    "over_limit": "上限超え",
+}
+LATER_WORDS = {"kept": "保留", "delivered": "送信", "retried": "再試行", "lost": "失敗", "dropped": "取りやめ"}
 STRUGGLE_WORDS = {
     "asked_back": "聞き返し",
     "reask": "読み取れず",
@@ -96,10 +107,17 @@ def _denied() -> Response:
 
 STYLE = """
 body{font-family:system-ui,"Hiragino Sans","Noto Sans CJK JP",sans-serif;margin:1rem;color:#1d1f23}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem}th,td{padding:.2rem .6rem;border-bottom:1px solid #ddd;
-text-align:right}th:first-child,td:first-child{text-align:left}.bar{background:#06c755;height:.7rem;display:inline-block}
+.wide{overflow-x:auto}table{border-collapse:collapse;margin:.5rem 0 1.5rem}
+th,td{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left}.bar{background:#067a38;height:.7rem;display:inline-block}
 caption{text-align:left;font-weight:bold;padding:.3rem 0}.muted{color:#666}
 """
+
+
+def _jst(iso: str) -> str:
+    """「2026-12-08 09:29 JST」: the operators' own clock."""
+    at = dt.datetime.fromisoformat(iso).astimezone(dt.timezone(dt.timedelta(hours=9)))
+    return at.strftime("%Y-%m-%d %H:%M JST")
 
 
 def _e(value: object) -> str:
@@ -109,13 +127,14 @@ def _e(value: object) -> str:
 def _table(caption: str, head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     heads = "".join(f"<th scope=col>{_e(h)}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f"<table><caption>{_e(caption)}</caption><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>"
+    table = f"<table><caption>{_e(caption)}</caption><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<div class=wide>{table}</div>"  # a phone scrolls the table sideways, never wraps a name
 
 
 def render(report: dict[str, Any]) -> str:
     parts = [
-        f"<h1>退会ナビ コンソール</h1><p class=muted>{_e(report['generated_at'])} UTC ・ "
-        f"直近{_e(report['active_days'])}日に話した利用者 {_e(report['users'])}人 ・ "
+        f"<h1>退会ナビ コンソール</h1><p class=muted>{_e(_jst(report['generated_at']))} ・ "
+        f"直近{report['active_days']:g}日に話した利用者 {_e(report['users'])}人 ・ "
         f"日別は直近{_e(report['days'])}日</p>"
     ]
     for flow in report["funnel"]:
@@ -133,7 +152,8 @@ def render(report: dict[str, Any]) -> str:
         ]
         head = ["いまいる場所", "人数", "", "到達（日別合計）", *(STRUGGLE_WORDS[k] for k in STRUGGLES)]
         parts.append(_table(f"{flow['title']}（{flow['flow']}）", head, rows or [["—", "", "", "", *[""] * 5]]))
-    pending = [[_e(f"{p['flow']}：{p['label']}"), _e(p["users"])] for p in report["pending"]]
+    titles = {flow["flow"]: flow["title"] for flow in report["funnel"]}
+    pending = [[_e(f"{titles.get(p['flow'], p['flow'])}：{p['label']}"), _e(p["users"])] for p in report["pending"]]
     parts.append(_table("残っている項目（要対応・待ち）", ["項目", "人数"], pending or [["—", ""]]))
     daily = [
         [
@@ -144,7 +164,12 @@ def render(report: dict[str, Any]) -> str:
         ]
         for d in report["daily"]
     ]
-    head = ["日付", "ターン", *(f"お知らせ {k}" for k in REMINDERS), *(f"再送 {k}" for k in LATER)]
+    head = [
+        "日付",
+        "ターン",
+        *(f"お知らせ：{REMINDER_WORDS[k]}" for k in REMINDERS),
+        *(f"再送：{LATER_WORDS[k]}" for k in LATER),
+    ]
     parts.append(_table("日別：お知らせと再送", head, daily))
     return (
         "<!doctype html><html lang=ja><meta charset=utf-8><meta name=viewport content='width=device-width'>"

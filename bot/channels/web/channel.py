@@ -105,7 +105,9 @@ class WebChatChannel:
     ) -> None:
         settings = context.settings
         self.context, self.ids, self.mailbox, self.new_browsers = context, ids, mailbox, new_browsers
-        self.page = ChatPage(context.library.texts, frame_ancestors=settings.webchat_frame_ancestors)
+        self.page = ChatPage(
+            context.library.texts, frame_ancestors=settings.webchat_frame_ancestors, max_text=settings.max_text_length
+        )
         self.cookies = CookiePolicy(
             settings.webchat_cookie_secure, settings.webchat_cookie_samesite, settings.session_ttl_seconds
         )
@@ -169,11 +171,12 @@ class WebChatChannel:
         output = BrowserOutput()
         delivery = await deliver(result, output)
         self._log(key, delivery.describe())
-        response = JSONResponse(
-            {"status": result.status.value, "replies": render_all(output.replies)},
-            status_code=HTTP_STATUS[result.status],
-        )
-        if result.status is TurnStatus.ANSWERED and result.session is None:  # 削除: nothing of this browser stays
+        erased = result.status is TurnStatus.ANSWERED and result.session is None
+        answer: dict[str, Any] = {"status": result.status.value, "replies": render_all(output.replies)}
+        if erased:
+            answer["reset"] = True  # the page clears what it shows of the erased conversation
+        response = JSONResponse(answer, status_code=HTTP_STATUS[result.status])
+        if erased:  # 削除: nothing of this browser stays
             if self.mailbox is not None:
                 await self._forget(key)
             await self._issue(request, response)

@@ -37,7 +37,7 @@ def _read(name: str) -> bytes:
 
 
 class ChatPage:
-    def __init__(self, texts: TextsSpec, frame_ancestors: str = "'self'") -> None:
+    def __init__(self, texts: TextsSpec, frame_ancestors: str = "'self'", max_text: int = 2000) -> None:
         self.assets = {
             name: Asset(body, media, hashlib.sha256(body).hexdigest()[:12])
             for name, media in ASSETS.items()
@@ -54,6 +54,10 @@ class ChatPage:
             "you": texts.webchat_you,
             "bot": texts.webchat_bot,
             "no_script": texts.webchat_no_script,
+            "busy": texts.busy,
+            "limited": texts.rate_limited,
+            "too_long": texts.too_long,
+            "max_text": str(max_text),
             "menu": texts.menu_bar,
             "nav_back": texts.nav_back,
             "nav_status": texts.nav_status,

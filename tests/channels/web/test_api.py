@@ -211,6 +211,7 @@ async def test_erasing_forgets_the_browser_and_its_waiting_messages(
         yes = last_question(confirm)["options"][0]
         erased = await browser.say(choice=yes["value"])
         assert erased["replies"][0] == {"type": "text", "text": library.texts.erased}
+        assert erased["reset"] is True  # the page clears the erased conversation from the screen
         assert browser.cookie != old_cookie  # a new id: nothing links the next chat to the erased one
         assert (await running.store.load(SessionKey("web", "-", user))).session is None
         assert await running.channel.mailbox.take(SessionKey("web", "-", user)) == []  # type: ignore[union-attr]
@@ -295,3 +296,11 @@ async def test_behind_a_proxy_the_origin_is_the_public_https_one(library: Librar
         response = await client.post("/chat/api/turn", json={"id": message_id(), "start": True}, headers=headers)
         assert response.status_code == 200, response.text
         assert "secure" in response.headers["set-cookie"].lower()
+
+
+def test_the_cookie_secure_setting_takes_what_env_example_shows() -> None:
+    from tests.channels.web.conftest import web_settings
+
+    assert web_settings(webchat_cookie_secure="").webchat_cookie_secure is None
+    assert web_settings(webchat_cookie_secure="auto").webchat_cookie_secure is None
+    assert web_settings(webchat_cookie_secure="true").webchat_cookie_secure is True

@@ -45,10 +45,19 @@ def chromium() -> Iterator[object]:
     options.add_argument("--lang=ja-JP")
     os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must not look for a browser online
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    phone(driver)
     try:
         yield driver
     finally:
         driver.quit()
+
+
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+
+
+def phone(driver: object) -> None:
+    """A phone's viewport (390×844 CSS px): headless Chromium's --window-size gives a desktop-sized one."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)  # type: ignore[attr-defined]
 
 
 def _journey(driver: object, url: str, screenshot: Path) -> dict[str, object]:
@@ -111,6 +120,10 @@ def _journey(driver: object, url: str, screenshot: Path) -> dict[str, object]:
     seen["log_role"], seen["log_live"] = log.get_attribute("role"), log.get_attribute("aria-live")
     seen["label_for_input"] = driver.find_element(By.CSS_SELECTOR, "label[for=text]").get_attribute("textContent")
     seen["choice_tags"] = {b.tag_name for b in driver.find_elements(By.CSS_SELECTOR, "#log .choices > *")}
+    seen["viewport"] = driver.execute_script("return [innerWidth, innerHeight]")
+    seen["page_scrolls"] = driver.execute_script(
+        "return document.scrollingElement.scrollHeight > innerHeight + 1"
+    )  # only the log scrolls: the page itself never slides away
     seen["outside_requests"] = driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name).filter(n => !n.startsWith(location.origin))"
     )
@@ -146,6 +159,7 @@ async def test_a_whole_journey_in_headless_chromium(
         assert seen["label_for_input"] == library.texts.webchat_input_label
         assert seen["choice_tags"] == {"button"}
         assert seen["focus_after_tap"] == ("button", True, "choices")
+        assert seen["viewport"] == [PHONE["width"], PHONE["height"]] and seen["page_scrolls"] is False
         assert seen["outside_requests"] == [] and seen["errors"] == []
         assert screenshot.stat().st_size > 10_000
 

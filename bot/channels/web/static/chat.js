@@ -22,9 +22,11 @@
     return node;
   };
 
-  const add = (node) => {
+  // A new bubble is scrolled into view inside the log (never the page); a client message from its top, so
+  // a phone shows its beginning first.
+  const add = (node, from = "end") => {
     log.appendChild(node);
-    node.scrollIntoView({ block: "end", behavior: "smooth" });
+    node.scrollIntoView({ block: from, behavior: "smooth" });
   };
 
   const bubble = (who, text) => {
@@ -111,7 +113,7 @@
         const node = drawQuestion(reply);
         add(node);
         first = node.querySelector("button");
-      } else if (reply.type === "template") add(drawTemplate(reply));
+      } else if (reply.type === "template") add(drawTemplate(reply), "start");
       else if (reply.type === "checklist") add(drawChecklist(reply));
     }
     if (tapped) (first || input).focus({ preventScroll: true });
@@ -125,22 +127,42 @@
       body: JSON.stringify(body),
     });
     const data = await response.json().catch(() => ({}));
-    return { ok: response.ok, data };
+    return { ok: response.ok, status: response.status, data };
   };
 
+  // What a refusal without replies means, in the bot's own words (not always the network).
+  const refusal = (status) =>
+    status === 413 ? words.tooLong : status === 429 ? words.limited : status === 503 ? words.busy : words.offline;
+
+  const reopen = () => {
+    // a tap that could not be sent: its question's buttons come back, so there is something to tap again
+    const last = [...log.querySelectorAll(".choices")].pop();
+    if (last) for (const button of last.querySelectorAll("button")) button.disabled = false;
+  };
+
+  let pending = 0; // menu taps wait for nothing else in flight: a double tap on 戻る goes back once
   // One message at a time, in order: a second tap waits for the first answer.
   const send = (message, shown) => {
     if (shown) add(bubble("me", shown));
     const tapped = message.text === undefined && message.start === undefined;
+    pending += 1;
     queue = queue.then(async () => {
       try {
-        const { ok, data } = await post("/chat/api/turn", { id: newId(), ...message });
+        const { ok, status, data } = await post("/chat/api/turn", { id: newId(), ...message });
         if (data.status === "duplicate") return void send({ command: "repeat" });
+        if (data.reset) log.replaceChildren(); // 削除: nothing of the erased conversation stays on screen
         if (Array.isArray(data.replies) && data.replies.length) draw(data.replies, tapped);
-        else if (!ok) add(bubble("bot notice", words.offline));
+        else if (!ok) {
+          add(bubble("bot notice", refusal(status)));
+          if (message.text !== undefined && !input.value) input.value = message.text;
+          if (tapped) reopen();
+        }
       } catch (_) {
         add(bubble("bot notice", words.offline));
         if (message.text !== undefined && !input.value) input.value = message.text;
+        if (tapped) reopen();
+      } finally {
+        pending -= 1;
       }
     });
     return queue;
@@ -156,11 +178,24 @@
     }
   };
 
+  const fit = () => {
+    // the input grows with what is typed, up to about five lines
+    input.style.height = "auto";
+    input.style.height = `${Math.min(input.scrollHeight, 140)}px`;
+  };
+  input.addEventListener("input", fit);
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value;
     if (!text.trim()) return;
+    if (text.length > Number(words.maxText)) {
+      // too long for the bot: said here, and the text stays in the input to be shortened
+      add(bubble("bot notice", words.tooLong));
+      return;
+    }
     input.value = "";
+    fit();
     send({ text }, text);
   });
 
@@ -173,7 +208,10 @@
   });
 
   for (const button of document.querySelectorAll(".menu button")) {
-    button.addEventListener("click", () => send({ command: button.dataset.command }, button.textContent));
+    button.addEventListener("click", () => {
+      if (pending) return;
+      send({ command: button.dataset.command }, button.textContent);
+    });
   }
 
   document.addEventListener("visibilitychange", poll);
