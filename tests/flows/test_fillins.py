@@ -295,3 +295,17 @@ def test_change_buttons_stay_within_line_s_20_characters(engine: Engine) -> None
         engine, "特定非営利活動法人ながいなまえの会 事業部 山田太郎様", "とても長い案件の名前がここに入ります", "佐藤"
     )
     assert all(len(o.label) <= 20 for o in chat.question.options), [o.label for o in chat.question.options]
+
+
+def test_back_among_the_fill_ins_asks_the_field_before(engine: Engine, library: Library) -> None:
+    """戻る at the signature goes back to the job title, not past the whole message (「ひとつ前の質問」)."""
+    chat = to_fill_ins(engine)
+    chat.send("山田")
+    chat.send("LP制作")
+    assert chat.session is not None and asked(chat.session.filling) == "user_name"
+    turn = chat.send("戻る")
+    assert chat.session is not None and asked(chat.session.filling) == "job_title"
+    assert Text(library.texts.back_done) in turn.replies
+    chat.send("バナー制作")
+    (template,) = templates_in([chat.send("佐藤")])
+    assert "「バナー制作」" in template.body and chat.session.filling is None

@@ -375,6 +375,13 @@ class Engine:
         return self._go(self._new(session.updated), self.start, out)
 
     def _back(self, session: Session, out: Out, announce: bool) -> Session:
+        if session.filling:  # 戻る among a client message's fill-ins: the field asked before this one
+            fields = self.book.placeholders.get(self._state(session).template or "", [])
+            name = asked(session.filling)
+            if name in fields and fields.index(name) > 0:
+                if announce:
+                    out.say(self.library.texts.back_done)
+                return self._show(session.but(filling=fields[fields.index(name) - 1]), out)
         if not session.history:
             out.say(self.library.texts.back_none)
             return self._show(session, out)
