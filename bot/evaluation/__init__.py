@@ -17,7 +17,7 @@ import yaml
 
 from bot.core.dialogue.checklist import facts_for
 from bot.core.dialogue.engine import Engine
-from bot.core.library.model import Library
+from bot.core.library.model import COMMON, Library
 from bot.core.messages import TextInput, TurnOutcome
 from bot.core.session import Session
 
@@ -87,6 +87,10 @@ def _with_button(library: Library, session: Session, expect: str) -> Session:
             opened = session.but(answers={**session.answers, session.flow: {**base, rule.key: value}})
             if choice.when(facts_for(library, opened, session.flow)):
                 return opened
+    for other in library.flows:  # 「先にクラウドワークスへ」: offered when the other platform is queued
+        queued = session.but(queue=(other,))
+        if other not in (COMMON, session.flow) and choice.when(facts_for(library, queued, session.flow)):
+            return queued
     return session
 
 

@@ -499,3 +499,8 @@ def test_one_step_back_is_not_one_more_item(engine: Engine) -> None:
     turn = at("lancers:payment_wait_more", engine).send("ひとつ戻って")
     assert turn.trace.outcome is TurnOutcome.COMMAND and turn.trace.choice == "@back"
     assert at("lancers:payment_wait_more", engine).send("あと1件あります").trace.choice == "has"
+
+
+def test_a_polite_no_thanks_declines_an_offer(engine: Engine) -> None:
+    for typed in ("結構です", "今はいいです", "もういいです", "なしで"):
+        assert at("crowdworks:contract_hourly", engine).send(typed).trace.choice == "skip", typed
