@@ -269,3 +269,14 @@ def test_believing_it_done_or_not_being_sure_is_a_hedge() -> None:
         assert analysis is not None and analysis.hedge, text
     plain = analyze_text("申請しました")
     assert plain is not None and not plain.hedge
+
+
+def test_mou_ii_and_ima_wa_ii_decline() -> None:
+    """「もういいです」「今はいいです」 decline; a bare 「いいです」 stays undecided (fine, or no thanks)."""
+    from bot.language import analyze_text
+
+    for text in ("もういいです", "今はいいです"):
+        analysis = analyze_text(text)
+        assert analysis is not None and analysis.polarity == "no", text
+    bare = analyze_text("いいです")
+    assert bare is not None and bare.polarity is None

@@ -156,6 +156,20 @@ def _compound(tokens: tuple[Token, ...], i: int) -> str:
     return base
 
 
+def _declines(tokens: tuple[Token, ...], head: int) -> bool:
+    """もう／今は right before いい, with no other predicate between them."""
+    before = tokens[:head]
+    for j in range(len(before) - 1, -1, -1):
+        token = before[j]
+        if token.kind in ("動詞", "形容詞", "助動詞"):
+            return False
+        if token.kind == "副詞" and token.base == "もう":
+            return True
+        if token.base == "今" and j + 1 < len(before) and before[j + 1].surface == "は":
+            return True
+    return False
+
+
 def _preceding_adverb(tokens: tuple[Token, ...], head: int, words: frozenset[str]) -> bool:
     """まだ／もう applies to the head only when no other predicate stands between them."""
     for token in reversed(tokens[:head]):
@@ -335,7 +349,9 @@ def read_predicate(clause: Clause) -> Predicate | None:
     else:
         polarity = "no" if negative else None  # a noun: 「会社員じゃない」 is no, 「会社員です」 is no yes/no
     if head.base in ("いい", "良い", "よい") and not negative:
-        polarity = None  # 「いいです」: "yes, fine" or "no, thanks"; only the context can tell
+        # 「いいです」: "yes, fine" or "no, thanks"; only the context can tell — but 「もういいです」「今はいいです」
+        # decline (nothing more wanted, not now)
+        polarity = "no" if _declines(tokens, i) else None
     unsure = (head.base in UNSURE_VERBS and negative) or (head.base == "忘れる" and not negative)
     if unsure:
         polarity = None
