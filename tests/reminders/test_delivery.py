@@ -265,4 +265,8 @@ async def test_a_reminder_refused_on_every_try_is_counted_lost(rig: Rig) -> None
     # every try refused (saq's sweep may cut one short under load: that try finds the claim and sends nothing)
     assert rig.inbox.sent == [] and 1 <= rig.inbox.refused <= JOB_RETRIES
     text = metrics.render().decode()
-    assert 'outcome="retried"}' in text and 'outcome="lost"} 1.0' in text
+    assert 'outcome="lost"} 1.0' in text
+    # a refused try that was not the last is counted as retried (under load saq's sweep may cut the earlier
+    # tries short, leaving the last one as the only send: then there was no retry to count)
+    if rig.inbox.refused > 1:
+        assert 'outcome="retried"}' in text
