@@ -83,6 +83,8 @@ def _journey(driver: object, url: str, screenshot: Path) -> dict[str, object]:
         before = bot_count()
         button = next((b for b in enabled_buttons() if b.text == step), None)
         if button is not None:
+            # the log scrolls smoothly: bring the button into view at once, as a finger would find it
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", button)
             button.click()
             seen["tapped"] += 1
         else:  # no such button: typed, as a person would (Enter sends)
@@ -103,6 +105,7 @@ def _journey(driver: object, url: str, screenshot: Path) -> dict[str, object]:
     seen["template"] = template.find_element(By.TAG_NAME, "pre").text
     copy = template.find_element(By.CSS_SELECTOR, "button.copy")
     label = copy.text
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", copy)
     copy.click()
     wait.until(lambda _: copy.text != label)
     seen["copied"] = copy.text
