@@ -179,6 +179,8 @@ class ReminderDelivery:
                 # it asked) with the same retry key, so a push that did go out is not repeated
                 again = f"reminder:{reminder_id}:again:{attempt}"  # each try's own: a failed one is not "done"
                 outcome = await self._send(key, CommandInput("repeat"), again, reminder_id)
+                if outcome == "duplicate":  # this try's own repeat already ran (an attempt saq cut short and
+                    raise SendFailed(outcome)  # re-ran with the same count): nothing was sent, so not done
         except BaseException:  # a refused send, a store error, saq's timeout cancelling the attempt
             with contextlib.suppress(Exception):  # the retry must be able to claim it (Redis may be down)
                 await self.redis.delete(keys.reminder_claim(key, reminder_id))
