@@ -14,6 +14,7 @@ import statistics
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -44,6 +45,17 @@ async def turns(conversation: Conversation, users: int, tag: str) -> float:
     return (time.perf_counter() - started) / count
 
 
+async def timed_report(usage: Usage) -> dict[str, Any]:
+    """The report 20 times; its median time printed, the last report returned."""
+    samples = []
+    for _ in range(20):
+        started = time.perf_counter()
+        report = await usage.report()
+        samples.append(time.perf_counter() - started)
+    print(f"report at {report['users']:,} users: {statistics.median(samples) * 1e3:.1f} ms (median of 20)")
+    return report
+
+
 async def main() -> None:
     library = load_library(Path("flows"))
     engine = Engine(library, analyzer=analyze_text)
@@ -68,12 +80,7 @@ async def main() -> None:
         started = time.perf_counter()
         await usage.flush()
         print(f"flush of 1,000 users' moves: {(time.perf_counter() - started) * 1e3:.1f} ms")
-        samples = []
-        for _ in range(20):
-            started = time.perf_counter()
-            report = await usage.report()
-            samples.append(time.perf_counter() - started)
-        print(f"report at {report['users']:,} users: {statistics.median(samples) * 1e3:.1f} ms (median of 20)")
+        report = await timed_report(usage)
 
         now = time.time()
         place, kind = usage.places, usage.kinds
@@ -86,12 +93,7 @@ async def main() -> None:
                 )
                 batch.moves[user] = (frozenset(), groups, now)
             await usage.backend.apply(batch, ())
-        samples = []
-        for _ in range(20):
-            started = time.perf_counter()
-            report = await usage.report()
-            samples.append(time.perf_counter() - started)
-        print(f"report at {report['users']:,} users: {statistics.median(samples) * 1e3:.1f} ms (median of 20)")
+        report = await timed_report(usage)
         memory = 0
         async for name in raw.scan_iter(match=f"{prefix}:usage:*", count=1000):
             memory += int(await raw.memory_usage(name) or 0)
