@@ -263,7 +263,8 @@ async def test_a_reminder_refused_on_every_try_is_counted_lost(rig: Rig) -> None
     # finished: wait for it rather than read the metrics at once (this test flaked on a loaded machine)
     await until(lambda: 'outcome="lost"} 1.0' in metrics.render().decode(), seconds=20)
     # every try refused (saq's sweep may cut one short under load: that try finds the claim and sends nothing)
-    assert rig.inbox.sent == [] and 1 <= rig.inbox.refused <= JOB_RETRIES
+    # (and a job the sweep took back is re-queued by saq with its tries counted again: at most twice as many)
+    assert rig.inbox.sent == [] and 1 <= rig.inbox.refused <= 2 * JOB_RETRIES
     text = metrics.render().decode()
     counted = [line for line in text.splitlines() if line.startswith("taikai_reminders_total")]
     assert 'outcome="lost"} 1.0' in text, (counted, rig.inbox.refused)
